@@ -1,0 +1,1 @@
+"""Data contract, ingest, the DuckDB store and SQL feature sets."""
