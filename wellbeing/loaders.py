@@ -1,0 +1,199 @@
+"""Load item facts, consents and a viewer's context from the DuckDB store.
+
+``load_item_facts`` is one scan (the caller caches it); ``load_viewer_context`` runs a few
+parameterised point queries per request. Only events strictly before ``now`` count.
+A feed reset (``user_resets``) forgets personalization signals (creator feedback penalties)
+before it, never blocks, hides, reports, follows, settings or usage limits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from wellbeing.age import age_band
+from wellbeing.config import WellbeingConfig
+from wellbeing.facts import Consent, ItemFacts, ViewerContext, ViewerSettings
+from wellbeing.sessions import UsageState, to_utc_naive
+
+__all__ = ["load_item_facts", "latest_consents", "load_viewer_context", "load_settings"]
+
+
+def _extra(raw: Any) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        val = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return val if isinstance(val, dict) else {}
+
+
+def _tuple(v: Any) -> tuple[str, ...] | None:
+    return None if v is None else tuple(v)
+
+
+def load_item_facts(
+    con: duckdb.DuckDBPyConnection, item_ids: Iterable[str] | None = None
+) -> dict[str, ItemFacts]:
+    """Item facts for every item (or the given ids), latest loaded row per item.
+
+    NULL ``labels``/``maturity``/``cameo_subjects`` stay None (unknown); NULL ``status`` reads
+    as ``active`` and NULL ``topics`` as none.
+    """
+    where, params = "", []
+    if item_ids is not None:
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        where, params = "WHERE item_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+    rows = con.execute(
+        f"""SELECT item_id, creator_id, status, maturity, labels, topics, ai_generated,
+                   realistic_person, cameo_subjects, provenance
+            FROM items {where}
+            QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _loaded_at DESC NULLS LAST) = 1""",
+        params,
+    ).fetchall()
+    out: dict[str, ItemFacts] = {}
+    for iid, cid, status, mat, labels, topics, ai, real, cameo, prov in rows:
+        out[iid] = ItemFacts(
+            iid, cid, status or "active", mat, _tuple(labels), _tuple(topics) or (), ai, real,
+            _tuple(cameo), prov,
+        )
+    return out
+
+
+def latest_consents(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, Consent]:
+    """The consent in force per cameo subject at ``now`` (latest row with ts <= now; on a tie,
+    a revocation wins). ``extra.approved`` (a list of user ids) is the approved audience."""
+    rows = con.execute(
+        """SELECT subject_id, ts, status, audience, extra FROM consents WHERE ts <= ?
+           QUALIFY row_number() OVER (
+               PARTITION BY subject_id ORDER BY ts DESC, (status = 'revoked') DESC) = 1""",
+        [to_utc_naive(now)],
+    ).fetchall()
+    out = {}
+    for sid, ts, status, audience, extra in rows:
+        approved = _extra(extra).get("approved")
+        out[sid] = Consent(
+            sid, ts, status, audience,
+            frozenset(map(str, approved)) if isinstance(approved, list) else None,
+        )
+    return out
+
+
+def load_settings(row: dict[str, Any] | None) -> ViewerSettings:
+    """Settings from a ``users`` row (missing values take the defaults)."""
+    if not row:
+        return ViewerSettings()
+    extra = _extra(row.get("extra"))
+    brk = extra.get("break_after_minutes")
+    return ViewerSettings(
+        personalized=row.get("personalized") is not False,
+        daily_limit_minutes=row.get("daily_limit_minutes"),
+        quiet_hours=row.get("quiet_hours") or None,
+        sensitive_content=row.get("sensitive_content") or "standard",
+        parent_managed=bool(row.get("parent_managed")),
+        break_after_minutes=int(brk) if isinstance(brk, int | float) and brk > 0 else None,
+    )
+
+
+def _user_row(con: duckdb.DuckDBPyConnection, user_id: str) -> dict[str, Any] | None:
+    cur = con.execute(
+        """SELECT birth_date, timezone, personalized, daily_limit_minutes, quiet_hours,
+                  sensitive_content, parent_managed, extra
+           FROM users WHERE user_id = ? ORDER BY _loaded_at DESC NULLS LAST LIMIT 1""",
+        [user_id],
+    )
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
+def _usage(con, user_id: str, now: datetime, tz: str, cfg: WellbeingConfig) -> UsageState:
+    # 48 h covers the local day in any timezone and the rolling 24 h sensitive window.
+    frame = con.execute(
+        """SELECT e.ts, e.type, e.watch_ms, e.session_id, i.topics
+           FROM events e LEFT JOIN (SELECT DISTINCT ON (item_id) item_id, topics FROM items) i
+             ON e.item_id = i.item_id
+           WHERE e.user_id = ? AND e.ts >= ? AND e.ts < ? ORDER BY e.ts""",
+        [user_id, now - timedelta(hours=48), now],
+    ).pl()
+    return UsageState.from_events(frame, now, tz, cfg)
+
+
+def load_viewer_context(
+    con: duckdb.DuckDBPyConnection,
+    user_id: str,
+    now: datetime,
+    usage: UsageState | None = None,
+    cfg: WellbeingConfig | None = None,
+) -> ViewerContext:
+    """The viewer's context at ``now`` (unknown user: unknown age, default settings).
+
+    Args:
+        con: the store.
+        user_id: the viewer.
+        now: request time; events at or after it are ignored.
+        usage: in-memory usage kept by the service; rebuilt from events when None.
+        cfg: thresholds (feedback half-life, windows).
+    """
+    cfg = cfg or WellbeingConfig()
+    now = to_utc_naive(now)
+    row = _user_row(con, user_id)
+    tz = (row or {}).get("timezone") or "UTC"
+    reset = con.execute(
+        "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
+    ).fetchall()[0][0]
+    own = con.execute(
+        """SELECT e.type, e.item_id, e.target_user_id, e.ts, i.creator_id
+           FROM events e LEFT JOIN (SELECT DISTINCT ON (item_id) item_id, creator_id FROM items) i
+             ON e.item_id = i.item_id
+           WHERE e.user_id = ? AND e.ts < ?
+             AND e.type IN ('block', 'follow', 'unfollow', 'hide', 'report') ORDER BY e.ts""",
+        [user_id, now],
+    ).fetchall()
+    fans = con.execute(
+        """SELECT user_id, arg_max(type, ts) FROM events
+           WHERE target_user_id = ? AND ts < ? AND type IN ('follow', 'unfollow')
+           GROUP BY user_id""",
+        [user_id, now],
+    ).fetchall()
+    blocked, hidden, reported, follow = set(), set(), set(), {}
+    penalties: dict[str, float] = defaultdict(float)
+    for etype, item_id, target, ts, creator in own:
+        if etype == "block" and target:
+            blocked.add(target)
+        elif etype in ("follow", "unfollow") and target:
+            follow[target] = etype == "follow"
+        elif etype in ("hide", "report") and item_id:
+            (hidden if etype == "hide" else reported).add(item_id)
+            # Creator fatigue is a personalization signal: a reset forgets it.
+            if creator and (reset is None or ts >= reset):
+                age_days = (now - ts).total_seconds() / 86400.0
+                w = cfg.report_weight if etype == "report" else 1.0
+                penalties[creator] += w * 0.5 ** (age_days / cfg.creator_feedback_half_life_days)
+    if usage is None:
+        usage = _usage(con, user_id, now, tz, cfg)
+    else:
+        usage.advance(now)
+    return ViewerContext(
+        user_id=user_id,
+        age_band=age_band((row or {}).get("birth_date"), now, cfg),
+        timezone=tz,
+        settings=load_settings(row),
+        blocked_creators=frozenset(blocked),
+        following=frozenset(t for t, on in follow.items() if on),
+        followers=frozenset(u for u, t in fans if t == "follow"),
+        hidden_items=frozenset(hidden),
+        reported_items=frozenset(reported),
+        creator_penalties=dict(penalties),
+        usage=usage,
+        known=row is not None,
+    )
