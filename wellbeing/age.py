@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from enum import Enum
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Literal
 
 from wellbeing.config import WellbeingConfig
@@ -13,7 +13,7 @@ __all__ = ["AgeBand", "Audience", "age_band", "age_years", "audience_for", "is_m
 AgeBand = Literal["child", "teen_13_15", "teen_16_17", "adult", "unknown"]
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     """Which base policy a viewer gets; unknown age is treated like a teen (fail closed)."""
 
     CHILD = "CHILD"
@@ -31,9 +31,7 @@ def age_years(birth_date: date, on: date) -> int:
     return years
 
 
-def age_band(
-    birth_date: date | None, at: datetime, cfg: WellbeingConfig | None = None
-) -> AgeBand:
+def age_band(birth_date: date | None, at: datetime, cfg: WellbeingConfig | None = None) -> AgeBand:
     """The viewer's age band at a moment.
 
     Args:
@@ -51,7 +49,7 @@ def age_band(
         return "unknown"
     if isinstance(birth_date, datetime):
         birth_date = birth_date.date()
-    on = at.astimezone(timezone.utc).date() if at.tzinfo else at.date()
+    on = at.astimezone(UTC).date() if at.tzinfo else at.date()
     if birth_date > on:
         return "unknown"
     years = age_years(birth_date, on)

@@ -12,8 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "Condition", "Ref", "Always", "IsTrue", "Eq", "In", "Intersects", "Gte",
-    "And", "Or", "Not", "missing_facts",
+    "Condition",
+    "Ref",
+    "Always",
+    "IsTrue",
+    "Eq",
+    "In",
+    "Intersects",
+    "Gte",
+    "And",
+    "Or",
+    "Not",
+    "missing_facts",
 ]
 
 

@@ -32,40 +32,88 @@ class WellbeingConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    policy_version: str = Field(POLICY_VERSION, description="Version stamped on verdicts and audit rows; bump when rules change.")
+    policy_version: str = Field(
+        POLICY_VERSION,
+        description="Version stamped on verdicts and audit rows; bump when rules change.",
+    )
     child_age: int = Field(13, description="Below this age there is no feed at all.")
     teen_max_age: int = Field(17, description="Highest age that still gets the teen policy.")
-    teen_daily_limit_minutes: int = Field(60, description="Teen daily watch budget; then the feed ends (TikTok default).")
-    teen_break_after_minutes: int = Field(20, description="Teens get a break prompt after this many continuous minutes.")
-    adult_break_after_minutes: int | None = Field(None, description="Adult break prompt; None = opt-in via the user's setting.")
-    teen_quiet_hours: str = Field("22:00-07:00", description="Teen quiet hours in the user's local time (Meta sleep mode).")
-    session_gap_minutes: int = Field(30, description="A gap longer than this starts a new session when session_id is absent.")
+    teen_daily_limit_minutes: int = Field(
+        60, description="Teen daily watch budget; then the feed ends (TikTok default)."
+    )
+    teen_break_after_minutes: int = Field(
+        20, description="Teens get a break prompt after this many continuous minutes."
+    )
+    adult_break_after_minutes: int | None = Field(
+        None, description="Adult break prompt; None = opt-in via the user's setting."
+    )
+    teen_quiet_hours: str = Field(
+        "22:00-07:00", description="Teen quiet hours in the user's local time (Meta sleep mode)."
+    )
+    session_gap_minutes: int = Field(
+        30, description="A gap longer than this starts a new session when session_id is absent."
+    )
     sensitive_topics: tuple[str, ...] = Field(
         ("body_image", "dieting", "sadness", "aggression"),
         description="Topics capped for teens (and adults choosing less sensitive content).",
     )
-    sensitive_cap_in_row: int = Field(1, description="At most this many sensitive-topic items in a row.")
-    sensitive_cap_per_page: int = Field(2, description="At most this many sensitive-topic items per page.")
-    sensitive_cap_per_day: int = Field(6, description="At most this many sensitive-topic views per rolling 24 h.")
+    sensitive_cap_in_row: int = Field(
+        1, description="At most this many sensitive-topic items in a row."
+    )
+    sensitive_cap_per_page: int = Field(
+        2, description="At most this many sensitive-topic items per page."
+    )
+    sensitive_cap_per_day: int = Field(
+        6, description="At most this many sensitive-topic views per rolling 24 h."
+    )
     teen_banned_labels: tuple[str, ...] = Field(
         ("self_harm", "eating_disorder", "sexual", "dangerous_challenge"),
         description="Moderation labels never shown to minors or unknown-age viewers.",
     )
-    teen_allowed_maturity: tuple[str, ...] = Field(("general", "teen"), description="Maturity ratings minors may see.")
-    parent_managed_allowed_maturity: tuple[str, ...] = Field(("general",), description="Maturity ratings a parent-managed teen may see.")
-    less_sensitive_topic_factor: float = Field(0.5, gt=0, le=1, description="Downrank factor for sensitive topics when an adult chose 'less'.")
-    creator_feedback_half_life_days: float = Field(14.0, gt=0, description="Half-life of a hide/report against a creator (gradual recovery).")
+    teen_allowed_maturity: tuple[str, ...] = Field(
+        ("general", "teen"), description="Maturity ratings minors may see."
+    )
+    parent_managed_allowed_maturity: tuple[str, ...] = Field(
+        ("general",), description="Maturity ratings a parent-managed teen may see."
+    )
+    less_sensitive_topic_factor: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Downrank factor for sensitive topics when an adult chose 'less'.",
+    )
+    creator_feedback_half_life_days: float = Field(
+        14.0, gt=0, description="Half-life of a hide/report against a creator (gradual recovery)."
+    )
     report_weight: float = Field(2.0, ge=0, description="A report weighs this many hides.")
-    creator_penalty_min_weight: float = Field(0.05, ge=0, description="Below this decayed weight the creator penalty no longer applies.")
-    doomscroll_window_minutes: int = Field(15, description="Recent window for swipe rate, skip rate and topic entropy.")
-    doomscroll_session_minutes: float = Field(45.0, description="Session length at which the session signal saturates.")
-    doomscroll_swipes_per_minute: float = Field(6.0, description="Swipe rate at which the swipe signal saturates.")
-    doomscroll_skip_rate: float = Field(0.7, description="Skip rate at which the skip signal saturates.")
-    doomscroll_min_views_for_entropy: int = Field(5, description="Fewer recent views than this give no narrowing signal.")
+    creator_penalty_min_weight: float = Field(
+        0.05, ge=0, description="Below this decayed weight the creator penalty no longer applies."
+    )
+    doomscroll_window_minutes: int = Field(
+        15, description="Recent window for swipe rate, skip rate and topic entropy."
+    )
+    doomscroll_session_minutes: float = Field(
+        45.0, description="Session length at which the session signal saturates."
+    )
+    doomscroll_swipes_per_minute: float = Field(
+        6.0, description="Swipe rate at which the swipe signal saturates."
+    )
+    doomscroll_skip_rate: float = Field(
+        0.7, description="Skip rate at which the skip signal saturates."
+    )
+    doomscroll_min_views_for_entropy: int = Field(
+        5, description="Fewer recent views than this give no narrowing signal."
+    )
     late_night: str = Field("23:00-05:00", description="Local window counted as late-night use.")
-    doomscroll_medium: float = Field(0.5, description="Intensity from which the feed is diversified.")
-    doomscroll_high: float = Field(0.75, description="Intensity from which a break prompt is shown.")
-    diversify_max_in_row: int = Field(1, description="When diversifying, at most this many items of one creator/topic in a row.")
+    doomscroll_medium: float = Field(
+        0.5, description="Intensity from which the feed is diversified."
+    )
+    doomscroll_high: float = Field(
+        0.75, description="Intensity from which a break prompt is shown."
+    )
+    diversify_max_in_row: int = Field(
+        1, description="When diversifying, at most this many items of one creator/topic in a row."
+    )
 
     @field_validator("teen_quiet_hours", "late_night")
     @classmethod

@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from wellbeing.sessions import UsageState
 
 __all__ = [
-    "ItemFacts", "Consent", "ViewerSettings", "ViewerContext", "consent_allows", "facts_for",
+    "ItemFacts",
+    "Consent",
+    "ViewerSettings",
+    "ViewerContext",
+    "consent_allows",
+    "facts_for",
     "FACT_NAMES",
 ]
 
@@ -107,9 +112,20 @@ def consent_allows(consent: Consent | None, subject_id: str, ctx: ViewerContext)
 
 # Facts every item evaluation provides (None = unknown); policies read these names only.
 FACT_NAMES = (
-    "status", "maturity", "labels", "topics", "realistic_person", "provenance",
-    "cameo_consent_ok", "creator_blocked", "hidden_by_viewer", "reported_by_viewer",
-    "creator_penalty", "creator_feedback_factor", "sensitive_topic", "sensitive_views_24h",
+    "status",
+    "maturity",
+    "labels",
+    "topics",
+    "realistic_person",
+    "provenance",
+    "cameo_consent_ok",
+    "creator_blocked",
+    "hidden_by_viewer",
+    "reported_by_viewer",
+    "creator_penalty",
+    "creator_feedback_factor",
+    "sensitive_topic",
+    "sensitive_views_24h",
     "sensitive_cap_per_day",
 )
 
@@ -131,8 +147,7 @@ def facts_for(
     if subjects is None and item.realistic_person is False:
         subjects = ()
     cameo_ok = (
-        None if subjects is None
-        else all(consent_allows(consents.get(s), s, ctx) for s in subjects)
+        None if subjects is None else all(consent_allows(consents.get(s), s, ctx) for s in subjects)
     )
     penalty = float(ctx.creator_penalties.get(item.creator_id, 0.0))
     return {

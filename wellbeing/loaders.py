@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
-import polars as pl
 
 from wellbeing.age import age_band
 from wellbeing.config import WellbeingConfig
@@ -57,14 +56,23 @@ def load_item_facts(
         f"""SELECT item_id, creator_id, status, maturity, labels, topics, ai_generated,
                    realistic_person, cameo_subjects, provenance
             FROM items {where}
-            QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _loaded_at DESC NULLS LAST) = 1""",
+            QUALIFY row_number() OVER (
+                PARTITION BY item_id ORDER BY _loaded_at DESC NULLS LAST) = 1""",
         params,
     ).fetchall()
     out: dict[str, ItemFacts] = {}
     for iid, cid, status, mat, labels, topics, ai, real, cameo, prov in rows:
         out[iid] = ItemFacts(
-            iid, cid, status or "active", mat, _tuple(labels), _tuple(topics) or (), ai, real,
-            _tuple(cameo), prov,
+            iid,
+            cid,
+            status or "active",
+            mat,
+            _tuple(labels),
+            _tuple(topics) or (),
+            ai,
+            real,
+            _tuple(cameo),
+            prov,
         )
     return out
 
@@ -82,7 +90,10 @@ def latest_consents(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, 
     for sid, ts, status, audience, extra in rows:
         approved = _extra(extra).get("approved")
         out[sid] = Consent(
-            sid, ts, status, audience,
+            sid,
+            ts,
+            status,
+            audience,
             frozenset(map(str, approved)) if isinstance(approved, list) else None,
         )
     return out

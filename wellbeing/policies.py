@@ -30,7 +30,12 @@ def _everyone(cfg: WellbeingConfig) -> list[Rule]:
         Rule("item_removed", Eq("status", "removed"), Drop(R.ITEM_REMOVED)),
         Rule("creator_blocked", IsTrue("creator_blocked"), Drop(R.CREATOR_BLOCKED)),
         # Consent protects the subject, not the viewer: unknown consent drops for everyone.
-        Rule("cameo_consent", Not(IsTrue("cameo_consent_ok")), Drop(R.CAMEO_CONSENT), fail_closed=True),
+        Rule(
+            "cameo_consent",
+            Not(IsTrue("cameo_consent_ok")),
+            Drop(R.CAMEO_CONSENT),
+            fail_closed=True,
+        ),
         Rule("hidden_by_viewer", IsTrue("hidden_by_viewer"), Drop(R.HIDDEN_BY_VIEWER)),
         Rule("reported_by_viewer", IsTrue("reported_by_viewer"), Drop(R.REPORTED_BY_VIEWER)),
     ]
@@ -38,9 +43,17 @@ def _everyone(cfg: WellbeingConfig) -> list[Rule]:
 
 def _minor(cfg: WellbeingConfig) -> list[Rule]:
     return [
-        Rule("minor_realistic_no_provenance", _UNPROVENANCED, Drop(R.MINOR_REALISTIC_NO_PROVENANCE)),
-        Rule("minor_maturity", Not(In("maturity", cfg.teen_allowed_maturity)), Drop(R.MINOR_MATURITY)),
-        Rule("minor_banned_label", Intersects("labels", cfg.teen_banned_labels), Drop(R.MINOR_BANNED_LABEL)),
+        Rule(
+            "minor_realistic_no_provenance", _UNPROVENANCED, Drop(R.MINOR_REALISTIC_NO_PROVENANCE)
+        ),
+        Rule(
+            "minor_maturity", Not(In("maturity", cfg.teen_allowed_maturity)), Drop(R.MINOR_MATURITY)
+        ),
+        Rule(
+            "minor_banned_label",
+            Intersects("labels", cfg.teen_banned_labels),
+            Drop(R.MINOR_BANNED_LABEL),
+        ),
         Rule("sensitive_daily_cap", _SENSITIVE_OVER_DAY, Drop(R.SENSITIVE_DAILY_CAP)),
     ]
 
@@ -48,20 +61,31 @@ def _minor(cfg: WellbeingConfig) -> list[Rule]:
 def _feedback(cfg: WellbeingConfig) -> list[Rule]:
     factor = Ref("creator_feedback_factor")
     return [
-        Rule("creator_negative_feedback", Gte("creator_penalty", cfg.creator_penalty_min_weight),
-             Downrank(R.CREATOR_NEGATIVE_FEEDBACK, factor=factor)),
+        Rule(
+            "creator_negative_feedback",
+            Gte("creator_penalty", cfg.creator_penalty_min_weight),
+            Downrank(R.CREATOR_NEGATIVE_FEEDBACK, factor=factor),
+        ),
     ]
 
 
 def _adult(cfg: WellbeingConfig) -> list[Rule]:
     return [
-        Rule("realistic_no_provenance", _UNPROVENANCED, Label(R.REALISTIC_NO_PROVENANCE, text=REALISTIC_LABEL)),
+        Rule(
+            "realistic_no_provenance",
+            _UNPROVENANCED,
+            Label(R.REALISTIC_NO_PROVENANCE, text=REALISTIC_LABEL),
+        ),
     ]
 
 
 def _parent_managed(cfg: WellbeingConfig) -> list[Rule]:
     allowed = cfg.parent_managed_allowed_maturity
-    return [Rule("parent_managed_maturity", Not(In("maturity", allowed)), Drop(R.PARENT_MANAGED_MATURITY))]
+    return [
+        Rule(
+            "parent_managed_maturity", Not(In("maturity", allowed)), Drop(R.PARENT_MANAGED_MATURITY)
+        )
+    ]
 
 
 def _less_minor(cfg: WellbeingConfig) -> list[Rule]:
@@ -73,7 +97,11 @@ def _less_adult(cfg: WellbeingConfig) -> list[Rule]:
     return [
         Rule("less_sensitive_mature", Eq("maturity", "mature"), Drop(R.LESS_SENSITIVE_MATURE)),
         Rule("sensitive_daily_cap", _SENSITIVE_OVER_DAY, Drop(R.SENSITIVE_DAILY_CAP)),
-        Rule("less_sensitive_topic", IsTrue("sensitive_topic"), Downrank(R.LESS_SENSITIVE_TOPIC, factor=f)),
+        Rule(
+            "less_sensitive_topic",
+            IsTrue("sensitive_topic"),
+            Downrank(R.LESS_SENSITIVE_TOPIC, factor=f),
+        ),
     ]
 
 
@@ -95,7 +123,12 @@ def build_policy(
     cfg = cfg or WellbeingConfig()
     if audience is Audience.CHILD:
         # Under 13: no feed at all, whatever the item.
-        return Policy("CHILD", (Rule("no_feed_child", Always(), Drop(R.NO_FEED_CHILD)),), True, cfg.policy_version)
+        return Policy(
+            "CHILD",
+            (Rule("no_feed_child", Always(), Drop(R.NO_FEED_CHILD)),),
+            True,
+            cfg.policy_version,
+        )
     name = audience.value
     rules = _everyone(cfg)
     if audience is Audience.ADULT:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Reason"]
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why an item was dropped, downranked or labelled, or why an intervention was shown.
 
     Values are stable strings: they land in ``audit_log.reason`` and API responses.

@@ -17,8 +17,17 @@ from wellbeing.config import POLICY_VERSION
 from wellbeing.reasons import Reason
 
 __all__ = [
-    "Action", "Drop", "Downrank", "Label", "Intervene", "Rule", "RuleResult", "Policy",
-    "Verdict", "evaluate", "RuleStatus",
+    "Action",
+    "Drop",
+    "Downrank",
+    "Label",
+    "Intervene",
+    "Rule",
+    "RuleResult",
+    "Policy",
+    "Verdict",
+    "evaluate",
+    "RuleStatus",
 ]
 
 RuleStatus = Literal["evaluated", "missing_feature", "failed", "disabled"]
@@ -119,9 +128,13 @@ class RuleResult:
     def as_dict(self) -> dict[str, Any]:
         a = self.action
         return {
-            "rule": self.rule, "status": self.status, "fired": a is not None,
-            "action": a.kind if a else None, "reason": a.reason_text if a else None,
-            "missing": list(self.missing), "error": self.error,
+            "rule": self.rule,
+            "status": self.status,
+            "fired": a is not None,
+            "action": a.kind if a else None,
+            "reason": a.reason_text if a else None,
+            "missing": list(self.missing),
+            "error": self.error,
         }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +25,7 @@ _WATCHED = ("view", "skip")
 
 def to_utc_naive(ts: datetime) -> datetime:
     """Naive UTC, the store's convention."""
-    return ts.astimezone(timezone.utc).replace(tzinfo=None) if ts.tzinfo else ts
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
 def local_time(ts: datetime, tz: str | None) -> datetime:
@@ -34,7 +34,7 @@ def local_time(ts: datetime, tz: str | None) -> datetime:
         zone = ZoneInfo(tz or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return to_utc_naive(ts).replace(tzinfo=timezone.utc).astimezone(zone)
+    return to_utc_naive(ts).replace(tzinfo=UTC).astimezone(zone)
 
 
 def in_window(local: datetime, window: str) -> bool:
@@ -110,7 +110,10 @@ class UsageState:
 
     @classmethod
     def from_events(
-        cls, events: pl.DataFrame, now: datetime, tz: str | None = "UTC",
+        cls,
+        events: pl.DataFrame,
+        now: datetime,
+        tz: str | None = "UTC",
         cfg: WellbeingConfig | None = None,
     ) -> UsageState:
         """Build the state from one user's events (only ``ts < now`` count).
@@ -136,7 +139,9 @@ class UsageState:
     def session_minutes(self, now: datetime) -> float:
         """Minutes of the live session up to ``now`` (0 once the gap has passed)."""
         now = to_utc_naive(now)
-        if self.last_ts is None or now - self.last_ts > timedelta(minutes=self.cfg.session_gap_minutes):
+        if self.last_ts is None or now - self.last_ts > timedelta(
+            minutes=self.cfg.session_gap_minutes
+        ):
             return 0.0
         return max(0.0, (now - self.session_start).total_seconds() / 60.0)
 
@@ -158,7 +163,9 @@ class UsageState:
     @property
     def skip_rate(self) -> float:
         """Share of recent views/skips that were skips."""
-        return sum(1 for r in self.recent if r[1] == "skip") / len(self.recent) if self.recent else 0.0
+        return (
+            sum(1 for r in self.recent if r[1] == "skip") / len(self.recent) if self.recent else 0.0
+        )
 
     @property
     def topic_entropy(self) -> float | None:
