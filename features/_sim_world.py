@@ -7,7 +7,7 @@ generator can draw behaviour from them and tests can check the signal is real.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -49,7 +49,6 @@ class World:
     user_profile: np.ndarray  # (U,) hour-of-day profile index
     user_doom: np.ndarray  # (U,) bool: doomscroll-prone
     user_created_ms: np.ndarray
-    user_session_id: np.ndarray  # (U,) bool: the client sends session ids
     tz_offset_ms: np.ndarray  # (U, days) local minus UTC per day of the window
 
 
@@ -112,7 +111,7 @@ def _users(rng: np.random.Generator, n: int, end: datetime, start_ms: int, days:
 def build_world(rng: np.random.Generator, n_users: int, n_items: int, days: int,
                 end: datetime) -> World:
     """Draw users, creators, items and consents for a window of ``days`` ending at ``end``."""
-    end = end.astimezone(timezone.utc) if end.tzinfo else end.replace(tzinfo=timezone.utc)
+    end = end.astimezone(UTC) if end.tzinfo else end.replace(tzinfo=UTC)
     start = end - timedelta(days=days)
     start_ms = int(start.timestamp() * 1000)
     end_ms = int(end.timestamp() * 1000)
@@ -127,7 +126,8 @@ def build_world(rng: np.random.Generator, n_users: int, n_items: int, days: int,
     pref = rng.dirichlet(np.full(n_topics, 0.15), size=n_users) + 1e-9
     pref *= topic_pop
     user_vec = _unit(pref @ topic_vec + 0.25 * rng.normal(size=(n_users, DIM)))
-    activity = (rng.pareto(1.6, n_users) + 0.15) * np.where(users["teen"], 1.4, 1.0)
+    # Heavy-tailed but bounded: a few power users, no single user dominating a small world.
+    activity = rng.lognormal(0.0, 1.1, n_users) * np.where(users["teen"], 1.4, 1.0)
     doom = rng.random(n_users) < 0.08
     activity *= np.where(doom, 2.5, 1.0)
     profile = np.where(users["teen"], 1, np.where(rng.random(n_users) < 0.12, 2, 0))
@@ -141,6 +141,5 @@ def build_world(rng: np.random.Generator, n_users: int, n_items: int, days: int,
         user_vec=user_vec, item_vec=item_vec, item_quality=quality, item_weight=weight,
         item_sensitive=sensitive, user_activity=activity, user_profile=profile,
         user_doom=doom, user_created_ms=users["created_ms"],
-        user_session_id=rng.random(n_users) < 0.8,
         tz_offset_ms=_tz_offsets(users["tz_idx"], start, days),
     )
