@@ -1,0 +1,186 @@
+"""The feed engine: the resources a feed request needs, loaded once, and the request entry.
+
+One engine serves batch ``recommend``/``score`` and the HTTP service alike. It holds the
+store connection, the published ranker (or none: popularity fallback), the item catalog's
+safety facts, the consents in force and the wellbeing config; the pipeline does the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from features.store import connect
+from ranking import registry
+from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
+from ranking.feed.types import FeedRequest, FeedResponse
+from wellbeing import (
+    POLICY_VERSION, Consent, ItemFacts, Policy, UsageState, ViewerContext, WellbeingConfig,
+    ensure_audit_table, latest_consents, load_item_facts, load_viewer_context, policy_for,
+    record, session_interventions,
+)
+
+__all__ = ["FeedEngine"]
+
+log = logging.getLogger("feedwell.engine")
+
+_SEEN_TYPES = ("impression", "view", "skip", "like", "share", "remix", "comment", "hide", "report")
+
+
+class FeedEngine:
+    """Everything a feed request needs, loaded from the store and the model registry.
+
+    Args:
+        db_path: the DuckDB file.
+        cfg: wellbeing thresholds (defaults from DESIGN.md).
+        pipeline: the stage list (default ``FEED_PIPELINE``).
+        con: an already open connection to reuse (tests, one-process CLI runs).
+        audit_batch: audit rows buffered before a write (the service flushes on shutdown).
+    """
+
+    def __init__(self, db_path: str | Path, cfg: WellbeingConfig | None = None,
+                 pipeline: FeedPipeline | None = None,
+                 con: duckdb.DuckDBPyConnection | None = None, audit_batch: int = 2000,
+                 exclude_impressions: bool = False) -> None:
+        self.db_path = str(db_path)
+        self.cfg = cfg or WellbeingConfig()
+        self.pipeline = pipeline or FEED_PIPELINE
+        self.con = con or connect(db_path)
+        self.lock = threading.RLock()
+        self.audit_batch = audit_batch
+        self.exclude_impressions = exclude_impressions
+        self._audit: list[dict[str, Any]] = []
+        self._seen: OrderedDict[str, set[str]] = OrderedDict()
+        self.live_seen: dict[str, set[str]] = {}
+        self.usage: dict[str, UsageState] = {}
+        ensure_audit_table(self.con)
+        registry.ensure_registry(self.con)
+        self.ranker = None
+        self.model_version: str | None = None
+        self.reload()
+
+    # -- loading ---------------------------------------------------------------------------
+    def reload(self) -> bool:
+        """(Re)load catalog, consents, popularity and the published model; True if it changed."""
+        with self.lock:
+            self.item_facts: dict[str, ItemFacts] = load_item_facts(self.con)
+            self.consents: dict[str, Consent] = latest_consents(self.con, datetime(9999, 1, 1))
+            self.popular = self._popular()
+            rec = registry.published(self.con)
+            version = rec.version if rec else None
+            if version == self.model_version:
+                return False
+            self.ranker, self.model_version = None, None
+            if rec is not None:
+                try:
+                    from ranking.ltr import LtrRanker
+
+                    self.ranker = LtrRanker.load(rec.path)
+                    self.model_version = version
+                except Exception:  # ranking degrades to popularity; safety does not change
+                    log.exception("could not load model %s; serving the popularity fallback",
+                                  version)
+            self._seen.clear()
+            return True
+
+    def reload_if_published(self) -> bool:
+        """Pick up a newly published model without a restart (cheap check)."""
+        rec = registry.published(self.con)
+        if (rec.version if rec else None) != self.model_version:
+            return self.reload()
+        return False
+
+    def _popular(self) -> pl.DataFrame:
+        # Decayed engagement over the last two weeks of data (velocity favours the recent).
+        return self.con.sql("""
+            WITH last AS (SELECT max(ts) AS t FROM events),
+            recent AS (
+                SELECT e.item_id,
+                    sum(CASE e.type WHEN 'view' THEN 1.0 WHEN 'like' THEN 2.0 WHEN 'share' THEN 3.0
+                        WHEN 'remix' THEN 3.0 WHEN 'comment' THEN 1.0 WHEN 'skip' THEN -0.3
+                        WHEN 'hide' THEN -3.0 WHEN 'report' THEN -5.0 ELSE 0 END
+                        * exp(-date_diff('second', e.ts, last.t) / 259200.0)) AS s
+                FROM events e, last
+                WHERE e.item_id IS NOT NULL AND e.ts > last.t - INTERVAL 14 DAY
+                GROUP BY 1
+            )
+            SELECT r.item_id, 'popular' AS source, r.s AS source_score
+            FROM recent r LEFT JOIN items i USING (item_id)
+            WHERE r.s > 0 AND coalesce(i.status, 'active') <> 'removed'
+            ORDER BY r.s DESC, r.item_id LIMIT 2000
+        """).pl()
+
+    # -- what the stages call ------------------------------------------------------------
+    @property
+    def policy_version(self) -> str:
+        return getattr(self.cfg, "policy_version", None) or POLICY_VERSION
+
+    def policy(self, viewer: ViewerContext) -> Policy:
+        return policy_for(viewer, self.cfg)
+
+    def interventions(self, viewer: ViewerContext, now: datetime) -> list:
+        return session_interventions(viewer, now, self.cfg)
+
+    def viewer(self, user_id: str, now: datetime) -> ViewerContext:
+        with self.lock:
+            return load_viewer_context(self.con, user_id, now, usage=self.usage.get(user_id),
+                                       cfg=self.cfg)
+
+    def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
+        c = self.ranker.candidates(user_id, now, n)
+        return c.with_columns(source_score=1.0 / (1.0 + pl.int_range(pl.len(), dtype=pl.Float64)))
+
+    def model_score(self, user_id: str, candidates: pl.DataFrame) -> list[float]:
+        return list(self.ranker.score(user_id, candidates))
+
+    def seen_items(self, user_id: str, now: datetime) -> set[str]:
+        """Videos the user has already watched (or hidden) before ``now``, plus live events."""
+        live = self.live_seen.get(user_id, set())
+        key = f"{user_id}|{now:%Y%m%d%H}"
+        got = self._seen.get(key)
+        if got is None:
+            types = [t for t in _SEEN_TYPES if self.exclude_impressions or t != "impression"]
+            with self.lock:
+                rows = self.con.execute(
+                    "SELECT DISTINCT item_id FROM events WHERE user_id = ? AND ts < ? "
+                    "AND item_id IS NOT NULL AND type IN (SELECT unnest(?::VARCHAR[]))",
+                    [user_id, now, types],
+                ).fetchall()
+            got = {r[0] for r in rows}
+            self._seen[key] = got
+            if len(self._seen) > 10_000:
+                self._seen.popitem(last=False)
+        return got | live if live else got
+
+    def audit(self, rows: list[dict[str, Any]]) -> None:
+        self._audit.extend(rows)
+        if len(self._audit) >= self.audit_batch:
+            self.flush_audit()
+
+    def flush_audit(self) -> None:
+        with self.lock:
+            rows, self._audit = self._audit, []
+            if rows:
+                record(self.con, rows)
+
+    # -- requests ----------------------------------------------------------------------------
+    def feed(self, request: FeedRequest) -> FeedResponse:
+        """Run the feed pipeline for one request."""
+        viewer = self.viewer(request.user_id, request.now)
+        return self.pipeline.run(self, request, viewer)
+
+    def close(self) -> None:
+        self.flush_audit()
+        self.con.close()
+
+    def latest_event_time(self) -> datetime | None:
+        rows = self.con.execute("SELECT max(ts) FROM events").fetchall()
+        t = rows[0][0]
+        return t + timedelta(microseconds=1) if t else None

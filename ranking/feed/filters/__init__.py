@@ -1,0 +1,1 @@
+"""Feed pipeline filters, one component per module."""

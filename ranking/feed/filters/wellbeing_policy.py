@@ -1,0 +1,51 @@
+"""Apply the viewer's wellbeing policy to every candidate; drops are audited with reasons.
+
+Teen and unknown-age policies fail closed: a video with no facts at all (not in the catalog)
+is dropped for them; for adults it is evaluated on what is known.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from wellbeing import ItemFacts, evaluate, facts_for
+
+from ranking.feed.types import FilterResult, Removal, RequestState
+
+
+class WellbeingPolicyFilter:
+    name = "WellbeingPolicy"
+
+    def __call__(self, state: RequestState) -> FilterResult:
+        engine, viewer, now = state.engine, state.viewer, state.request.now
+        policy = engine.policy(viewer)
+        facts_by_id = state.extra.get("facts", {})
+        keep: list[bool] = []
+        removed: list[Removal] = []
+        downrank = state.extra.setdefault("downrank", {})
+        for item_id in state.candidates["item_id"]:
+            item = facts_by_id.get(item_id) or engine.item_facts.get(item_id)
+            if item is None:
+                if policy.fail_closed:
+                    keep.append(False)
+                    removed.append(Removal(item_id, self.name, "unknown_item", "drop",
+                                           "missing_fact:item"))
+                    continue
+                item = ItemFacts(item_id=item_id, creator_id="", status=None, maturity=None,
+                                 labels=None, cameo_subjects=(), provenance=None)
+            verdict = evaluate(policy, facts_for(item, viewer, engine.consents, now, engine.cfg))
+            if not verdict.kept:
+                keep.append(False)
+                rule = next((r.rule for r in verdict.results if r.action is verdict.action), "")
+                removed.append(Removal(item_id, self.name, rule, verdict.action.kind,
+                                       verdict.reason or ""))
+                continue
+            keep.append(True)
+            if verdict.factor != 1.0:
+                downrank[item_id] = verdict.factor
+                state.reasons.setdefault(item_id, []).extend(
+                    a.reason_text for a in verdict.fired if a.kind == "downrank")
+            if verdict.labels:
+                state.labels[item_id] = list(verdict.labels)
+        kept = state.candidates.filter(pl.Series(keep, dtype=pl.Boolean))
+        return FilterResult(kept, removed)

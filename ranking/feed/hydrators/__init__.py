@@ -1,0 +1,1 @@
+"""Feed pipeline hydrators, one component per module."""

@@ -1,0 +1,1 @@
+"""Feed pipeline scorers, one component per module."""

@@ -1,0 +1,1 @@
+"""Feed pipeline selectors, one component per module."""

@@ -1,0 +1,1 @@
+"""Feed pipeline side_effects, one component per module."""

@@ -1,0 +1,1 @@
+"""Feed pipeline sources, one component per module."""

@@ -1,0 +1,166 @@
+"""Model registry: versioned model directories beside the DuckDB file, indexed in DuckDB.
+
+A version moves ``candidate -> published -> archived``. Only one version is published at a
+time; ``restore`` publishes an earlier one again. Model files live under
+``<db stem>_models/<version>/`` with a ``meta.json`` (features, parameters, data range, metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from features.errors import PipelineError
+
+__all__ = [
+    "ModelRecord", "models_root", "ensure_registry", "new_version", "register", "publish",
+    "restore", "published", "get", "list_versions",
+]
+
+_DDL = """CREATE TABLE IF NOT EXISTS model_registry (
+    version VARCHAR PRIMARY KEY, created_at TIMESTAMP, status VARCHAR, path VARCHAR,
+    metrics JSON, params JSON, features JSON, data_from TIMESTAMP, data_to TIMESTAMP,
+    published_at TIMESTAMP)"""
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    version: str
+    created_at: datetime
+    status: str
+    path: str
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    features: list[str]
+    data_from: datetime | None
+    data_to: datetime | None
+
+
+def models_root(db_path: str | Path) -> Path:
+    """The folder holding model versions for the database at ``db_path``."""
+    p = Path(db_path)
+    if str(db_path) == ":memory:":
+        return Path("feedwell_models")
+    return p.with_name(f"{p.stem}_models")
+
+
+def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+
+
+def new_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A sortable, unique version name: ``vYYYYMMDD-HHMMSS-N``."""
+    ensure_registry(con)
+    stamp = datetime.now(UTC).strftime("v%Y%m%d-%H%M%S")
+    n = con.execute(
+        "SELECT count(*) FROM model_registry WHERE version LIKE ?", [stamp + "%"]
+    ).fetchall()[0][0]
+    return f"{stamp}-{n}"
+
+
+def register(
+    con: duckdb.DuckDBPyConnection,
+    db_path: str | Path,
+    version: str,
+    *,
+    metrics: dict[str, Any],
+    params: dict[str, Any],
+    features: list[str],
+    data_from: datetime | None,
+    data_to: datetime | None,
+) -> Path:
+    """Record a trained model whose files are already in ``models_root(db_path)/version``."""
+    ensure_registry(con)
+    path = models_root(db_path) / version
+    meta = {"version": version, "metrics": metrics, "params": params, "features": features,
+            "data_from": str(data_from), "data_to": str(data_to)}
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+    con.execute(
+        "INSERT OR REPLACE INTO model_registry VALUES (?, ?, 'candidate', ?, ?, ?, ?, ?, ?, NULL)",
+        [version, datetime.now(UTC).replace(tzinfo=None), str(path.resolve()),
+         json.dumps(metrics, default=str), json.dumps(params, default=str),
+         json.dumps(features), data_from, data_to],
+    )
+    return path
+
+
+def _row(r: tuple) -> ModelRecord:
+    return ModelRecord(r[0], r[1], r[2], r[3], json.loads(r[4] or "{}"),
+                       json.loads(r[5] or "{}"), json.loads(r[6] or "[]"), r[7], r[8])
+
+
+_COLS = "version, created_at, status, path, metrics, params, features, data_from, data_to"
+
+
+def get(con: duckdb.DuckDBPyConnection, version: str) -> ModelRecord:
+    ensure_registry(con)
+    rows = con.execute(f"SELECT {_COLS} FROM model_registry WHERE version = ?", [version]).fetchall()
+    if not rows:
+        raise PipelineError(f"no model version {version!r}; `feedwell models` lists them")
+    return _row(rows[0])
+
+
+def published(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
+    """The version in force, or None before the first publish."""
+    ensure_registry(con)
+    rows = con.execute(
+        f"SELECT {_COLS} FROM model_registry WHERE status = 'published' "
+        "ORDER BY published_at DESC LIMIT 1"
+    ).fetchall()
+    return _row(rows[0]) if rows else None
+
+
+def list_versions(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
+    ensure_registry(con)
+    rows = con.execute(f"SELECT {_COLS} FROM model_registry ORDER BY created_at, version").fetchall()
+    return [_row(r) for r in rows]
+
+
+def _set_published(con: duckdb.DuckDBPyConnection, version: str) -> None:
+    con.execute("UPDATE model_registry SET status = 'archived' WHERE status = 'published'")
+    con.execute(
+        "UPDATE model_registry SET status = 'published', published_at = ? WHERE version = ?",
+        [datetime.now(UTC).replace(tzinfo=None), version],
+    )
+
+
+def publish(con: duckdb.DuckDBPyConnection, version: str, gate_passed: bool, why: str) -> None:
+    """Publish ``version`` if the evaluation gate passed; otherwise raise and keep the current.
+
+    Raises:
+        PipelineError: the gate failed (the message says why); nothing changes.
+    """
+    get(con, version)
+    if not gate_passed:
+        con.execute("UPDATE model_registry SET status = 'rejected' WHERE version = ?", [version])
+        raise PipelineError(f"model {version} not published: {why}")
+    _set_published(con, version)
+
+
+def restore(con: duckdb.DuckDBPyConnection, version: str | None = None) -> str:
+    """Publish an earlier version again (default: the one published before the current)."""
+    ensure_registry(con)
+    if version is None:
+        rows = con.execute(
+            "SELECT version FROM model_registry WHERE status = 'archived' "
+            "ORDER BY published_at DESC LIMIT 1"
+        ).fetchall()
+        if not rows:
+            raise PipelineError("no earlier published model to restore")
+        version = rows[0][0]
+    rec = get(con, version)
+    if not Path(rec.path).is_dir():
+        raise PipelineError(f"model files for {version} are missing at {rec.path}")
+    _set_published(con, version)
+    return version
+
+
+def remove_files(db_path: str | Path, version: str) -> None:
+    shutil.rmtree(models_root(db_path) / version, ignore_errors=True)
