@@ -129,12 +129,12 @@ def _user_row(con: duckdb.DuckDBPyConnection, user_id: str) -> dict[str, Any] | 
 
 def _usage(con, user_id: str, now: datetime, tz: str, cfg: WellbeingConfig) -> UsageState:
     # 48 h covers the local day in any timezone and the rolling 24 h sensitive window.
-    frame = con.execute(
+    frame = con.sql(
         """SELECT e.ts, e.type, e.watch_ms, e.session_id, i.topics
            FROM events e LEFT JOIN (SELECT DISTINCT ON (item_id) item_id, topics FROM items) i
              ON e.item_id = i.item_id
            WHERE e.user_id = ? AND e.ts >= ? AND e.ts < ? ORDER BY e.ts""",
-        [user_id, now - timedelta(hours=48), now],
+        params=[user_id, now - timedelta(hours=48), now],
     ).pl()
     return UsageState.from_events(frame, now, tz, cfg)
 

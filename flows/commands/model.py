@@ -1,0 +1,104 @@
+"""``feedwell train | evaluate | publish | models | restore``: the model lifecycle."""
+
+from __future__ import annotations
+
+import argparse
+
+from flows.commands.recommend import parse_now
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser("train", help="train the ranker and register a candidate version")
+    t.add_argument("--now", help="train as of this time (default: all events)")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=run_train)
+
+    e = sub.add_parser("evaluate", help="ranker vs baselines on a temporal split, plus guardrails")
+    e.add_argument("--now", help="evaluate as of this time (default: all events)")
+    e.add_argument("--k", type=int, default=10)
+    e.add_argument("--version", help="version to record the metrics on (default: newest)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=run_evaluate)
+
+    p = sub.add_parser("publish", help="evaluate the newest version and publish it if it passes")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_publish)
+
+    m = sub.add_parser("models", help="list model versions")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=run_models)
+
+    r = sub.add_parser("restore", help="publish an earlier model version again")
+    r.add_argument("version", nargs="?", help="version (default: the previously published one)")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=run_restore)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from features.store import connect
+    from flows.cli import emit
+    from ranking.lifecycle import train_model
+
+    con = connect(args.db)
+    res = train_model(con, args.db, parse_now(args.now))
+    con.close()
+    emit(args, {"version": res.version, "path": str(res.path), "report": res.report},
+         f"trained {res.version} -> {res.path} ({res.report.get('train_seconds', '?')} s)")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from features.store import connect
+    from flows.cli import emit
+    from ranking.evaluate import format_table
+    from ranking.lifecycle import evaluate_version
+
+    con = connect(args.db)
+    res = evaluate_version(con, args.version, parse_now(args.now), args.k)
+    con.close()
+    emit(args, res, format_table(res) + f"\ngate: {res['gate']['why']}")
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from features.store import connect
+    from flows.cli import emit
+    from ranking.lifecycle import evaluate_version, publish_version
+
+    con = connect(args.db)
+    try:
+        res = evaluate_version(con, None, None, args.k)
+        version = publish_version(con, res)
+    finally:
+        con.close()
+    emit(args, {"published": version, "gate": res["gate"]}, f"published {version}")
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from features.store import connect
+    from flows.cli import emit
+    from ranking.registry import list_versions
+
+    con = connect(args.db)
+    rows = list_versions(con)
+    con.close()
+    payload = {"models": [
+        {"version": r.version, "status": r.status, "created_at": r.created_at,
+         "ndcg@10": r.metrics.get("ranker", {}).get("ndcg@10"), "path": r.path} for r in rows]}
+    lines = [f"{m['version']}  {m['status']:<10} ndcg@10={m['ndcg@10']}" for m in payload["models"]]
+    emit(args, payload, "\n".join(lines) or "no models yet: run `feedwell train`")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from features.store import connect
+    from flows.cli import emit
+    from ranking.registry import restore
+
+    con = connect(args.db)
+    v = restore(con, args.version)
+    con.close()
+    emit(args, {"published": v}, f"restored {v}")
+    return 0
