@@ -114,7 +114,9 @@ def build_items(rng: np.random.Generator, n: int, users: dict, topic_vec: np.nda
         "status": status,
     }
     items = {k: v[order] for k, v in items.items()}
-    sensitive = (sens_topic | harmful)[order]
+    # Viewers push back on distressing content: any label but "political", or a sensitive topic.
+    distressing = labels[:, [i for i, x in enumerate(LABELS) if x != "political"]].any(1)
+    sensitive = (sens_topic | distressing)[order]
     weight = (quality * pull)[order]
     consents = _consents(rng, items, users, end_ms)
     return items, item_vec[order], quality[order], weight, sensitive, consents

@@ -20,7 +20,7 @@ TIMEZONES = (
     ("Asia/Singapore", "SG", 1), ("Asia/Manila", "PH", 3), ("Asia/Jakarta", "ID", 3),
     ("Australia/Sydney", "AU", 2), ("Africa/Lagos", "NG", 2),
 )
-DIM = 8
+DIM = 16
 DAY_MS = 86_400_000
 LABELS = (
     "self_harm", "eating_disorder", "body_image", "violence", "dangerous_challenge", "sexual",
