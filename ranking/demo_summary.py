@@ -1,0 +1,74 @@
+"""The demo's second half: features, train, evaluate, publish, serve a sample, summarise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from features.store import connect
+
+__all__ = ["demo_summary"]
+
+
+def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> dict[str, Any]:
+    """Run the batch half on the store at ``db`` and return a summary (``text`` is printable)."""
+    from ranking.batch import recommend_batch
+    from ranking.evaluate import format_table
+    from ranking.feed.engine import FeedEngine
+    from ranking.lifecycle import evaluate_version, publish_version, train_model
+
+    con = connect(db)
+    out: dict[str, Any] = {}
+    try:
+        from features.build import build_features
+
+        feats = build_features(con)
+        step(f"features: {len(feats)} sets")
+    except ImportError:
+        pass
+    res = train_model(con, db)
+    step(f"trained {res.version}")
+    ev = evaluate_version(con, res.version)
+    step("evaluated ranker vs baselines")
+    try:
+        publish_version(con, ev)
+        step(f"published {res.version}")
+    except Exception as exc:  # the gate said no: the demo still shows why
+        step(f"not published: {exc}")
+    con.close()
+    engine = FeedEngine(db)
+    users = engine.con.sql("SELECT user_id FROM users ORDER BY user_id LIMIT 400").pl()
+    now = engine.latest_event_time()
+    recs, rsum = recommend_batch(engine, users, 20, now)
+    engine.close()
+    step(f"served {rsum['users']} feeds through the wellbeing policy")
+    con = connect(db)
+    removals = con.sql("""SELECT reason, count(*) AS n FROM audit_log WHERE action <> 'intervene'
+                          GROUP BY 1 ORDER BY 2 DESC LIMIT 8""").pl()
+    ivs = con.sql("""SELECT rule AS intervention, count(*) AS n FROM audit_log
+                     WHERE action = 'intervene' GROUP BY 1 ORDER BY 2 DESC""").pl()
+    if report:
+        try:
+            from features.report import build_report
+
+            build_report(con, report, db_path=db)
+            step(f"report written to {report}")
+            out["report"] = report
+        except ImportError:
+            pass
+    con.close()
+    text = [
+        "", "== evaluation (temporal split) ==", format_table(ev), f"gate: {ev['gate']['why']}",
+        "", "== wellbeing ==",
+        f"feeds served: {rsum['users']} users, {rsum['fed']} fed, policies {rsum['policies']}",
+        f"interventions: {dict(ivs.iter_rows()) or 'none'}",
+        "removals by reason:",
+        *[f"  {r:<40} {n}" for r, n in removals.iter_rows()],
+    ]
+    if "guardrails" in ev:
+        text += ["guardrails (with vs without policy):",
+                 *[f"  {k}: {v}" for k, v in ev["guardrails"].items()]]
+    out.update(evaluation=ev, wellbeing={"served": rsum, "removals": removals.to_dicts(),
+                                         "interventions": ivs.to_dicts()},
+               sample_rows=recs.height, text="\n".join(text))
+    return out
