@@ -1,0 +1,62 @@
+"""Page caps: sensitive topics in a row, per page, per rolling day; diversification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from _wellbeing_world import CFG, NOW, item, viewer
+
+from wellbeing import Reason, UsageState, apply_page_caps
+
+
+def _page(spec):
+    """'S' = sensitive topic item, 'n' = neutral; creators all distinct."""
+    return [
+        (f"i{k}", item(f"i{k}", creator_id=f"c{k}", topics=("sadness",) if ch == "S" else (f"t{k}",)))
+        for k, ch in enumerate(spec)
+    ]
+
+
+def test_teen_sensitive_in_row_deferred_then_page_cap_removes():
+    kept, removed = apply_page_caps(_page("SSnSnnS"), viewer("teen_13_15"), CFG, now=NOW)
+    # i1 waits for a neutral slot; i3 goes over the per-page cap of 2; i6 too.
+    assert kept == ["i0", "i2", "i1", "i4", "i5"]
+    assert removed == [("i3", Reason.SENSITIVE_PAGE_CAP), ("i6", Reason.SENSITIVE_PAGE_CAP)]
+
+
+def test_in_row_removed_when_no_slot_opens():
+    kept, removed = apply_page_caps(_page("SS"), viewer("teen_16_17"), CFG, now=NOW)
+    assert kept == ["i0"] and removed == [("i1", Reason.SENSITIVE_IN_ROW_CAP)]
+
+
+def test_daily_cap_counts_recent_views():
+    s = UsageState(cfg=CFG)
+    for k in range(5):
+        s.observe({"ts": NOW - timedelta(hours=3, minutes=k), "type": "view", "watch_ms": 1000,
+                   "topics": ["body_image"]})
+    ctx = viewer("teen_13_15", usage=s.advance(NOW))
+    kept, removed = apply_page_caps(_page("SnSn"), ctx, CFG, now=NOW)
+    assert kept == ["i0", "i1", "i3"]
+    assert removed == [("i2", Reason.SENSITIVE_DAILY_CAP)]
+
+
+def test_adults_uncapped_unless_less():
+    assert apply_page_caps(_page("SSSS"), viewer("adult"), CFG, now=NOW)[1] == []
+    _, removed = apply_page_caps(_page("SSSS"), viewer("adult", sensitive_content="less"), CFG, now=NOW)
+    assert [r for _, r in removed] == [Reason.SENSITIVE_IN_ROW_CAP] * 3
+
+
+def test_diversify_limits_creator_and_topic_runs():
+    ranked = [
+        ("a1", item("a1", creator_id="A", topics=("x",))),
+        ("a2", item("a2", creator_id="A", topics=("y",))),
+        ("b1", item("b1", creator_id="B", topics=("y",))),
+        ("c1", item("c1", creator_id="C", topics=("z",))),
+    ]
+    kept, removed = apply_page_caps(ranked, viewer("adult"), CFG, diversify=True, now=NOW)
+    # a2 cannot follow a1 (same creator) nor b1 (same primary topic "y").
+    assert kept == ["a1", "b1", "c1", "a2"] and removed == []
+    kept, _ = apply_page_caps(ranked, viewer("adult"), CFG, diversify=False, now=NOW)
+    assert kept == ["a1", "a2", "b1", "c1"]
+    _, removed = apply_page_caps(ranked[:2], viewer("adult"), CFG, diversify=True, now=NOW)
+    assert removed == [("a2", Reason.DIVERSIFY_CREATOR)]
