@@ -138,7 +138,8 @@ def build_world(rng: np.random.Generator, n_users: int, n_items: int, days: int,
     )
     return World(
         start_ms=start_ms, end_ms=end_ms, users=users, items=items, consents=consents,
-        user_vec=user_vec, item_vec=item_vec, item_quality=quality, item_weight=weight,
+        user_vec=user_vec.astype(np.float32), item_vec=item_vec.astype(np.float32),
+        item_quality=quality, item_weight=weight,
         item_sensitive=sensitive, user_activity=activity, user_profile=profile,
         user_doom=doom, user_created_ms=users["created_ms"],
         tz_offset_ms=_tz_offsets(users["tz_idx"], start, days),
