@@ -144,7 +144,10 @@ def facts_for(
     """
     cfg = cfg or WellbeingConfig()
     subjects = item.cameo_subjects
-    if subjects is None and item.realistic_person is False:
+    # Unknown subjects matter only for a video that may show a real person: a catalog with no
+    # likeness data must not empty adults' feeds. Minors stay covered: their policy drops a
+    # video whose realistic_person fact is unknown.
+    if subjects is None and item.realistic_person is not True:
         subjects = ()
     cameo_ok = (
         None if subjects is None else all(consent_allows(consents.get(s), s, ctx) for s in subjects)
