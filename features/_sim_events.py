@@ -104,7 +104,8 @@ def _serve(world: World, rng: np.random.Generator, user: np.ndarray, t: np.ndarr
     hi_w = np.where(n_now > 0, cumw[np.maximum(n_now - 1, 0)], 0.0)[:, None]
     draw = lo_w + rng.random(lo_w.shape) * (hi_w - lo_w)
     cand = np.minimum(np.searchsorted(cumw, draw, side="right"), len(cumw) - 1)
-    vecs = np.take(world.item_vec, cand.ravel(), axis=0).reshape(*cand.shape, -1)
+    dim = world.item_vec.shape[1]
+    vecs = np.take(world.item_vec, cand.ravel(), axis=0).reshape(*cand.shape, dim)
     aff = np.matmul(vecs, np.take(world.user_vec, user, axis=0)[:, :, None])[:, :, 0]
     beta = np.where(world.users["personalized_off"][user], 0.0, 4.0)[:, None]
     pick = np.argmax(beta * aff + rng.gumbel(size=aff.shape), axis=1)
