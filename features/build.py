@@ -41,7 +41,9 @@ def set_sql(catalog: Catalog, fs: FeatureSet, now: datetime) -> tuple[str, dict]
     used = sorted(set(_PARAM.findall(sql)))
     missing = [p for p in used if p not in values]
     if missing:
-        raise ConfigError(f"feature set '{fs.name}' uses ${missing[0]} but features.yaml sets no such param")
+        raise ConfigError(
+            f"feature set '{fs.name}' uses ${missing[0]} but features.yaml sets no such param"
+        )
     return sql, {p: values[p] for p in used}
 
 
@@ -77,14 +79,19 @@ def check_set(con: duckdb.DuckDBPyConnection, fs: FeatureSet, table: str) -> Non
         counts = con.execute(f"SELECT {sel} FROM {table}").fetchall()[0]
         for (col, check, _), n in zip(probes, counts, strict=True):
             if n:
-                raise DataError(f"feature set '{fs.name}': column '{col}' failed check {check} ({n} rows)")
+                raise DataError(
+                    f"feature set '{fs.name}': column '{col}' failed check {check} ({n} rows)"
+                )
     if fs.key:
         keys = ", ".join(f'"{k}"' for k in fs.key)
         dup = con.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {table} GROUP BY {keys} HAVING count(*) > 1)"
         ).fetchall()[0][0]
         if dup:
-            raise DataError(f"feature set '{fs.name}': key ({', '.join(fs.key)}) failed check unique ({dup} duplicated keys)")
+            raise DataError(
+                f"feature set '{fs.name}': key ({', '.join(fs.key)}) failed check unique "
+                f"({dup} duplicated keys)"
+            )
 
 
 def build_features(
@@ -129,7 +136,8 @@ def build_features(
         kind = "TABLE" if materialize else "TEMP TABLE"
         params = {**params, "as_of": now}
         con.execute(
-            f"CREATE OR REPLACE {kind} {table} AS SELECT *, $as_of::TIMESTAMP AS as_of FROM ({source})",
+            f"CREATE OR REPLACE {kind} {table} AS "
+            f"SELECT *, $as_of::TIMESTAMP AS as_of FROM ({source})",
             params,
         ).fetchall()
         if not materialize:

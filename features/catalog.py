@@ -147,7 +147,8 @@ class Catalog(BaseModel):
             elif name in by_col:
                 options = [f"{s}.{name}" for s in by_col[name]]
                 raise ConfigError(
-                    f"feature '{name}' referenced in model '{model}' is ambiguous: use one of {options}"
+                    f"feature '{name}' referenced in model '{model}' is ambiguous: "
+                    f"use one of {options}"
                 )
             else:
                 raise ConfigError(

@@ -1,6 +1,6 @@
 """Point-in-time training sets: graded labels, request groups, features as of each example.
 
-An example is a user's first exposure (impression or view) to an item within one request
+An example is a user's first exposure (impression, view or skip) to an item within one request
 (``request_id`` = user x client session, or user x UTC hour when the session is unknown). Its
 label grades what the user did with that item from the exposure until their next exposure to
 it (or the end of the window):
@@ -48,11 +48,12 @@ window_events AS (
 exposures AS (
     SELECT
         user_id, item_id,
-        user_id || '|' || coalesce('s:' || session_id, 'h:' || strftime(date_trunc('hour', ts), '%Y%m%d%H'))
-            AS request_id,
+        user_id || '|' || coalesce(
+            's:' || session_id, 'h:' || strftime(date_trunc('hour', ts), '%Y%m%d%H')
+        ) AS request_id,
         min(ts) AS ts
     FROM window_events
-    WHERE type IN ('impression', 'view')
+    WHERE type IN ('impression', 'view', 'skip')  -- a skip means it was shown
     GROUP BY ALL
 ),
 spans AS (
@@ -70,7 +71,13 @@ SELECT g.*, i.creator_id, i.topics FROM graded g LEFT JOIN items i ON i.item_id 
 """
 
 # How each key maps onto an example's columns; topic sets average over the item's topics.
-_JOINABLE = {("user_id",), ("item_id",), ("creator_id",), ("user_id", "item_id"), ("user_id", "creator_id")}
+_JOINABLE = {
+    ("user_id",),
+    ("item_id",),
+    ("creator_id",),
+    ("user_id", "item_id"),
+    ("user_id", "creator_id"),
+}
 
 
 def label_events(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pl.DataFrame:
@@ -128,16 +135,23 @@ def build_training_set(
         raise DataError(f"training window is empty: start {start} is not before end {end}")
     catalog = load_catalog()
     wanted = catalog.resolve(feature_names or catalog.feature_names(), model="training set")
-    wanted = {s: c for s, c in wanted.items() if tuple(catalog.sets[s].key) in _JOINABLE
-              or catalog.sets[s].key == ["user_id", "topic"]}
+    wanted = {
+        s: c
+        for s, c in wanted.items()
+        if tuple(catalog.sets[s].key) in _JOINABLE or catalog.sets[s].key == ["user_id", "topic"]
+    }
     times = _snapshot_times(start, end, every)
     snaps: dict[str, list[pl.DataFrame]] = {s: [] for s in wanted}
     for t in times:
         frames = build_features(con, now=t, sets=list(wanted), materialize=False)
         for s in wanted:
             snaps[s].append(frames[s])
-    con.execute("CREATE OR REPLACE TEMP TABLE _train_ex AS " + _EXAMPLES, {"start": start, "end": end}).fetchall()
-    con.register("_train_times", pl.DataFrame({"as_of": times}, schema={"as_of": pl.Datetime("us")}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _train_ex AS " + _EXAMPLES, {"start": start, "end": end}
+    ).fetchall()
+    con.register(
+        "_train_times", pl.DataFrame({"as_of": times}, schema={"as_of": pl.Datetime("us")})
+    )
     selects, joins = [], []
     for n, (s, cols) in enumerate(wanted.items()):
         key = catalog.sets[s].key
@@ -147,8 +161,9 @@ def build_training_set(
             aggs = ", ".join(f'avg(f."{c}") AS "{c}"' for c in cols)
             joins.append(
                 f"LEFT JOIN (SELECT x.user_id, x.item_id, x.as_of, {aggs} FROM "
-                f"(SELECT DISTINCT user_id, item_id, as_of, topics FROM ex) x, unnest(x.topics) t(topic) "
-                f"JOIN {view} f ON f.user_id = x.user_id AND f.topic = t.topic AND f.as_of = x.as_of "
+                f"(SELECT DISTINCT user_id, item_id, as_of, topics FROM ex) x, "
+                f"unnest(x.topics) t(topic) JOIN {view} f "
+                f"ON f.user_id = x.user_id AND f.topic = t.topic AND f.as_of = x.as_of "
                 f"GROUP BY ALL) j{n} ON j{n}.user_id = ex.user_id AND j{n}.item_id = ex.item_id "
                 f"AND j{n}.as_of = ex.as_of"
             )
@@ -161,8 +176,8 @@ def build_training_set(
             SELECT e.*, t.as_of FROM _train_ex e ASOF JOIN _train_times t ON e.ts >= t.as_of
         )
         SELECT ex.request_id, ex.user_id, ex.item_id, ex.creator_id, ex.ts, ex.as_of,
-               ex.label::INTEGER AS label{''.join(', ' + s for s in selects)}
-        FROM ex {' '.join(joins)}
+               ex.label::INTEGER AS label{"".join(", " + s for s in selects)}
+        FROM ex {" ".join(joins)}
         ORDER BY ex.request_id, ex.ts, ex.item_id
     """
     try:

@@ -1,4 +1,4 @@
-"""A tiny hand-computable world: three users, three videos, two creators (now = 2024-01-10 12:00)."""
+"""A tiny hand-computable world: 3 users, 3 videos, 2 creators (now = 2024-01-10 12:00)."""
 
 from __future__ import annotations
 

@@ -41,10 +41,20 @@ def test_user_engagement(feats):
     assert (u1["active_days_1d"], u1["active_days_7d"]) == (1, 2)
     assert (u1["sessions_1d"], u1["sessions_7d"]) == (2, 3)
     assert u1["last_active_hours_ago"] == approx(1.0)
-    views = ["2024-01-05 12:00:00", "2024-01-10 10:00:01", "2024-01-10 10:20:00", "2024-01-10 11:00:00"]
+    views = [
+        "2024-01-05 12:00:00",
+        "2024-01-10 10:00:01",
+        "2024-01-10 10:20:00",
+        "2024-01-10 11:00:00",
+    ]
     assert u1["views_decayed"] == approx(sum(d(t, 168) for t in views))
     u2 = row(feats["user_engagement"], user_id="u2")
-    assert (u2["views_1d"], u2["skip_rate_1d"], u2["hide_rate_1d"], u2["sessions_1d"]) == (1, 1.0, 1.0, 1)
+    assert (u2["views_1d"], u2["skip_rate_1d"], u2["hide_rate_1d"], u2["sessions_1d"]) == (
+        1,
+        1.0,
+        1.0,
+        1,
+    )
     assert "u3" not in feats["user_engagement"]["user_id"].to_list()
 
 
@@ -59,14 +69,27 @@ def test_video_engagement(feats):
     assert i1["like_rate_1d"] == approx(0.5) and i1["skip_rate_1d"] == approx(0.5)
     assert i1["velocity"] == approx(3 / (1 / 6 + 1))
     i2 = row(ve, item_id="i2")
-    assert (i2["views_1d"], i2["hide_rate_1d"], i2["age_hours"], i2["velocity"]) == (2, 0.5, 24.0, 3.0)
-    assert i2["views_decayed"] == approx(d("2024-01-10 10:20:00", 24) + d("2024-01-10 03:00:00", 24))
+    assert (i2["views_1d"], i2["hide_rate_1d"], i2["age_hours"], i2["velocity"]) == (
+        2,
+        0.5,
+        24.0,
+        3.0,
+    )
+    assert i2["views_decayed"] == approx(
+        d("2024-01-10 10:20:00", 24) + d("2024-01-10 03:00:00", 24)
+    )
 
 
 def test_creator_engagement(feats):
     ce = feats["creator_engagement"]
     c1 = row(ce, creator_id="c1")
-    assert (c1["items"], c1["followers"], c1["viewers_1d"], c1["views_1d"], c1["views_7d"]) == (1, 1, 1, 2, 3)
+    assert (c1["items"], c1["followers"], c1["viewers_1d"], c1["views_1d"], c1["views_7d"]) == (
+        1,
+        1,
+        1,
+        2,
+        3,
+    )
     assert c1["engagement_rate_1d"] == approx(0.5) and c1["negative_rate_1d"] == 0
     assert c1["skip_rate_1d"] == approx(0.5)
     c2 = row(ce, creator_id="c2")
@@ -77,9 +100,17 @@ def test_creator_engagement(feats):
 def test_user_creator_affinity(feats):
     uc = feats["user_creator_affinity"]
     a = row(uc, user_id="u1", creator_id="c1")
-    expected = (0.5 * d("2024-01-10 10:00:01", 168) + d("2024-01-10 10:01:00", 168)
-                + d("2024-01-10 11:00:00", 168) + 0.2 * d("2024-01-05 12:00:00", 168))
-    assert a["positive"] == approx(expected) and a["negative"] == 0 and a["affinity"] == approx(expected)
+    expected = (
+        0.5 * d("2024-01-10 10:00:01", 168)
+        + d("2024-01-10 10:01:00", 168)
+        + d("2024-01-10 11:00:00", 168)
+        + 0.2 * d("2024-01-05 12:00:00", 168)
+    )
+    assert (
+        a["positive"] == approx(expected)
+        and a["negative"] == 0
+        and a["affinity"] == approx(expected)
+    )
     assert (a["views_1d"], a["views_7d"]) == (2, 3)
     b = row(uc, user_id="u2", creator_id="c2")
     assert b["positive"] == approx(0.5 * d("2024-01-10 03:00:00", 168))
@@ -93,8 +124,12 @@ def test_user_creator_affinity(feats):
 def test_user_topic_affinity(feats):
     ut = feats["user_topic_affinity"]
     cats, dogs = row(ut, user_id="u1", topic="cats"), row(ut, user_id="u1", topic="dogs")
-    i1 = (0.5 * d("2024-01-10 10:00:01", 168) + d("2024-01-10 10:01:00", 168)
-          + d("2024-01-10 11:00:00", 168) + 0.2 * d("2024-01-05 12:00:00", 168))
+    i1 = (
+        0.5 * d("2024-01-10 10:00:01", 168)
+        + d("2024-01-10 10:01:00", 168)
+        + d("2024-01-10 11:00:00", 168)
+        + 0.2 * d("2024-01-05 12:00:00", 168)
+    )
     assert dogs["positive"] == approx(i1)
     assert cats["positive"] == approx(i1 + d("2024-01-10 10:20:00", 168))
     assert (cats["views_1d"], dogs["views_1d"]) == (3, 2)

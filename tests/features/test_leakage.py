@@ -11,18 +11,21 @@ from tests.features.conftest import NOW, insert_events
 
 
 def _sorted(frames):
-    return {k: v.sort(v.columns[: 2]) for k, v in frames.items()}
+    return {k: v.sort(v.columns[:2]) for k, v in frames.items()}
 
 
 def test_events_at_or_after_now_change_nothing(world):
     before = _sorted(build_features(world, now=NOW))
-    insert_events(world, [
-        ("f1", "u1", NOW, "view", "i1", None, 9000, None),  # exactly at now: excluded
-        ("f2", "u1", NOW + timedelta(hours=1), "report", "i2", None, None, None),
-        ("f3", "u3", NOW + timedelta(days=2), "view", "i3", None, 100, "z"),
-        ("f4", "u2", NOW, "unfollow", None, "c1", None, "s1"),
-        ("f5", "u9", NOW + timedelta(microseconds=1), "hide", "i9", None, None, None),
-    ])
+    insert_events(
+        world,
+        [
+            ("f1", "u1", NOW, "view", "i1", None, 9000, None),  # exactly at now: excluded
+            ("f2", "u1", NOW + timedelta(hours=1), "report", "i2", None, None, None),
+            ("f3", "u3", NOW + timedelta(days=2), "view", "i3", None, 100, "z"),
+            ("f4", "u2", NOW, "unfollow", None, "c1", None, "s1"),
+            ("f5", "u9", NOW + timedelta(microseconds=1), "hide", "i9", None, None, None),
+        ],
+    )
     after = _sorted(build_features(world, now=NOW))
     assert before.keys() == after.keys()
     for name in before:
@@ -48,5 +51,10 @@ def test_reset_forgets_personalization_before_it(world):
     us = f["user_sessions"].filter(f["user_sessions"]["user_id"] == "u1")
     assert us["sessions_28d"].to_list() == [1]
     # aggregate (video/creator) features still count u1's history; u2 is untouched
-    assert f["video_engagement"].filter(f["video_engagement"]["item_id"] == "i1")["views_7d"].item() == 3
-    assert f["user_engagement"].filter(f["user_engagement"]["user_id"] == "u2")["views_1d"].item() == 1
+    assert (
+        f["video_engagement"].filter(f["video_engagement"]["item_id"] == "i1")["views_7d"].item()
+        == 3
+    )
+    assert (
+        f["user_engagement"].filter(f["user_engagement"]["user_id"] == "u2")["views_1d"].item() == 1
+    )

@@ -26,7 +26,11 @@ def test_gap_sessions_and_timezone_late_night(world):
     us = {r["user_id"]: r for r in out["user_sessions"].iter_rows(named=True)}
     u1 = us["u1"]
     assert (u1["sessions_1d"], u1["sessions_7d"]) == (2, 3)
-    assert (u1["session_min_1d"], u1["avg_session_min_1d"], u1["max_session_min_1d"]) == (20.0, 10.0, 20.0)
+    assert (u1["session_min_1d"], u1["avg_session_min_1d"], u1["max_session_min_1d"]) == (
+        20.0,
+        10.0,
+        20.0,
+    )
     assert u1["videos_per_min_1d"] == approx(3 / 21)
     assert u1["late_night_share_1d"] == approx(4 / 5)
     assert u1["late_night_share_7d"] == approx(4 / 6)
@@ -34,14 +38,17 @@ def test_gap_sessions_and_timezone_late_night(world):
 
 
 def test_gap_of_exactly_30_minutes_continues_and_31_splits(con):
-    insert_events(con, [
-        ("a", "x", "2024-01-10 08:00:00", "view", "i", None, 1, None),
-        ("b", "x", "2024-01-10 08:30:00", "view", "i", None, 1, None),
-        ("c", "x", "2024-01-10 09:01:00", "view", "i", None, 1, None),
-        # a client session id wins over gaps, and ignores the derived sessions around it
-        ("d", "x", "2024-01-10 08:10:00", "view", "i", None, 1, "abc"),
-        ("e", "x", "2024-01-10 10:10:00", "view", "i", None, 1, "abc"),
-    ])
+    insert_events(
+        con,
+        [
+            ("a", "x", "2024-01-10 08:00:00", "view", "i", None, 1, None),
+            ("b", "x", "2024-01-10 08:30:00", "view", "i", None, 1, None),
+            ("c", "x", "2024-01-10 09:01:00", "view", "i", None, 1, None),
+            # a client session id wins over gaps, and ignores the derived sessions around it
+            ("d", "x", "2024-01-10 08:10:00", "view", "i", None, 1, "abc"),
+            ("e", "x", "2024-01-10 10:10:00", "view", "i", None, 1, "abc"),
+        ],
+    )
     st = sessions(con)["stg_sessions"].sort("session_key")
     assert st["session_key"].to_list() == ["x#g1", "x#g2", "x#sabc"]
     assert st["events"].to_list() == [2, 1, 2]
