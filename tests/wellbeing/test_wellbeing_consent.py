@@ -80,13 +80,16 @@ def _insert(con, rows):
 
 
 def test_latest_row_wins_and_revocation_applies(con):
-    _insert(con, [
-        ("s1", datetime(2026, 1, 1), "granted", "everyone", None),
-        ("s1", datetime(2026, 6, 10), "revoked", "everyone", None),
-        ("s2", datetime(2026, 1, 1), "revoked", "everyone", None),
-        ("s2", datetime(2026, 6, 10), "granted", "approved", json.dumps({"approved": ["u1"]})),
-        ("s3", datetime(2026, 7, 1), "granted", "everyone", None),  # after now: not in force
-    ])
+    _insert(
+        con,
+        [
+            ("s1", datetime(2026, 1, 1), "granted", "everyone", None),
+            ("s1", datetime(2026, 6, 10), "revoked", "everyone", None),
+            ("s2", datetime(2026, 1, 1), "revoked", "everyone", None),
+            ("s2", datetime(2026, 6, 10), "granted", "approved", json.dumps({"approved": ["u1"]})),
+            ("s3", datetime(2026, 7, 1), "granted", "everyone", None),  # after now: not in force
+        ],
+    )
     got = latest_consents(con, NOW)
     assert got["s1"].status == "revoked"
     assert got["s2"].status == "granted" and got["s2"].approved == frozenset({"u1"})

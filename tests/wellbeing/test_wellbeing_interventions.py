@@ -13,8 +13,15 @@ def _usage(now, minutes, tz="UTC", every_s=60, session_id=None):
     s = UsageState(tz=tz, cfg=CFG)
     start = now - timedelta(minutes=minutes)
     for k in range(int(minutes * 60 / every_s)):
-        s.observe({"ts": start + timedelta(seconds=every_s * k), "type": "view",
-                   "watch_ms": every_s * 1000, "session_id": session_id, "topics": [f"t{k % 9}"]})
+        s.observe(
+            {
+                "ts": start + timedelta(seconds=every_s * k),
+                "type": "view",
+                "watch_ms": every_s * 1000,
+                "session_id": session_id,
+                "topics": [f"t{k % 9}"],
+            }
+        )
     return s.advance(now)
 
 
@@ -78,13 +85,21 @@ def test_21_continuous_minutes_gives_a_break_that_does_not_end_the_feed():
 
 def test_adult_break_is_opt_in():
     assert _types(viewer("adult", usage=_usage(NOON, 25)), NOON) == []
-    assert _types(viewer("adult", usage=_usage(NOON, 25), break_after_minutes=20), NOON) == ["break"]
+    assert _types(viewer("adult", usage=_usage(NOON, 25), break_after_minutes=20), NOON) == [
+        "break"
+    ]
 
 
 def test_parent_managed_can_tighten_but_not_loosen():
     s = _usage(NOON, 29)  # one 29-min session, 29 minutes today
-    loose = viewer("teen_13_15", usage=s, parent_managed=True, daily_limit_minutes=600,
-                   break_after_minutes=120, quiet_hours="01:00-02:00")
+    loose = viewer(
+        "teen_13_15",
+        usage=s,
+        parent_managed=True,
+        daily_limit_minutes=600,
+        break_after_minutes=120,
+        quiet_hours="01:00-02:00",
+    )
     assert _types(loose, NOON) == ["break"]  # the 20-min teen break still applies
     assert "quiet_hours" in _types(loose, datetime(2026, 6, 15, 23, 0))  # 22-07 still applies
     assert "quiet_hours" in _types(loose, datetime(2026, 6, 15, 1, 30))  # and theirs too
@@ -107,15 +122,27 @@ def test_doomscroll_high_gives_break_medium_diversify():
     late = datetime(2026, 6, 15, 0, 50)
     s = UsageState(tz="UTC", cfg=CFG)
     for k in range(300):
-        s.observe({"ts": late - timedelta(seconds=10 * (300 - k)), "type": "skip",
-                   "watch_ms": 2000, "topics": ["same"]})
+        s.observe(
+            {
+                "ts": late - timedelta(seconds=10 * (300 - k)),
+                "type": "skip",
+                "watch_ms": 2000,
+                "topics": ["same"],
+            }
+        )
     out = session_interventions(viewer("adult", usage=s.advance(late)), late, CFG)
     assert [(i.type, i.reason) for i in out] == [("break", Reason.DOOMSCROLL_BREAK)]
 
     mid = datetime(2026, 6, 15, 15, 0)
     s = UsageState(tz="UTC", cfg=CFG)
     for k in range(120):
-        s.observe({"ts": mid - timedelta(seconds=10 * (120 - k)), "type": "view",
-                   "watch_ms": 8000, "topics": ["same"]})
+        s.observe(
+            {
+                "ts": mid - timedelta(seconds=10 * (120 - k)),
+                "type": "view",
+                "watch_ms": 8000,
+                "topics": ["same"],
+            }
+        )
     out = session_interventions(viewer("adult", usage=s.advance(mid)), mid, CFG)
     assert [(i.type, i.reason) for i in out] == [("diversify", Reason.DOOMSCROLL_DIVERSIFY)]

@@ -12,7 +12,10 @@ from wellbeing import Reason, UsageState, apply_page_caps
 def _page(spec):
     """'S' = sensitive topic item, 'n' = neutral; creators all distinct."""
     return [
-        (f"i{k}", item(f"i{k}", creator_id=f"c{k}", topics=("sadness",) if ch == "S" else (f"t{k}",)))
+        (
+            f"i{k}",
+            item(f"i{k}", creator_id=f"c{k}", topics=("sadness",) if ch == "S" else (f"t{k}",)),
+        )
         for k, ch in enumerate(spec)
     ]
 
@@ -32,8 +35,14 @@ def test_in_row_removed_when_no_slot_opens():
 def test_daily_cap_counts_recent_views():
     s = UsageState(cfg=CFG)
     for k in range(5):
-        s.observe({"ts": NOW - timedelta(hours=3, minutes=k), "type": "view", "watch_ms": 1000,
-                   "topics": ["body_image"]})
+        s.observe(
+            {
+                "ts": NOW - timedelta(hours=3, minutes=k),
+                "type": "view",
+                "watch_ms": 1000,
+                "topics": ["body_image"],
+            }
+        )
     ctx = viewer("teen_13_15", usage=s.advance(NOW))
     kept, removed = apply_page_caps(_page("SnSn"), ctx, CFG, now=NOW)
     assert kept == ["i0", "i1", "i3"]
@@ -42,7 +51,9 @@ def test_daily_cap_counts_recent_views():
 
 def test_adults_uncapped_unless_less():
     assert apply_page_caps(_page("SSSS"), viewer("adult"), CFG, now=NOW)[1] == []
-    _, removed = apply_page_caps(_page("SSSS"), viewer("adult", sensitive_content="less"), CFG, now=NOW)
+    _, removed = apply_page_caps(
+        _page("SSSS"), viewer("adult", sensitive_content="less"), CFG, now=NOW
+    )
     assert [r for _, r in removed] == [Reason.SENSITIVE_IN_ROW_CAP] * 3
 
 

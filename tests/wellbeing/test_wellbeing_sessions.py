@@ -15,14 +15,22 @@ CFG = WellbeingConfig()
 def _frame(rows):
     return pl.DataFrame(
         rows,
-        schema={"ts": pl.Datetime("us"), "type": pl.String, "watch_ms": pl.Int64,
-                "session_id": pl.String, "topics": pl.List(pl.String)},
+        schema={
+            "ts": pl.Datetime("us"),
+            "type": pl.String,
+            "watch_ms": pl.Int64,
+            "session_id": pl.String,
+            "topics": pl.List(pl.String),
+        },
         orient="row",
     )
 
 
 def _views(start, n, every_s=60, watch_ms=60_000, kind="view", sid=None, topics=("a",)):
-    return [(start + timedelta(seconds=every_s * k), kind, watch_ms, sid, list(topics)) for k in range(n)]
+    return [
+        (start + timedelta(seconds=every_s * k), kind, watch_ms, sid, list(topics))
+        for k in range(n)
+    ]
 
 
 def test_today_is_the_local_calendar_day():
@@ -63,7 +71,9 @@ def test_session_from_session_id():
 
 def test_incremental_observe_matches_from_events():
     t = datetime(2026, 6, 1, 21, 0)
-    rows = _views(t, 30, every_s=20) + _views(t + timedelta(minutes=12), 10, kind="skip", watch_ms=2000)
+    rows = _views(t, 30, every_s=20) + _views(
+        t + timedelta(minutes=12), 10, kind="skip", watch_ms=2000
+    )
     now = t + timedelta(minutes=20)
     batch = UsageState.from_events(_frame(rows), now, "Europe/Berlin", CFG)
     inc = UsageState(tz="Europe/Berlin", cfg=CFG)

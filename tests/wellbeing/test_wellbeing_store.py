@@ -33,8 +33,15 @@ def world(con):
                sensitive_content, extra) VALUES (?, ?, ?, ?, ?, ?, ?)""",
         [
             ("teen", date(2011, 1, 1), "America/New_York", False, None, None, None),
-            ("adult", date(1990, 1, 1), "Europe/Paris", None, None, "less",
-             json.dumps({"break_after_minutes": 15})),
+            (
+                "adult",
+                date(1990, 1, 1),
+                "Europe/Paris",
+                None,
+                None,
+                "less",
+                json.dumps({"break_after_minutes": 15}),
+            ),
             ("kid", date(2017, 1, 1), None, None, None, None, None),
             ("s1", date(1990, 1, 1), None, None, None, None, None),
         ],
@@ -66,7 +73,14 @@ def world(con):
     add("adult", NOW + timedelta(hours=1), "block", target="c1")  # in the future: ignored
     add("teen", NOW - timedelta(days=1), "report", "bad2")
     for k in range(61):  # 61 minutes watched between 10:00 and 11:01 New York time today
-        add("teen", NOW - timedelta(minutes=120 - k), "view", "sad" if k < 3 else "safe", None, 60_000)
+        add(
+            "teen",
+            NOW - timedelta(minutes=120 - k),
+            "view",
+            "sad" if k < 3 else "safe",
+            None,
+            60_000,
+        )
     con.executemany(
         """INSERT INTO events (event_id, user_id, ts, type, item_id, target_user_id, watch_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -103,7 +117,9 @@ def test_viewer_context_and_reset(world):
 
 def test_unknown_user_gets_unknown_age_and_defaults(world):
     ctx = load_viewer_context(world, "nobody", NOW, cfg=CFG)
-    assert ctx.age_band == "unknown" and not ctx.known and ctx.settings.sensitive_content == "standard"
+    assert (
+        ctx.age_band == "unknown" and not ctx.known and ctx.settings.sensitive_content == "standard"
+    )
 
 
 def test_report_penalises_creator_with_half_life(world):
@@ -121,8 +137,11 @@ def test_filter_items_end_to_end(world):
     kept, removed = filter_items(teen, items.values(), consents, NOW, CFG)
     reasons = {i: v.reason for i, v in removed}
     assert reasons == {
-        "mature": "minor_maturity", "nolabels": "missing_fact:labels", "gone": "item_removed",
-        "bad2": "reported_by_viewer", "cameo": "cameo_consent",
+        "mature": "minor_maturity",
+        "nolabels": "missing_fact:labels",
+        "gone": "item_removed",
+        "bad2": "reported_by_viewer",
+        "cameo": "cameo_consent",
     }
     adult = load_viewer_context(world, "adult", NOW, cfg=CFG)
     kept, removed = filter_items(adult, items.values(), consents, NOW, CFG)
@@ -158,18 +177,32 @@ def test_record_appends_audit_rows(world):
     teen = load_viewer_context(world, "teen", NOW, cfg=CFG)
     _, removed = filter_items(teen, items.values(), latest_consents(world, NOW), NOW, CFG)
     rows = [verdict_row(NOW, "r1", "teen", i, v) for i, v in removed]
-    rows += [intervention_row(NOW, "r1", "teen", x, CFG.policy_version)
-             for x in session_interventions(teen, NOW, CFG)]
-    rows.append({"ts": NOW, "request_id": "r2", "user_id": "teen", "item_id": None,
-                 "rule": "break", "action": "intervene", "reason": "break",
-                 "policy_version": CFG.policy_version})
+    rows += [
+        intervention_row(NOW, "r1", "teen", x, CFG.policy_version)
+        for x in session_interventions(teen, NOW, CFG)
+    ]
+    rows.append(
+        {
+            "ts": NOW,
+            "request_id": "r2",
+            "user_id": "teen",
+            "item_id": None,
+            "rule": "break",
+            "action": "intervene",
+            "reason": "break",
+            "policy_version": CFG.policy_version,
+        }
+    )
     assert record(world, rows) == len(rows)
     got = world.execute(
         "SELECT rule, action, reason, policy_version FROM audit_log WHERE item_id = 'mature'"
     ).fetchall()
     assert got == [("minor_maturity", "drop", "minor_maturity", "wb-2026.11.1")]
-    assert world.execute(
-        "SELECT count(*) FROM audit_log WHERE reason = 'daily_limit' AND item_id IS NULL"
-    ).fetchall()[0][0] == 1
+    assert (
+        world.execute(
+            "SELECT count(*) FROM audit_log WHERE reason = 'daily_limit' AND item_id IS NULL"
+        ).fetchall()[0][0]
+        == 1
+    )
     assert record(world, []) == 0
     assert isinstance(rows[0], AuditRow)
