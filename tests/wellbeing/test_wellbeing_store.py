@@ -88,7 +88,8 @@ def world(con):
     )
     con.execute("INSERT INTO user_resets VALUES ('adult', ?)", [NOW - timedelta(days=1)])
     con.execute(
-        "INSERT INTO consents (subject_id, ts, status, audience) VALUES ('s1', ?, 'granted', 'mutuals')",
+        "INSERT INTO consents (subject_id, ts, status, audience) "
+        "VALUES ('s1', ?, 'granted', 'mutuals')",
         [NOW - timedelta(days=5)],
     )
     return con
