@@ -90,6 +90,8 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
         versions = registry.list_versions(con)
         version = versions[-1].version if versions else None
     result = evaluate_models(con, now=now, k=k)
+    if version is not None:
+        result["guardrails"] = guardrails_for(con, version, now, k)
     current = registry.published(con)
     ok, why = gate(result, current if current and current.version != version else None, k)
     result["gate"] = {"passed": ok, "why": why, "version": version}
@@ -108,3 +110,23 @@ def publish_version(con: duckdb.DuckDBPyConnection, evaluation: dict[str, Any]) 
         raise PipelineError("nothing to publish: train a model first (`feedwell train`)")
     registry.publish(con, version, bool(g.get("passed")), g.get("why", "gate not passed"))
     return version
+
+
+def guardrails_for(con: duckdb.DuckDBPyConnection, version: str, now: datetime | None,
+                   k: int = 10) -> dict[str, Any]:
+    """Replay the last fifth of the data with and without the policy (see guardrail_replay)."""
+    from ranking.feed.engine import FeedEngine
+    from ranking.feed.pipeline import default_pipeline
+    from ranking.guardrail_replay import replay_guardrails
+    from ranking.ltr import LtrRanker
+
+    q = "SELECT quantile_disc(ts, 0.8), max(ts) FROM events" + (" WHERE ts < ?" if now else "")
+    start, end = con.execute(q, [now] if now else []).fetchall()[0]
+    if start is None:
+        return {}
+    pipeline = default_pipeline()
+    pipeline.side_effects = []  # a replay is not a real request: nothing goes to the audit log
+    engine = FeedEngine(":memory:", con=con, pipeline=pipeline)
+    engine.ranker = LtrRanker.load(registry.get(con, version).path)
+    engine.model_version = version
+    return replay_guardrails(engine, start, end, k=k)

@@ -57,12 +57,15 @@ class FeedPipeline:
     selectors: list[Selector] = field(default_factory=list)
     side_effects: list[SideEffect] = field(default_factory=list)
     candidates_per_source: int = 300
+    # Off only for counterfactual replays (guardrail metrics "without the policy").
+    apply_interventions: bool = True
 
     def run(self, engine: FeedEngine, request: FeedRequest, viewer: ViewerContext) -> FeedResponse:
         """Build one page for ``request``."""
         policy = engine.policy(viewer)
         state = RequestState(request, engine, viewer, EMPTY_CANDIDATES)
-        state.interventions = engine.interventions(viewer, request.now)
+        if self.apply_interventions:
+            state.interventions = engine.interventions(viewer, request.now)
         if any(iv.ends_feed for iv in state.interventions):
             return self._respond(state, policy.name, [])
         state.diversify = any(iv.type in ("diversify", "break") for iv in state.interventions)
