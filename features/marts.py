@@ -60,7 +60,8 @@ def _parse(path: Path) -> Mart:
             depends = tuple(d.strip() for d in line.split(":", 1)[1].split(",") if d.strip())
         elif not columns:
             desc_lines.append(line.removeprefix("--").strip())
-    return Mart(path.stem, " ".join(d for d in desc_lines if d), path, columns, depends)
+    desc = " ".join(d for d in desc_lines if d)
+    return Mart(path.stem, desc[:1].upper() + desc[1:], path, columns, depends)
 
 
 def load_marts() -> list[Mart]:

@@ -1,0 +1,100 @@
+"""Read what the report shows from the marts, filtered to a date range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+AGE_BANDS = ("child", "teen_13_15", "teen_16_17", "adult", "unknown")
+# Every dated mart has a `day` column; NULL bounds mean "open".
+_IN_RANGE = ("($start::DATE IS NULL OR day >= $start::DATE) "
+             "AND ($end::DATE IS NULL OR day <= $end::DATE)")
+
+
+@dataclass
+class ReportData:
+    """The frames behind each chart (empty frames mean "no data yet")."""
+
+    start: date | None
+    end: date | None
+    daily: pl.DataFrame
+    sessions: pl.DataFrame
+    late_night: pl.DataFrame
+    usage_hour: pl.DataFrame
+    interventions: pl.DataFrame
+    removals: pl.DataFrame
+    teen: pl.DataFrame
+    models: pl.DataFrame
+    importance: pl.DataFrame
+    published: str | None
+    importance_note: str
+
+
+def _q(con: duckdb.DuckDBPyConnection, sql: str, start: date | None, end: date | None
+       ) -> pl.DataFrame:
+    params = {k: v for k, v in (("start", start), ("end", end)) if f"${k}" in sql}
+    return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+
+
+def feature_importance(path: Path) -> pl.DataFrame:
+    """Gain importance per feature of the LightGBM model in ``path/lgbm.txt``, largest first."""
+    import lightgbm as lgb
+
+    booster = lgb.Booster(model_file=str(path / "lgbm.txt"))
+    gain = booster.feature_importance("gain")
+    frame = pl.DataFrame({"feature": booster.feature_name(), "gain": [float(g) for g in gain]})
+    return frame.sort("gain", descending=True)
+
+
+def _importance(con: duckdb.DuckDBPyConnection, db_path: str | Path | None
+                ) -> tuple[pl.DataFrame, str | None, str]:
+    from ranking.registry import models_root, published
+
+    empty = pl.DataFrame(schema={"feature": pl.String, "gain": pl.Float64})
+    rec = published(con)
+    if rec is None:
+        return empty, None, "No model has been published yet (feedwell train, then publish)."
+    candidates = [Path(rec.path)]
+    if db_path is not None:
+        candidates.append(models_root(db_path) / rec.version)
+    for path in candidates:
+        if (path / "lgbm.txt").exists():
+            return feature_importance(path), rec.version, f"Published model {rec.version}."
+    return empty, rec.version, f"Published model {rec.version} has no lgbm.txt at {rec.path}."
+
+
+def load_report_data(con: duckdb.DuckDBPyConnection, start: date | None = None,
+                     end: date | None = None, db_path: str | Path | None = None) -> ReportData:
+    """Query every mart the report draws on (the marts must exist: ``create_marts``)."""
+    w = f"WHERE {_IN_RANGE}"
+    importance, version, note = _importance(con, db_path)
+    return ReportData(
+        start=start,
+        end=end,
+        daily=_q(con, f"SELECT * FROM mart_daily_engagement {w} ORDER BY day", start, end),
+        sessions=_q(con, f"SELECT age_band, minutes, videos FROM mart_sessions {w}", start, end),
+        late_night=_q(con, f"""
+            SELECT day, age_band,
+                   (sum(late_night_share * events) / sum(events))::DOUBLE AS late_share,
+                   sum(events)::BIGINT AS events
+            FROM mart_sessions {w} GROUP BY ALL ORDER BY day, age_band""", start, end),
+        usage_hour=_q(con, f"""
+            SELECT age_band, local_hour, count(DISTINCT user_id) AS users,
+                   coalesce(sum(watch_ms) FILTER (WHERE type = 'view'), 0) / 60000.0 AS minutes
+            FROM mart_event_facts {w} GROUP BY ALL ORDER BY age_band, local_hour""", start, end),
+        interventions=_q(con, f"""
+            SELECT day, rule, sum(interventions)::BIGINT AS n FROM mart_interventions {w}
+            GROUP BY ALL ORDER BY day, rule""", start, end),
+        removals=_q(con, f"""
+            SELECT reason, sum(removals)::BIGINT AS n FROM mart_removals {w}
+            GROUP BY ALL ORDER BY n DESC""", start, end),
+        teen=_q(con, f"SELECT * FROM mart_teen_sensitive_exposure {w} ORDER BY day", start, end),
+        models=_q(con, "SELECT * FROM mart_model_quality", start, end),
+        importance=importance,
+        published=version,
+        importance_note=note,
+    )

@@ -1,0 +1,116 @@
+"""``build_report``: one offline HTML file with the analysts' charts and key numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from features.report._charts import all_charts
+from features.report._data import ReportData, load_report_data
+from features.report._html import render_page
+
+__all__ = ["build_report", "summary_cards"]
+
+Card = tuple[str, str, str, bool]
+
+
+def _fmt(x: float | None, pct: bool = False) -> str:
+    if x is None:
+        return "-"
+    if pct:
+        return f"{x:.1%}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _top(frame: pl.DataFrame, key: str) -> str:
+    if not frame.height:
+        return ""
+    top = frame.group_by(key).agg(pl.col("n").sum()).sort("n", descending=True).row(0)
+    return f"most: {top[0]} ({top[1]:,})"
+
+
+def summary_cards(d: ReportData) -> list[Card]:
+    """The key numbers shown above the charts: (label, value, detail, warn)."""
+    cards: list[Card] = []
+    dd = d.daily
+    if dd.height:
+        first, last = dd["day"].min(), dd["day"].max()
+        cards.append(("Period", f"{dd.height} days", f"{first} to {last}", False))
+        cards.append(("Daily active users", _fmt(dd["active_users"].mean()),
+                      f"peak {dd['active_users'].max():,}", False))
+        cards.append(("Views", _fmt(dd["views"].sum()),
+                      f"{dd['watch_minutes'].sum() / 60:,.1f} watch hours", False))
+        rate = dd["completion_rate"].drop_nulls()
+        cards.append(("Completion rate", _fmt(rate.mean() if rate.len() else None, pct=True),
+                      "mean over days", False))
+    else:
+        cards.append(("Period", "no events yet", "run feedwell ingest", False))
+    if d.sessions.height:
+        m = d.sessions["minutes"]
+        cards.append(("Median session", f"{m.median():.1f} min",
+                      f"p90 {m.quantile(0.9):.1f} min, {d.sessions.height:,} sessions", False))
+        ln = d.late_night
+        share = (ln["late_share"] * ln["events"]).sum() / max(ln["events"].sum(), 1)
+        cards.append(("Late-night share", _fmt(share, pct=True), "of session events", False))
+    n_int = int(d.interventions["n"].sum()) if d.interventions.height else 0
+    cards.append(("Interventions shown", f"{n_int:,}", _top(d.interventions, "rule"), False))
+    n_rem = int(d.removals["n"].sum()) if d.removals.height else 0
+    cards.append(("Removals", f"{n_rem:,}", _top(d.removals, "reason"), False))
+    if d.teen.height:
+        views, sens = d.teen["views"].sum(), d.teen["sensitive_views"].sum()
+        banned = int(d.teen["banned_label_views"].sum())
+        cards.append(("Teen sensitive share", _fmt(sens / max(views, 1), pct=True),
+                      f"{banned:,} banned-label views", banned > 0))
+    cards.append(_model_card(d))
+    return cards
+
+
+def _model_card(d: ReportData) -> Card:
+    mq = d.models
+    version = d.published or (mq["version"][-1] if mq.height else None)
+    rows = mq.filter(pl.col("version") == version) if version else mq.clear()
+    if not rows.height:
+        return ("Published model", version or "none yet", "no evaluation recorded", False)
+    ranker = rows.filter(pl.col("is_ranker"))["ndcg_at_10"]
+    base = rows.filter(~pl.col("is_ranker")).sort("ndcg_at_10", descending=True)
+    value = f"NDCG@10 {ranker[0]:.3f}" if ranker.len() else "-"
+    sub = f"{version}"
+    if base.height:
+        sub += f"; best baseline {base['model'][0]} {base['ndcg_at_10'][0]:.3f}"
+    beaten = ranker.len() and base.height and ranker[0] <= base["ndcg_at_10"][0]
+    label = "Published model" if d.published else "Latest model"
+    return (label, value, sub, bool(beaten))
+
+
+def build_report(con: duckdb.DuckDBPyConnection, out: str | Path = "report.html",
+                 start: date | None = None, end: date | None = None,
+                 db_path: str | Path | None = None) -> Path:
+    """Write the analysts' report as one self-contained HTML file (works offline).
+
+    Args:
+        con: a writable store connection (the marts are created or refreshed).
+        out: the HTML file to write.
+        start: first UTC day to include (default: the earliest).
+        end: last UTC day to include (default: the latest).
+        db_path: the store's file, to find model files when the registry path moved.
+
+    Returns:
+        The path written.
+    """
+    from plotly.offline import get_plotlyjs
+
+    from features.marts import create_marts
+
+    create_marts(con)
+    data = load_report_data(con, start, end, db_path)
+    span = f"{start or 'start'} to {end or 'latest'}" if start or end else "all dates"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = render_page("feedwell: engagement and wellbeing", f"{span} · generated {stamp}",
+                       summary_cards(data), all_charts(data), get_plotlyjs())
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
