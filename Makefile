@@ -38,3 +38,8 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+# Headless Chromium for the report's browser test (Debian's package; CI runs as root).
+.PHONY: browser
+browser:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
