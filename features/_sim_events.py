@@ -82,7 +82,8 @@ def _sessions(world: World, rng: np.random.Generator, lo: int, hi: int, target: 
     cdf = HOUR_CDF[world.user_profile[su]]
     hour = (rng.random(len(su))[:, None] > cdf).sum(1).clip(0, 23)
     local = hour * 3_600_000 + (rng.random(len(su)) * 3_600_000).astype(np.int64)
-    start = world.start_ms + day * DAY_MS + local - world.tz_offset_ms[su, day]
+    offset = world.tz_offset_ms[world.users["tz_idx"][su], day]
+    start = world.start_ms + day * DAY_MS + local - offset
     ok = (start >= np.maximum(world.start_ms, world.user_created_ms[su])) & (
         start < world.end_ms - 60_000)
     order = np.lexsort((start[ok], su[ok]))

@@ -49,22 +49,22 @@ class World:
     user_profile: np.ndarray  # (U,) hour-of-day profile index
     user_doom: np.ndarray  # (U,) bool: doomscroll-prone
     user_created_ms: np.ndarray
-    tz_offset_ms: np.ndarray  # (U, days) local minus UTC per day of the window
+    tz_offset_ms: np.ndarray  # (timezones + 1, days) local minus UTC per day; last row UTC
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-def _tz_offsets(tz_idx: np.ndarray, start: datetime, days: int) -> np.ndarray:
-    """Local-minus-UTC offset per user and day, DST included; null timezone means UTC."""
+def _tz_offsets(start: datetime, days: int) -> np.ndarray:
+    """Local-minus-UTC offset per timezone and day, DST included; the last row (null) is UTC."""
     table = np.zeros((len(TIMEZONES) + 1, days), dtype=np.int64)
     for k, (name, _, _) in enumerate(TIMEZONES):
         zone = ZoneInfo(name)
         for d in range(days):
             noon = (start + timedelta(days=d, hours=12)).astimezone(zone)
             table[k, d] = int(noon.utcoffset().total_seconds() * 1000)
-    return table[tz_idx]
+    return table
 
 
 def _users(rng: np.random.Generator, n: int, end: datetime, start_ms: int, days: int) -> dict:
@@ -142,5 +142,5 @@ def build_world(rng: np.random.Generator, n_users: int, n_items: int, days: int,
         item_quality=quality, item_weight=weight,
         item_sensitive=sensitive, user_activity=activity, user_profile=profile,
         user_doom=doom, user_created_ms=users["created_ms"],
-        tz_offset_ms=_tz_offsets(users["tz_idx"], start, days),
+        tz_offset_ms=_tz_offsets(start, days),
     )

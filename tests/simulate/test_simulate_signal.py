@@ -57,3 +57,23 @@ def test_sensitive_videos_draw_more_hides_and_reports(tiny_world):
         neg=pl.col("type").is_in(["hide", "report"]).sum() / (pl.col("type") == "impression").sum()
     ).sort("sens")["neg"].to_list()
     assert stats[1] > 2 * stats[0]
+
+
+def test_teens_watch_in_local_afternoons_and_evenings(tiny_world):
+    import duckdb
+
+    out, _ = tiny_world
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rows = con.execute(f"""
+        SELECT date_diff('year', u.birth_date, DATE '2026-11-01') BETWEEN 13 AND 17 AS teen,
+               avg((extract(hour FROM timezone(coalesce(u.timezone, 'UTC'),
+                   e.ts::TIMESTAMPTZ)) BETWEEN 15 AND 23)::INT) AS evening,
+               avg((extract(hour FROM timezone(coalesce(u.timezone, 'UTC'),
+                   e.ts::TIMESTAMPTZ)) BETWEEN 9 AND 13)::INT) AS school
+        FROM '{out}/events.parquet' e JOIN '{out}/users.parquet' u USING (user_id)
+        WHERE e.type = 'impression' AND u.birth_date IS NOT NULL
+        GROUP BY ALL ORDER BY teen""").fetchall()
+    (_, adult_evening, adult_school), (_, teen_evening, teen_school) = rows
+    assert teen_evening > 0.6 and teen_evening > adult_evening
+    assert teen_school < adult_school
