@@ -3,6 +3,11 @@
 One engine serves batch ``recommend``/``score`` and the HTTP service alike. It holds the
 store connection, the published ranker (or none: popularity fallback), the item catalog's
 safety facts, the consents in force and the wellbeing config; the pipeline does the rest.
+
+Batch use reads the viewer from the store, point in time. The service attaches a ``live``
+viewer state (``ranking.service.viewer_state``): profiles, usage and seen items in memory,
+kept current by posted events, so a request reads no table. ``verdicts`` caches policy
+verdicts of viewer-independent items per policy; it is cleared whenever the catalog reloads.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import polars as pl
@@ -22,14 +28,37 @@ from ranking import registry
 from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
 from ranking.feed.types import FeedRequest, FeedResponse
 from wellbeing import (
-    POLICY_VERSION, Consent, ItemFacts, Policy, UsageState, ViewerContext, WellbeingConfig,
-    ensure_audit_table, latest_consents, load_item_facts, load_viewer_context, policy_for,
-    record, session_interventions,
+    POLICY_VERSION,
+    Consent,
+    ItemFacts,
+    Policy,
+    UsageState,
+    ViewerContext,
+    WellbeingConfig,
+    ensure_audit_table,
+    latest_consents,
+    load_item_facts,
+    load_viewer_context,
+    policy_for,
+    record,
+    session_interventions,
 )
 
 __all__ = ["FeedEngine"]
 
 log = logging.getLogger("feedwell.engine")
+
+
+
+class LiveViewers(Protocol):
+    """In-memory viewer state (the service's); see ``ranking.service.viewer_state``."""
+
+    def viewer(self, user_id: str, now: datetime) -> ViewerContext: ...
+
+    def seen(self, user_id: str) -> set[str] | frozenset[str]: ...
+
+    def reset_time(self, user_id: str) -> datetime | None: ...
+
 
 _SEEN_TYPES = ("impression", "view", "skip", "like", "share", "remix", "comment", "hide", "report")
 
@@ -57,45 +86,63 @@ class FeedEngine:
         self.audit_batch = audit_batch
         self.exclude_impressions = exclude_impressions
         self._audit: list[dict[str, Any]] = []
+        self._audit_lock = threading.Lock()
         self._seen: OrderedDict[str, set[str]] = OrderedDict()
         self.live_seen: dict[str, set[str]] = {}
         self.usage: dict[str, UsageState] = {}
+        self.live: LiveViewers | None = None
+        self.verdicts: dict[tuple[str, str], Any] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
         self.ranker = None
         self.model_version: str | None = None
+        self.model_record: registry.ModelRecord | None = None
         self.reload()
 
     # -- loading ---------------------------------------------------------------------------
     def reload(self) -> bool:
         """(Re)load catalog, consents, popularity and the published model; True if it changed."""
         with self.lock:
+            # Build everything first, then swap: requests in flight keep a consistent view.
             self.item_facts: dict[str, ItemFacts] = load_item_facts(self.con)
             self.consents: dict[str, Consent] = latest_consents(self.con, datetime(9999, 1, 1))
             self.popular = self._popular()
+            self.verdicts = {}
             rec = registry.published(self.con)
             version = rec.version if rec else None
             if version == self.model_version:
                 return False
-            self.ranker, self.model_version = None, None
+            ranker, loaded = None, None
             if rec is not None:
                 try:
                     from ranking.ltr import LtrRanker
 
-                    self.ranker = LtrRanker.load(rec.path)
-                    self.model_version = version
+                    ranker, loaded = LtrRanker.load(rec.path), version
                 except Exception:  # ranking degrades to popularity; safety does not change
                     log.exception("could not load model %s; serving the popularity fallback",
                                   version)
+            self.ranker, self.model_version = ranker, loaded
+            self.model_record = rec if loaded else None
             self._seen.clear()
+            log.info("serving model %s", loaded or "none (popularity fallback)")
             return True
 
     def reload_if_published(self) -> bool:
         """Pick up a newly published model without a restart (cheap check)."""
-        rec = registry.published(self.con)
+        with self.lock:
+            rec = registry.published(self.con)
         if (rec.version if rec else None) != self.model_version:
             return self.reload()
         return False
+
+    def set_consent(self, consent: Consent) -> None:
+        """Put a stored consent in force now if it is the subject's latest (revoke wins ties)."""
+        cur = self.consents.get(consent.subject_id)
+        if cur is None or (consent.ts, consent.status == "revoked") >= (
+                cur.ts, cur.status == "revoked"):
+            consents = dict(self.consents)
+            consents[consent.subject_id] = consent
+            self.consents = consents
 
     def _popular(self) -> pl.DataFrame:
         # Decayed engagement over the last two weeks of data (velocity favours the recent).
@@ -129,6 +176,17 @@ class FeedEngine:
         return session_interventions(viewer, now, self.cfg)
 
     def viewer(self, user_id: str, now: datetime) -> ViewerContext:
+        """The viewer at ``now``: from the live state when attached, else from the store."""
+        if self.live is not None:
+            v = self.live.viewer(user_id, now)
+            reset = self.live.reset_time(user_id)
+            rec = self.model_record
+            # A reset after the model's data: its profile of the user predates the reset, so
+            # serve non-personalised until a model trained after the reset is published.
+            if (reset is not None and rec is not None and v.settings.personalized
+                    and (rec.data_to is None or rec.data_to < reset)):
+                v.settings = replace(v.settings, personalized=False)
+            return v
         with self.lock:
             return load_viewer_context(self.con, user_id, now, usage=self.usage.get(user_id),
                                        cfg=self.cfg)
@@ -142,6 +200,10 @@ class FeedEngine:
 
     def seen_items(self, user_id: str, now: datetime) -> set[str]:
         """Videos the user has already watched (or hidden) before ``now``, plus live events."""
+        if self.live is not None:
+            got = self.live.seen(user_id)
+            extra = self.live_seen.get(user_id)
+            return got | extra if extra else got
         live = self.live_seen.get(user_id, set())
         key = f"{user_id}|{now:%Y%m%d%H}"
         got = self._seen.get(key)
@@ -160,14 +222,30 @@ class FeedEngine:
         return got | live if live else got
 
     def audit(self, rows: list[dict[str, Any]]) -> None:
-        self._audit.extend(rows)
-        if len(self._audit) >= self.audit_batch:
+        with self._audit_lock:
+            self._audit.extend(rows)
+            full = len(self._audit) >= self.audit_batch
+        if full:
             self.flush_audit()
 
     def flush_audit(self) -> None:
-        with self.lock:
+        """Write buffered audit rows in one columnar insert (cheap enough for a request path)."""
+        with self._audit_lock:
             rows, self._audit = self._audit, []
-            if rows:
+        if not rows:
+            return
+        cols = ("ts", "request_id", "user_id", "item_id", "rule", "action", "reason",
+                "policy_version")
+        frame = pl.DataFrame({c: [r.get(c) for r in rows] for c in cols},
+                             schema={"ts": pl.Datetime("us"), **{c: pl.String for c in cols[1:]}})
+        with self.lock:
+            try:
+                self.con.register("_audit_rows", frame)
+                self.con.execute(f"INSERT INTO audit_log ({', '.join(cols)}) "
+                                 f"SELECT {', '.join(cols)} FROM _audit_rows")
+                self.con.unregister("_audit_rows")
+            except Exception:  # the row-wise writer accepts what a frame cannot type
+                log.exception("columnar audit write failed; writing row by row")
                 record(self.con, rows)
 
     # -- requests ----------------------------------------------------------------------------

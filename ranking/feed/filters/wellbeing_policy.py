@@ -2,15 +2,21 @@
 
 Teen and unknown-age policies fail closed: a video with no facts at all (not in the catalog)
 is dropped for them; for adults it is evaluated on what is known.
+
+Most verdicts do not depend on who is watching: when the viewer has not blocked, hidden,
+reported or penalised the creator/video and the video shows no one's likeness, the verdict
+depends only on the policy, the video and whether the viewer is past the daily sensitive
+cap. Those verdicts are cached on the engine (cleared on every catalog reload).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from ranking.feed.types import FilterResult, Removal, RequestState
 from wellbeing import ItemFacts, evaluate, facts_for
 
-from ranking.feed.types import FilterResult, Removal, RequestState
+_CACHE_MAX = 500_000
 
 
 class WellbeingPolicyFilter:
@@ -19,12 +25,19 @@ class WellbeingPolicyFilter:
     def __call__(self, state: RequestState) -> FilterResult:
         engine, viewer, now = state.engine, state.viewer, state.request.now
         policy = engine.policy(viewer)
+        cfg = engine.cfg
         facts_by_id = state.extra.get("facts", {})
+        catalog = engine.item_facts
+        cache = engine.verdicts
+        over_cap = viewer.sensitive_views_24h(now) >= cfg.sensitive_cap_per_day
+        blocked, hidden, reported = (viewer.blocked_creators, viewer.hidden_items,
+                                     viewer.reported_items)
+        penalties = viewer.creator_penalties
         keep: list[bool] = []
         removed: list[Removal] = []
         downrank = state.extra.setdefault("downrank", {})
         for item_id in state.candidates["item_id"]:
-            item = facts_by_id.get(item_id) or engine.item_facts.get(item_id)
+            item = facts_by_id.get(item_id) or catalog.get(item_id)
             if item is None:
                 if policy.fail_closed:
                     keep.append(False)
@@ -33,7 +46,17 @@ class WellbeingPolicyFilter:
                     continue
                 item = ItemFacts(item_id=item_id, creator_id="", status=None, maturity=None,
                                  labels=None, cameo_subjects=(), provenance=None)
-            verdict = evaluate(policy, facts_for(item, viewer, engine.consents, now, engine.cfg))
+            neutral = (
+                not item.cameo_subjects
+                and item.creator_id not in blocked and item.creator_id not in penalties
+                and item_id not in hidden and item_id not in reported
+            )
+            key = (policy.name, over_cap, item_id)
+            verdict = cache.get(key) if neutral else None
+            if verdict is None:
+                verdict = evaluate(policy, facts_for(item, viewer, engine.consents, now, cfg))
+                if neutral and len(cache) < _CACHE_MAX:
+                    cache[key] = verdict
             if not verdict.kept:
                 keep.append(False)
                 rule = next((r.rule for r in verdict.results if r.action is verdict.action), "")

@@ -1,0 +1,152 @@
+"""The HTTP API (FastAPI): feed, events, settings, consents, reset, explain, health, metrics.
+
+``create_app(cfg)`` builds the app around one ``Service``. The feed handler is ``async`` and
+reads memory only, so it runs on the event loop without a thread hop; handlers that touch
+DuckDB are plain functions (FastAPI runs them in its thread pool) and take ``engine.lock``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+
+from ranking.feed.types import FeedRequest
+from ranking.service import schemas as s
+from ranking.service.auth import check
+from ranking.service.event_writer import write_events
+from ranking.service.metrics import LatencyMiddleware
+from ranking.service.runtime import Service, ServiceConfig
+from ranking.service.user_writes import save_consent, save_reset, save_settings
+from wellbeing import Consent
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("feedwell.service")
+
+UserId = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[^\x00/]+$")]
+
+
+def _svc(request: Request) -> Service:
+    return request.app.state.service
+
+
+def require_read(request: Request) -> None:
+    check(_svc(request).cfg.tokens, request, admin=False)
+
+
+def require_admin(request: Request) -> None:
+    check(_svc(request).cfg.tokens, request, admin=True)
+
+
+def _json(payload: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload, default=str), status_code=status,
+                    media_type="application/json")
+
+
+def create_app(cfg: ServiceConfig, service: Service | None = None) -> FastAPI:
+    """Build the app (loads the engine and viewer state now; starts the background thread
+    when the app starts)."""
+    svc = service or Service(cfg)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        svc.start()
+        yield
+        svc.close()
+
+    app = FastAPI(title="feedwell", version="1", lifespan=lifespan,
+                  description="Feed ranking with the wellbeing policy always on.")
+    app.state.service = svc
+    app.add_middleware(LatencyMiddleware, metrics=svc.metrics)
+    read, admin = [Depends(require_read)], [Depends(require_admin)]
+
+    @app.post("/v1/feed", response_model=s.FeedOut, dependencies=read, tags=["feed"])
+    async def feed(body: s.FeedIn) -> Response:
+        """The next page of a user's feed: ranked items with reasons, and interventions."""
+        req = FeedRequest(body.user_id, s.utc_naive(body.now), body.limit, body.session_id,
+                          body.request_id)
+        resp = svc.engine.feed(req)
+        svc.metrics.observe_feed(resp)
+        return _json(resp.as_dict())
+
+    @app.post("/v1/events", response_model=s.EventsOut, dependencies=read, tags=["events"])
+    def events(body: s.EventsIn) -> Response:
+        """Store a batch of events (durable before the reply); valid ones count at once."""
+        with svc.engine.lock:
+            res = write_events(svc.engine.con, body.events)
+        svc.state.observe(res.new)
+        svc.metrics.events.labels("accepted").inc(len(res.new))
+        svc.metrics.events.labels("duplicate").inc(res.duplicates)
+        svc.metrics.events.labels("rejected").inc(len(res.rejected))
+        return _json({"accepted": res.accepted, "duplicates": res.duplicates,
+                      "rejected": res.rejected})
+
+    @app.put("/v1/users/{user_id}/settings", dependencies=admin, tags=["users"])
+    def settings(user_id: UserId, body: s.SettingsIn) -> dict:
+        """Change a user's settings; only the fields sent change."""
+        changes = body.model_dump(include=body.model_fields_set)
+        with svc.engine.lock:
+            row = save_settings(svc.engine.con, user_id, changes, s.utc_naive(None))
+        svc.state.set_settings(user_id, row)
+        return {"user_id": user_id, "settings": {k: row.get(k) for k in
+                                                 ("personalized", "daily_limit_minutes",
+                                                  "quiet_hours", "sensitive_content",
+                                                  "parent_managed")}}
+
+    @app.post("/v1/consents", dependencies=admin, tags=["users"])
+    def consents(body: s.ConsentIn) -> dict:
+        """Record a cameo consent; in force from the next request if it is the latest."""
+        c = Consent(body.subject_id, s.utc_naive(body.ts), body.status, body.audience,
+                    frozenset(body.approved) if body.approved is not None else None)
+        with svc.engine.lock:
+            ok = save_consent(svc.engine.con, c, s.utc_naive(None))
+        if not ok:
+            raise HTTPException(409, "a different consent is already stored for this "
+                                     "subject_id and ts")
+        svc.engine.set_consent(c)
+        return {"subject_id": c.subject_id, "status": c.status, "audience": c.audience,
+                "ts": c.ts.isoformat()}
+
+    @app.post("/v1/users/{user_id}/reset", dependencies=admin, tags=["users"])
+    def reset(user_id: UserId, body: s.ResetIn | None = None) -> dict:
+        """Permanently reset a user's feed: personalization before now is forgotten."""
+        ts = s.utc_naive(body.ts if body else None)
+        with svc.engine.lock:
+            save_reset(svc.engine.con, user_id, ts)
+        svc.state.set_reset(user_id, ts)
+        return {"user_id": user_id, "reset_at": ts.isoformat()}
+
+    @app.get("/v1/explain", dependencies=read, tags=["feed"])
+    def explain(user_id: Annotated[str, Query(min_length=1, max_length=256)],
+                item_id: Annotated[str, Query(min_length=1, max_length=256)],
+                now: datetime | None = None) -> Response:
+        """Why a video is or is not in a user's feed: every rule's result and the ranking."""
+        from ranking.explain import explain_pair
+
+        return _json(jsonable_encoder(explain_pair(svc.engine, user_id, item_id,
+                                                   s.utc_naive(now))))
+
+    @app.post("/v1/admin/reload", dependencies=admin, tags=["admin"])
+    def reload() -> dict:
+        """Reload the catalog, consents, popularity and the published model."""
+        svc.reload(full=True)
+        return {"model_version": svc.engine.model_version, "items": len(svc.engine.item_facts)}
+
+    @app.get("/healthz", tags=["admin"])
+    async def healthz() -> dict:
+        """Liveness and what is being served (no token needed)."""
+        return {"status": "ok", "model_version": svc.engine.model_version,
+                "policy_version": svc.engine.policy_version}
+
+    @app.get("/metrics", dependencies=read, tags=["admin"])
+    async def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(svc.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app

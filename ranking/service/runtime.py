@@ -1,0 +1,110 @@
+"""The running service: the engine with live viewer state, its DuckDB lock, background work.
+
+One ``Service`` per process. Feed requests read memory only; every DuckDB access (event and
+settings writes, audit flushes, reload checks) goes through ``engine.lock``, because a DuckDB
+connection must not be used from two threads at once. A daemon thread checks the registry for a
+newly published model every ``reload_every_s`` seconds and flushes the audit buffer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ranking.feed.engine import FeedEngine
+from ranking.service.auth import Tokens
+from ranking.service.metrics import Metrics
+from ranking.service.session_store import InMemorySessionStore, SessionStore
+from ranking.service.viewer_state import ViewerState
+
+__all__ = ["ServiceConfig", "Service"]
+
+log = logging.getLogger("feedwell.service")
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How the service runs.
+
+    Attributes:
+        db_path: the DuckDB store.
+        tokens: bearer tokens (none: open, loopback only).
+        reload_every_s: seconds between checks for a newly published model (0: never).
+        audit_flush_s: seconds between audit-log flushes.
+        redis_url: keep session state in Redis at this URL (default: in process).
+    """
+
+    db_path: str | Path
+    tokens: Tokens = field(default_factory=Tokens)
+    reload_every_s: float = 10.0
+    audit_flush_s: float = 1.0
+    redis_url: str | None = None
+
+
+class Service:
+    """The engine, the live viewer state, metrics and the background thread."""
+
+    def __init__(self, cfg: ServiceConfig) -> None:
+        self.cfg = cfg
+        # The service flushes audit rows itself, off the request path.
+        self.engine = FeedEngine(cfg.db_path, audit_batch=10**9)
+        self.metrics = Metrics()
+        with self.engine.lock:
+            self.state = ViewerState(self.engine.con, lambda: self.engine.item_facts,
+                                     self.engine.cfg, self._store_factory())
+        self.engine.live = self.state
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._set_model_metric()
+        log.info("loaded %d items, %d viewer profiles; session store: %s",
+                 len(self.engine.item_facts), len(self.state.profiles),
+                 getattr(self.state.store, "name", "?"))
+
+    def _store_factory(self):
+        if self.cfg.redis_url:
+            from ranking.service.redis_store import RedisSessionStore
+
+            url = self.cfg.redis_url
+            return lambda h: RedisSessionStore(h, url=url, cfg=self.engine.cfg)
+        return lambda h: InMemorySessionStore(h, self.engine.cfg)
+
+    @property
+    def store(self) -> SessionStore:
+        return self.state.store
+
+    def _set_model_metric(self) -> None:
+        self.metrics.model.clear()
+        self.metrics.model.labels(self.engine.model_version or "none").set(1)
+
+    def reload(self, full: bool = True) -> bool:
+        """Reload catalog and model (``full``), or only pick up a newly published model."""
+        changed = self.engine.reload() if full else self.engine.reload_if_published()
+        if changed:
+            self._set_model_metric()
+        return changed
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="feedwell-bg", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        since_check = 0.0
+        tick = max(0.05, min(self.cfg.audit_flush_s, self.cfg.reload_every_s or 1e9))
+        while not self._stop.wait(tick):
+            try:
+                self.engine.flush_audit()
+                since_check += tick
+                if self.cfg.reload_every_s and since_check >= self.cfg.reload_every_s:
+                    since_check = 0.0
+                    self.reload(full=False)
+            except Exception:  # the loop must survive a failed check; the next one retries
+                log.exception("background reload/flush failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.engine.close()

@@ -1,0 +1,108 @@
+"""Request and response bodies of the HTTP API (pydantic; they are the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from features.contract import CONSENT_AUDIENCE
+from wellbeing.config import parse_window
+
+__all__ = [
+    "FeedIn", "FeedOut", "EventsIn", "EventsOut", "SettingsIn", "ConsentIn", "ResetIn",
+    "utc_naive",
+]
+
+_ID = Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")
+
+
+def utc_naive(t: datetime | None) -> datetime:
+    """Naive UTC (the store's convention); None is the wall clock now."""
+    if t is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FeedIn(_Strict):
+    user_id: str = _ID
+    limit: int = Field(20, ge=1, le=200, description="Page size, 1..200.")
+    now: datetime | None = Field(None, description="Request time, ISO 8601 (default: now). "
+                                 "A time without an offset is UTC.")
+    session_id: str | None = Field(None, max_length=256)
+    request_id: str | None = Field(None, max_length=256)
+
+
+class FeedItemOut(BaseModel):
+    item_id: str
+    score: float
+    reasons: list[str]
+    source: str | None = None
+    labels: list[str] = []
+
+
+class InterventionOut(BaseModel):
+    type: str = Field(description="daily_limit, quiet_hours, break, diversify, no_feed_child")
+    message: str
+
+
+class FeedOut(BaseModel):
+    user_id: str
+    items: list[FeedItemOut]
+    interventions: list[InterventionOut]
+    model_version: str | None
+    policy_version: str
+    policy: str
+
+
+class EventsIn(_Strict):
+    events: list[dict[str, Any]] = Field(
+        max_length=10_000, description="Rows of the events contract (event_id, user_id, ts, "
+        "type, item_id, target_user_id, watch_ms, session_id, surface).")
+
+
+class Rejected(BaseModel):
+    index: int
+    reason: str
+
+
+class EventsOut(BaseModel):
+    accepted: int = Field(description="Rows stored, including identical re-deliveries.")
+    duplicates: int
+    rejected: list[Rejected]
+
+
+class SettingsIn(_Strict):
+    """Only the fields sent are changed; ``null`` clears a limit."""
+
+    personalized: bool | None = None
+    daily_limit_minutes: int | None = Field(None, ge=0, le=1440)
+    quiet_hours: str | None = Field(None, description="HH:MM-HH:MM local time, e.g. 22:00-07:00")
+    sensitive_content: Literal["standard", "less"] | None = None
+    parent_managed: bool | None = None
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_window(v)
+        return v
+
+
+class ConsentIn(_Strict):
+    subject_id: str = _ID
+    status: Literal["granted", "revoked"]
+    audience: Literal[CONSENT_AUDIENCE] | None = None  # type: ignore[valid-type]
+    ts: datetime | None = Field(None, description="When it was given (default: now).")
+    approved: list[str] | None = Field(None, max_length=10_000,
+                                       description="User ids of an 'approved' audience.")
+
+
+class ResetIn(_Strict):
+    ts: datetime | None = Field(None, description="Reset time (default: now).")
+

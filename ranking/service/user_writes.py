@@ -1,0 +1,71 @@
+"""Writes that change a user: settings (``users``), cameo consents, feed resets.
+
+Each is stored first, then applied to the in-memory state, so it is effective on the next
+request and survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from wellbeing import Consent
+
+__all__ = ["save_settings", "save_consent", "save_reset", "SETTING_COLUMNS"]
+
+SETTING_COLUMNS = ("personalized", "daily_limit_minutes", "quiet_hours", "sensitive_content",
+                   "parent_managed")
+_USER_COLUMNS = ("user_id", "birth_date", "age_assurance", "timezone", "country", "created_at",
+                 *SETTING_COLUMNS, "extra")
+
+
+def save_settings(con: duckdb.DuckDBPyConnection, user_id: str, changes: dict[str, Any],
+                  now: datetime) -> dict[str, Any]:
+    """Upsert the user's row with ``changes`` applied; returns the stored row.
+
+    The ``users`` table holds one row per user (latest wins), so the row is replaced whole and
+    columns not changed keep their values.
+    """
+    cols = ", ".join(_USER_COLUMNS)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        cur = con.execute(
+            f"SELECT {cols} FROM users WHERE user_id = ? ORDER BY _loaded_at DESC NULLS LAST "
+            "LIMIT 1", [user_id])
+        rows = cur.fetchall()
+        row = dict(zip(_USER_COLUMNS, rows[0], strict=True)) if rows else {"user_id": user_id}
+        row.update(changes)
+        if isinstance(row.get("extra"), (dict, list)):
+            row["extra"] = json.dumps(row["extra"])
+        con.execute("DELETE FROM users WHERE user_id = ?", [user_id])
+        con.execute(
+            f"INSERT INTO users ({cols}, _source, _loaded_at) VALUES "
+            f"({', '.join('?' for _ in _USER_COLUMNS)}, 'api', ?)",
+            [row.get(c) for c in _USER_COLUMNS] + [now])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return row
+
+
+def save_consent(con: duckdb.DuckDBPyConnection, consent: Consent, now: datetime) -> bool:
+    """Append a consent row; False when the same (subject, ts) is already stored differently."""
+    extra = json.dumps({"approved": sorted(consent.approved)}) if consent.approved else None
+    got = con.execute("SELECT status, audience FROM consents WHERE subject_id = ? AND ts = ?",
+                      [consent.subject_id, consent.ts]).fetchall()
+    if got:
+        return got[0] == (consent.status, consent.audience)
+    con.execute(
+        "INSERT INTO consents (subject_id, ts, status, audience, extra, _source, _loaded_at) "
+        "VALUES (?, ?, ?, ?, ?, 'api', ?)",
+        [consent.subject_id, consent.ts, consent.status, consent.audience, extra, now])
+    return True
+
+
+def save_reset(con: duckdb.DuckDBPyConnection, user_id: str, ts: datetime) -> None:
+    """Record a permanent feed reset (personalization before ``ts`` is forgotten)."""
+    con.execute("INSERT INTO user_resets (user_id, ts) VALUES (?, ?)", [user_id, ts])

@@ -1,0 +1,146 @@
+"""In-memory viewer state for the service: profiles loaded once, then kept current by events.
+
+At start one scan per table builds, for every user: settings, age and timezone (``users``),
+the last feed reset (``user_resets``), blocks, follows, followers, hides and reports with the
+creator feedback they carry (``events``), the videos already seen, and the last 48 h of events
+that seed the usage state. Posted events, settings and resets update the same structures, so
+a feed request reads no table at all. Unlike ``load_viewer_context`` this is not point in time:
+the service serves the present, so every event it knows counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from ranking.service.session_store import SessionStore, usage_event
+from wellbeing import ItemFacts, ViewerContext, ViewerSettings, WellbeingConfig, age_band
+from wellbeing.loaders import load_settings
+
+__all__ = ["Profile", "ViewerState"]
+
+_PROFILE_TYPES = ("block", "follow", "unfollow", "hide", "report")
+
+
+@dataclass
+class Profile:
+    """One user's slowly changing side: who they are and what they told us."""
+
+    birth_date: date | None = None
+    timezone: str = "UTC"
+    settings: ViewerSettings = field(default_factory=ViewerSettings)
+    known: bool = False
+    blocked: frozenset[str] = frozenset()
+    follow: dict[str, bool] = field(default_factory=dict)
+    fans: dict[str, bool] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()
+    reported: frozenset[str] = frozenset()
+    feedback: list[tuple[str, datetime, float]] = field(default_factory=list)
+    reset: datetime | None = None
+
+
+class ViewerState:
+    """Profiles, seen history and usage seeds for every user, plus the live session store.
+
+    Args:
+        con: the store (read once here; the caller serialises access to it).
+        items: item id -> facts, for the creator and topics an event refers to.
+        cfg: wellbeing thresholds.
+        store_factory: builds the ``SessionStore`` from this object (its history source).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, items: Callable[[], Mapping[str, ItemFacts]],
+                 cfg: WellbeingConfig,
+                 store_factory: Callable[[ViewerState], SessionStore] | None = None) -> None:
+        from ranking.service._state_load import load_history, load_profiles
+
+        self.cfg = cfg
+        self.items = items
+        self.lock = threading.Lock()
+        self.profiles: dict[str, Profile] = load_profiles(con, cfg.report_weight)
+        self.seen_history, self._usage_history = load_history(con)
+        if store_factory is None:
+            from ranking.service.session_store import InMemorySessionStore
+
+            store_factory = lambda h: InMemorySessionStore(h, cfg)  # noqa: E731
+        self.store: SessionStore = store_factory(self)
+
+    # -- HistorySource ---------------------------------------------------------------------
+    def usage_events(self, user_id: str) -> list[dict[str, Any]]:
+        return self._usage_history.get(user_id, [])
+
+    # -- reads -------------------------------------------------------------------------------
+    def seen(self, user_id: str) -> set[str] | frozenset[str]:
+        hist = self.seen_history.get(user_id, frozenset())
+        live = self.store.seen(user_id)
+        return hist | live if live else hist
+
+    def viewer(self, user_id: str, now: datetime) -> ViewerContext:
+        """The viewer's context at ``now`` from memory (unknown user: unknown age)."""
+        p = self.profiles.get(user_id) or Profile()
+        penalties: dict[str, float] = defaultdict(float)
+        half_life = self.cfg.creator_feedback_half_life_days
+        for creator, ts, w in p.feedback:
+            # Creator fatigue is personalization: a reset forgets what came before it.
+            if p.reset is None or ts >= p.reset:
+                age_days = max(0.0, (now - ts).total_seconds() / 86400.0)
+                penalties[creator] += w * 0.5 ** (age_days / half_life)
+        return ViewerContext(
+            user_id=user_id, age_band=age_band(p.birth_date, now, self.cfg), timezone=p.timezone,
+            settings=p.settings, blocked_creators=p.blocked,
+            following=frozenset(t for t, on in p.follow.items() if on),
+            followers=frozenset(u for u, on in p.fans.items() if on),
+            hidden_items=p.hidden, reported_items=p.reported, creator_penalties=dict(penalties),
+            usage=self.store.usage(user_id, p.timezone, now), known=p.known,
+        )
+
+    def reset_time(self, user_id: str) -> datetime | None:
+        p = self.profiles.get(user_id)
+        return p.reset if p else None
+
+    # -- writes ------------------------------------------------------------------------------
+    def observe(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Fold accepted events (contract rows, time ordered or not) into the state."""
+        items = self.items()
+        for ev in sorted(events, key=lambda e: e["ts"]):
+            uid, etype = ev["user_id"], ev["type"]
+            facts = items.get(ev.get("item_id") or "")
+            with self.lock:
+                p = self.profiles.setdefault(uid, Profile())
+                if etype in _PROFILE_TYPES:
+                    self._profile_event(uid, p, ev, facts)
+            self.store.observe(uid, p.timezone, usage_event(ev, facts.topics if facts else ()))
+
+    def _profile_event(self, uid: str, p: Profile, ev: Mapping[str, Any],
+                       facts: ItemFacts | None) -> None:
+        etype, target, item = ev["type"], ev.get("target_user_id"), ev.get("item_id")
+        if etype == "block" and target:
+            p.blocked = p.blocked | {target}
+        elif etype in ("follow", "unfollow") and target:
+            p.follow[target] = etype == "follow"
+            self.profiles.setdefault(target, Profile()).fans[uid] = etype == "follow"
+        elif etype in ("hide", "report") and item:
+            if etype == "hide":
+                p.hidden = p.hidden | {item}
+            else:
+                p.reported = p.reported | {item}
+            if facts is not None and facts.creator_id:
+                w = self.cfg.report_weight if etype == "report" else 1.0
+                p.feedback.append((facts.creator_id, ev["ts"], w))
+
+    def set_settings(self, user_id: str, row: Mapping[str, Any]) -> None:
+        """Apply a stored ``users`` row's settings (birth date and timezone stay as loaded)."""
+        with self.lock:
+            p = self.profiles.setdefault(user_id, Profile())
+            self.profiles[user_id] = replace(p, settings=load_settings(dict(row)), known=True)
+
+    def set_reset(self, user_id: str, ts: datetime) -> None:
+        with self.lock:
+            p = self.profiles.setdefault(user_id, Profile())
+            p.reset = ts if p.reset is None else max(p.reset, ts)
