@@ -38,8 +38,9 @@ def filter_items(
     """
     cfg = cfg or WellbeingConfig()
     policy = policy_for(ctx, cfg)
+    seen = ctx.sensitive_views_24h(now)
     kept, removed = [], []
     for item in items:
-        v = evaluate(policy, facts_for(item, ctx, consents, now, cfg))
+        v = evaluate(policy, facts_for(item, ctx, consents, now, cfg, seen))
         (kept if v.kept else removed).append((item.item_id, v))
     return kept, removed

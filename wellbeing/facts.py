@@ -136,8 +136,11 @@ def facts_for(
     consents: Mapping[str, Consent],
     now: datetime,
     cfg: WellbeingConfig | None = None,
+    sensitive_views_24h: int | None = None,
 ) -> dict[str, Any]:
     """Named facts for one (viewer, item) pair, as the policies read them.
+
+    Pass ``sensitive_views_24h`` when evaluating many items for one viewer (computed once).
 
     Unknown provenance counts as no provenance. ``cameo_subjects`` NULL is unknown unless the
     item is known not to show a realistic person (then it cannot carry anyone's likeness).
@@ -168,6 +171,8 @@ def facts_for(
         # Gradual recovery: the factor climbs back to 1 as the decayed weight fades.
         "creator_feedback_factor": 1.0 / (1.0 + penalty),
         "sensitive_topic": not set(item.topics or ()).isdisjoint(cfg.sensitive_topics),
-        "sensitive_views_24h": ctx.sensitive_views_24h(now),
+        "sensitive_views_24h": (
+            ctx.sensitive_views_24h(now) if sensitive_views_24h is None else sensitive_views_24h
+        ),
         "sensitive_cap_per_day": cfg.sensitive_cap_per_day,
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from wellbeing.conditions import Condition, Ref, missing_facts
+from wellbeing.conditions import Condition, Ref
 from wellbeing.config import POLICY_VERSION
 from wellbeing.reasons import Reason
 
@@ -110,8 +111,9 @@ class Rule:
     def reason(self) -> Reason:
         return self.action.reason
 
-    @property
+    @cached_property
     def facts(self) -> tuple[str, ...]:
+        """Every fact the rule reads (computed once: evaluation is on the request path)."""
         return tuple(dict.fromkeys((*self.when.facts, *self.action.facts)))
 
 
@@ -206,12 +208,12 @@ def evaluate(policy: Policy, facts: Mapping[str, object]) -> Verdict:
             results.append(RuleResult(rule.name, "disabled"))
             continue
         closed = policy.fail_closed or rule.fail_closed
-        missing = missing_facts(rule.facts, facts)
+        missing = [n for n in rule.facts if facts.get(n) is None]
         action: Action | None = None
         if missing:
             # Teen safety fails closed: unknown is not safe.
             action = Drop(Reason.MISSING_FACT, detail=missing[0]) if closed else None
-            results.append(RuleResult(rule.name, "missing_feature", action, missing))
+            results.append(RuleResult(rule.name, "missing_feature", action, tuple(missing)))
         else:
             try:
                 action = _fire(rule, facts) if rule.when(facts) else None
