@@ -130,10 +130,14 @@ def _user_row(con: duckdb.DuckDBPyConnection, user_id: str) -> dict[str, Any] | 
 def _usage(con, user_id: str, now: datetime, tz: str, cfg: WellbeingConfig) -> UsageState:
     # 48 h covers the local day in any timezone and the rolling 24 h sensitive window.
     frame = con.sql(
-        """SELECT e.ts, e.type, e.watch_ms, e.session_id, i.topics
-           FROM events e LEFT JOIN (SELECT DISTINCT ON (item_id) item_id, topics FROM items) i
-             ON e.item_id = i.item_id
-           WHERE e.user_id = ? AND e.ts >= ? AND e.ts < ? ORDER BY e.ts""",
+        """WITH e AS (
+               SELECT ts, type, watch_ms, session_id, item_id FROM events
+               WHERE user_id = ? AND ts >= ? AND ts < ?),
+           i AS (
+               SELECT item_id, any_value(topics) AS topics FROM items
+               WHERE item_id IN (SELECT item_id FROM e) GROUP BY item_id)
+           SELECT e.ts, e.type, e.watch_ms, e.session_id, i.topics
+           FROM e LEFT JOIN i ON e.item_id = i.item_id ORDER BY e.ts""",
         params=[user_id, now - timedelta(hours=48), now],
     ).pl()
     return UsageState.from_events(frame, now, tz, cfg)
@@ -163,11 +167,15 @@ def load_viewer_context(
         "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
     ).fetchall()[0][0]
     own = con.execute(
-        """SELECT e.type, e.item_id, e.target_user_id, e.ts, i.creator_id
-           FROM events e LEFT JOIN (SELECT DISTINCT ON (item_id) item_id, creator_id FROM items) i
-             ON e.item_id = i.item_id
-           WHERE e.user_id = ? AND e.ts < ?
-             AND e.type IN ('block', 'follow', 'unfollow', 'hide', 'report') ORDER BY e.ts""",
+        """WITH e AS (
+               SELECT type, item_id, target_user_id, ts FROM events
+               WHERE user_id = ? AND ts < ?
+                 AND type IN ('block', 'follow', 'unfollow', 'hide', 'report')),
+           i AS (
+               SELECT item_id, any_value(creator_id) AS creator_id FROM items
+               WHERE item_id IN (SELECT item_id FROM e) GROUP BY item_id)
+           SELECT e.type, e.item_id, e.target_user_id, e.ts, i.creator_id
+           FROM e LEFT JOIN i ON e.item_id = i.item_id ORDER BY e.ts""",
         [user_id, now],
     ).fetchall()
     fans = con.execute(
