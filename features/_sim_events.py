@@ -24,6 +24,8 @@ _ROWS_PER_IMPRESSION = 2.3
 _OVERSHOOT = 1.2
 _CANDIDATES = 6
 _MIN_GAP_MS = 20 * 60_000
+# Mean videos per session; doomscroll-prone users scroll far longer (and skip more).
+_MEAN_LEN, _DOOM_LEN = 18.0, 90.0
 
 
 @dataclass
@@ -70,12 +72,13 @@ def _sessions(world: World, rng: np.random.Generator, lo: int, hi: int, target: 
     share = world.user_activity[lo:hi]
     imps = target * _OVERSHOOT / _ROWS_PER_IMPRESSION * share / share.sum()
     doom = world.user_doom[lo:hi]
-    mean_len = np.where(doom, 45.0, 12.0)
+    mean_len = np.where(doom, _DOOM_LEN, _MEAN_LEN)
     n_sess = rng.poisson(imps / mean_len)
     su = np.repeat(users, n_sess)
     s_doom = world.user_doom[su]
-    length = np.ceil(rng.lognormal(np.log(np.where(s_doom, 45.0, 12.0)) - 0.32, 0.8)).astype(
-        np.int64).clip(1, 600)
+    # Lognormal lengths with the means above (mu = log(mean) - sigma^2 / 2).
+    length = np.ceil(rng.lognormal(np.log(np.where(s_doom, _DOOM_LEN, _MEAN_LEN)) - 0.41, 0.9))
+    length = length.astype(np.int64).clip(1, 900)
     days = world.tz_offset_ms.shape[1]
     cday = np.clip((world.user_created_ms[su] - world.start_ms) // DAY_MS, 0, days - 1)
     day = cday + (rng.random(len(su)) * (days - cday)).astype(np.int64)
@@ -130,7 +133,7 @@ def _react(world: World, rng: np.random.Generator, user: np.ndarray, item: np.nd
     skip_ms = np.minimum(250 + (rng.random(n) * 2_500).astype(np.int64), dur // 2)
     watch = np.where(view, np.maximum((frac * dur).astype(np.int64), np.minimum(3_000, dur)),
                      skip_ms)
-    like = view & (rng.random(n) < _sigmoid(-5.4 + 4.5 * aff + 0.8 * q + 0.6 * loops))
+    like = view & (rng.random(n) < _sigmoid(-6.2 + 6.0 * aff + 0.8 * q + 0.6 * loops))
     pull = np.log(world.item_weight[item] / world.item_quality[item])
     follow = rng.random(n) < np.where(like, _sigmoid(-3.6 + 0.5 * pull), 0.002)
     hide = rng.random(n) < _sigmoid(-4.8 - 2.5 * aff + 1.8 * sens)
