@@ -1,0 +1,109 @@
+"""Training-set construction and LambdaRank fitting for the two-stage ranker."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+__all__ = ["split_history", "grade_labels", "fit_lambdarank"]
+
+log = logging.getLogger(__name__)
+
+
+def split_history(frame: pl.DataFrame, fraction: float, seed: int,
+                  min_items: int = 3) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per-user temporal cutoff: each user's latest ``fraction`` of items become the future.
+
+    Users with fewer than ``min_items`` positives keep everything in the history. Ties in time
+    are broken randomly (seeded) so data with coarse timestamps still splits.
+    """
+    if frame.height == 0:
+        return frame, frame.clear()
+    rng = np.random.default_rng(seed)
+    f = frame.with_columns(pl.Series("_r", rng.random(frame.height)))
+    f = f.with_columns(pl.len().over("user_id").alias("_n"))
+    f = f.sort("user_id", "last_ts", "_r").with_columns(
+        pl.int_range(pl.len()).over("user_id").alias("_k"))
+    n_future = (pl.col("_n") * fraction).ceil()
+    is_future = (pl.col("_n") >= min_items) & (pl.col("_k") >= pl.col("_n") - n_future)
+    cols = frame.columns
+    return f.filter(~is_future).select(cols), f.filter(is_future).select(cols)
+
+
+def grade_labels(cand: pl.DataFrame, future: pl.DataFrame, negatives: pl.DataFrame) -> np.ndarray:
+    """Graded outcome per candidate: 0 unseen/hidden, 1 partial watch, 2 full watch, 3 liked."""
+    g = future.select(
+        "user_id", "item_id",
+        pl.when(pl.col("liked") > 0).then(3)
+        .when(pl.col("watch_frac") >= 0.8).then(2)
+        .when(pl.col("weight") >= 0.5).then(1).otherwise(0).alias("y"))
+    neg = negatives.select("user_id", "item_id", pl.lit(0).alias("_neg"))
+    lab = (cand.select("user_id", "item_id").join(g, on=["user_id", "item_id"], how="left")
+           .join(neg, on=["user_id", "item_id"], how="left")
+           .with_columns(pl.when(pl.col("_neg").is_not_null()).then(0)
+                         .otherwise(pl.col("y").fill_null(0)).alias("y")))
+    return lab["y"].to_numpy().astype(np.int32)
+
+
+def _groups(users: np.ndarray) -> np.ndarray:
+    # Candidates arrive grouped by user (merge sorts by user); LightGBM wants run lengths.
+    change = np.flatnonzero(users[1:] != users[:-1]) + 1
+    return np.diff(np.concatenate([[0], change, [len(users)]]))
+
+
+def _keep_informative(y: np.ndarray, users: np.ndarray) -> np.ndarray:
+    """Rows of users with at least one positive (others carry no ranking signal)."""
+    pos = pl.DataFrame({"u": users, "y": y}).with_columns(
+        (pl.col("y").max().over("u") > 0).alias("k"))["k"].to_numpy()
+    return pos
+
+
+def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[str],
+                   cfg: Any, sources: list) -> tuple[lgb.Booster | None, dict]:
+    """Choose settings on held-out users, then refit on all labelled users.
+
+    Returns:
+        The booster (None when there is no signal) and a report with the validation scores.
+    """
+    keep = _keep_informative(y, users)
+    x, y, users = x[keep], y[keep], users[keep]
+    report: dict[str, Any] = {"ltr_rows": int(len(y)), "ltr_users": int(len(np.unique(users)))}
+    if len(np.unique(users)) < 4:
+        log.warning("ranker: %d users with labels; no LambdaRank blend", len(np.unique(users)))
+        return None, report
+    uniq = np.unique(users)
+    rng = np.random.default_rng(cfg.seed)
+    valid_users = set(rng.choice(uniq, max(1, int(len(uniq) * cfg.valid_fraction)), replace=False))
+    is_valid = np.fromiter((u in valid_users for u in users), bool, len(users))
+    base = {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [10],
+            "learning_rate": cfg.learning_rate, "feature_fraction": 0.8, "bagging_fraction": 0.8,
+            "bagging_freq": 1, "lambda_l2": 1.0, "num_threads": cfg.num_threads,
+            "seed": cfg.seed, "deterministic": True, "verbose": -1,
+            "lambdarank_truncation_level": 20}
+    tr, va = ~is_valid, is_valid
+    dtr = lgb.Dataset(x[tr], y[tr], group=_groups(users[tr]), feature_name=names,
+                      free_raw_data=False, params={"feature_pre_filter": False})
+    dva = lgb.Dataset(x[va], y[va], group=_groups(users[va]), reference=dtr)
+    best: tuple[float, dict, int] = (-1.0, {}, 0)
+    trials = []
+    for g in cfg.grid:
+        params = {**base, **g}
+        ev: dict = {}
+        bst = lgb.train(params, dtr, cfg.max_rounds, valid_sets=[dva], valid_names=["valid"],
+                        callbacks=[lgb.early_stopping(30, verbose=False), lgb.record_evaluation(ev)])
+        score = float(max(ev["valid"]["ndcg@10"]))
+        trials.append({**g, "ndcg@10": round(score, 4), "rounds": bst.best_iteration})
+        if score > best[0]:
+            best = (score, g, max(bst.best_iteration, 10))
+    report.update({"grid": trials, "chosen": {**best[1], "rounds": best[2]},
+                   "valid_ndcg@10": round(best[0], 4)})
+    dall = lgb.Dataset(x, y, group=_groups(users), feature_name=names)
+    booster = lgb.train({**base, **best[1]}, dall, int(best[2] * 1.1))
+    imp = booster.feature_importance("gain")
+    report["importance"] = {n: round(float(v), 1) for n, v in
+                            sorted(zip(names, imp), key=lambda t: -t[1])[:12]}
+    return booster, report

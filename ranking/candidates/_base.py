@@ -1,0 +1,172 @@
+"""The shared shape of every candidate source: fit, recommend, score, persist.
+
+A source works on item indices internally and speaks ids at its public verbs. Each subclass
+implements ``_fit`` and ``_score_rows`` (a dense users x items block); the base class derives
+``recommend`` (top-n with seen items masked) and ``score`` from that.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ranking.interactions import Interactions
+
+__all__ = ["CandidateSource"]
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 512
+
+
+class CandidateSource:
+    """Base class; subclasses set ``name``, ``personalised`` and a ``config`` dataclass."""
+
+    name: ClassVar[str] = "Base"
+    personalised: ClassVar[bool] = True
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.config_class()()
+        self.data: Interactions | None = None
+        self.fitted = False
+        self._seen: sp.csr_matrix | None = None
+
+    @classmethod
+    def config_class(cls) -> type:
+        raise NotImplementedError
+
+    # -- training -----------------------------------------------------------------------
+    def fit(self, data: Interactions) -> CandidateSource:
+        """Learn from interactions; an empty table gives a source that recommends nothing.
+
+        Args:
+            data: the weighted interactions.
+        """
+        self.bind(data)
+        if data.frame.height:
+            self._fit(data)
+            self.fitted = True
+        return self
+
+    def bind(self, data: Interactions) -> None:
+        """Attach the interaction table (on fit, or after load)."""
+        self.data = data
+        pos = data.to_csr(binary=True)
+        neg = data.negatives
+        if neg.height:
+            u = np.array([data.user_index(x) for x in neg["user_id"].to_list()])
+            i = data.item_index(neg["item_id"].to_list())
+            ok = (u >= 0) & (i >= 0)
+            pos = pos + sp.csr_matrix((np.ones(ok.sum(), np.float32), (u[ok], i[ok])), shape=pos.shape)
+        self._seen = pos.tocsr()
+
+    def _fit(self, data: Interactions) -> None:
+        raise NotImplementedError
+
+    def _score_rows(self, users: np.ndarray) -> np.ndarray:
+        """Dense float32 scores, one row per user index (-1: unknown user -> NaN row)."""
+        raise NotImplementedError
+
+    # -- inference ----------------------------------------------------------------------
+    def score_rows(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every catalog item for each user index (NaN where nothing is known)."""
+        n_items = self.data.n_items if self.data is not None else 0
+        if self.data is None or not self.fitted or n_items == 0:
+            return np.full((len(users), n_items), np.nan, np.float32)
+        return self._score_rows(np.asarray(users, dtype=np.int64))
+
+    def recommend(
+        self, user_ids: list[str], n: int = 100, exclude_seen: bool = True
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Top-n items per user.
+
+        Args:
+            user_ids: users (unknown users get what a non-personalised source gives, else none).
+            n: list length per user.
+            exclude_seen: leave out items the user already interacted with.
+
+        Returns:
+            ``(ids, scores)``: one array of item ids and one of scores per input user.
+        """
+        data = self.data
+        out_ids: list[np.ndarray] = []
+        out_scores: list[np.ndarray] = []
+        if data is None:
+            return [np.array([], object)] * len(user_ids), [np.array([], np.float32)] * len(user_ids)
+        uidx = np.array([data.user_index(u) for u in user_ids], dtype=np.int64)
+        for s in range(0, len(uidx), _CHUNK):
+            block = uidx[s:s + _CHUNK]
+            m = self.score_rows(block)
+            if exclude_seen and self._seen is not None:
+                known = block >= 0
+                sub = self._seen[block[known]].tocoo()
+                rows = np.flatnonzero(known)[sub.row]
+                m[rows, sub.col] = np.nan
+            for row in m:
+                ids, sc = _top_n(row, n)
+                out_ids.append(data.item_ids[ids])
+                out_scores.append(sc)
+        return out_ids, out_scores
+
+    def score(self, user_id: str, item_ids: list[str] | np.ndarray) -> np.ndarray:
+        """Scores of arbitrary items for one user (NaN for items or users it cannot score)."""
+        if self.data is None:
+            return np.full(len(item_ids), np.nan, np.float32)
+        idx = self.data.item_index(list(item_ids))
+        row = self.score_rows(np.array([self.data.user_index(user_id)]))[0]
+        out = np.full(len(idx), np.nan, np.float32)
+        ok = idx >= 0
+        if row.size:
+            out[ok] = row[idx[ok]]
+        return out
+
+    # -- persistence --------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Learned state as plain arrays (saved with ``np.savez``, no pickle)."""
+        return {}
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore state written by ``arrays``."""
+
+    def params(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+
+def _top_n(row: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    finite = np.flatnonzero(np.isfinite(row))
+    if finite.size == 0:
+        return np.array([], np.int64), np.array([], np.float32)
+    vals = row[finite]
+    if finite.size > n:
+        part = np.argpartition(-vals, n - 1)[:n]
+        finite, vals = finite[part], vals[part]
+    order = np.lexsort((finite, -vals))
+    return finite[order], vals[order].astype(np.float32)
+
+
+def sparse_arrays(prefix: str, m: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A CSR matrix as savez-able arrays."""
+    m = m.tocsr()
+    return {f"{prefix}_data": m.data, f"{prefix}_indices": m.indices,
+            f"{prefix}_indptr": m.indptr, f"{prefix}_shape": np.array(m.shape)}
+
+
+def sparse_from(prefix: str, a: dict[str, np.ndarray]) -> sp.csr_matrix:
+    """Inverse of ``sparse_arrays``."""
+    return sp.csr_matrix((a[f"{prefix}_data"], a[f"{prefix}_indices"], a[f"{prefix}_indptr"]),
+                         shape=tuple(a[f"{prefix}_shape"]))
+
+
+def unknown_rows(users: np.ndarray, n_items: int, known_block: np.ndarray) -> np.ndarray:
+    """Place a block computed for known users into a NaN matrix for all ``users``."""
+    out = np.full((len(users), n_items), np.nan, np.float32)
+    out[users >= 0] = known_block
+    return out
+
+
+def log_skip(name: str, reason: str) -> None:
+    log.warning("candidate source %s skipped: %s", name, reason)

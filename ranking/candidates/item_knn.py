@@ -1,0 +1,72 @@
+"""Item-kNN (cosine or BM25 similarity, benfred/implicit) as a candidate source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from, unknown_rows
+from ranking.interactions import Interactions
+
+__all__ = ["ItemKnnCandidates", "ItemKnnConfig"]
+
+
+@dataclass
+class ItemKnnConfig:
+    """Hyperparameters of the item-kNN source."""
+
+    method: str = "cosine"
+    """``cosine`` or ``bm25`` item similarity."""
+    k: int = 100
+    """Neighbours kept per item."""
+    binary: bool = True
+    """Use 0/1 interactions rather than weights."""
+    n: int = 100
+    """Default candidate list length."""
+    num_threads: int = 2
+    """Threads for the similarity computation."""
+
+
+class ItemKnnCandidates(CandidateSource):
+    """Scores are the user's history times the sparse item x item similarity."""
+
+    name = "itemknn"
+
+    @classmethod
+    def config_class(cls) -> type:
+        return ItemKnnConfig
+
+    def bind(self, data: Interactions) -> None:
+        super().bind(data)
+        self._x = data.to_csr(binary=self.config.binary)
+
+    def _fit(self, data: Interactions) -> None:
+        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+
+        c = self.config
+        cls = BM25Recommender if c.method == "bm25" else CosineRecommender
+        model = cls(K=c.k, num_threads=c.num_threads)
+        model.fit(self._x, show_progress=False)
+        self.similarity = model.similarity.tocsr().astype(np.float32)
+
+    def _score_rows(self, users: np.ndarray) -> np.ndarray:
+        known = users[users >= 0]
+        block = (self._x[known] @ self.similarity).toarray().astype(np.float32)
+        return unknown_rows(users, self.data.n_items, block)
+
+    def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest items by the learned similarity."""
+        i = self.data.item_index([item_id])[0]
+        if i < 0:
+            return np.array([], object), np.array([], np.float32)
+        row = self.similarity[i].toarray().ravel()
+        row[i] = -np.inf
+        top = np.argsort(-row)[:n]
+        return self.data.item_ids[top], row[top]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return sparse_arrays("similarity", self.similarity)
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.similarity = sparse_from("similarity", arrays)

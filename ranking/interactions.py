@@ -1,0 +1,227 @@
+"""Weighted user x item interactions from raw events (polars), with id <-> index mappings.
+
+Everything here passes polars frames; `Interactions.to_csr` is the only place a sparse
+matrix is built, at the boundary to the matrix-factorisation libraries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+__all__ = ["Interactions", "InteractionWeights", "build_interactions", "load_interactions"]
+
+_ITEM_TYPES = ("view", "like", "unlike", "share", "remix", "comment", "skip", "hide", "report")
+
+
+@dataclass(frozen=True)
+class InteractionWeights:
+    """How much each event type adds to a user x item weight."""
+
+    view: float = 1.0
+    """Base weight of having watched at all (once per user x item)."""
+    watch: float = 1.0
+    """Added per unit of watch fraction (capped at ``watch_cap``)."""
+    watch_cap: float = 1.5
+    """Cap on the watch fraction of one view (loops do not count forever)."""
+    like: float = 1.5
+    share: float = 2.0
+    remix: float = 2.0
+    comment: float = 1.0
+    unlike: float = -1.5
+    skip: float = -0.3
+    """A skip is weak evidence against: it subtracts a little."""
+
+
+@dataclass
+class Interactions:
+    """A weighted user x item interaction table plus the context candidate sources need.
+
+    Attributes:
+        frame: positives ``(user_id, item_id, weight, last_ts, n_views, liked, watch_frac)``;
+            items the user hid or reported are never here.
+        negatives: ``(user_id, item_id, creator_id, ts)`` hides and reports.
+        items: catalog ``(item_id, creator_id, created_at, duration_ms)``; may be empty.
+        follows: net follows ``(user_id, creator_id, ts)`` (unfollows removed).
+        user_ids / item_ids: index -> id (index order of the CSR matrix).
+        now: the as-of time.
+    """
+
+    frame: pl.DataFrame
+    negatives: pl.DataFrame
+    items: pl.DataFrame
+    follows: pl.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    now: datetime | None = None
+    _user_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _item_index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._user_index = {u: i for i, u in enumerate(self.user_ids.tolist())}
+        self._item_index = {t: i for i, t in enumerate(self.item_ids.tolist())}
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def user_index(self, user_id: str) -> int:
+        """Row index of a user, or -1 when unknown."""
+        return self._user_index.get(user_id, -1)
+
+    def item_index(self, item_ids: list[str] | np.ndarray) -> np.ndarray:
+        """Column indices of items (-1 where unknown)."""
+        get = self._item_index.get
+        return np.fromiter((get(t, -1) for t in item_ids), dtype=np.int64, count=len(item_ids))
+
+    def indexed(self) -> pl.DataFrame:
+        """The positives with ``u``/``i`` integer index columns added."""
+        umap = pl.DataFrame({"user_id": self.user_ids, "u": np.arange(self.n_users)})
+        imap = pl.DataFrame({"item_id": self.item_ids, "i": np.arange(self.n_items)})
+        return self.frame.join(umap, on="user_id").join(imap, on="item_id")
+
+    def to_csr(self, binary: bool = False) -> sp.csr_matrix:
+        """User x item CSR matrix of weights (or 1.0 where ``binary``)."""
+        f = self.indexed()
+        data = np.ones(f.height, np.float32) if binary else f["weight"].to_numpy().astype(np.float32)
+        return sp.csr_matrix(
+            (data, (f["u"].to_numpy(), f["i"].to_numpy())), shape=(self.n_users, self.n_items)
+        )
+
+    def seen_items(self, user_id: str) -> set[str]:
+        """Every item the user interacted with (positives, hides and reports)."""
+        pos = self.frame.filter(pl.col("user_id") == user_id)["item_id"].to_list()
+        neg = self.negatives.filter(pl.col("user_id") == user_id)["item_id"].to_list()
+        return set(pos) | set(neg)
+
+    def restrict(self, frame: pl.DataFrame) -> Interactions:
+        """A copy with other positives but the same catalog, negatives and follows."""
+        return Interactions(frame, self.negatives, self.items, self.follows,
+                            self.user_ids, self.item_ids, self.now)
+
+
+def _empty_events() -> pl.DataFrame:
+    return pl.DataFrame(schema={"user_id": pl.String, "ts": pl.Datetime("us"), "type": pl.String,
+                                "item_id": pl.String, "target_user_id": pl.String,
+                                "watch_ms": pl.Int64})
+
+
+def build_interactions(
+    events: pl.DataFrame,
+    items: pl.DataFrame | None = None,
+    resets: pl.DataFrame | None = None,
+    now: datetime | None = None,
+    weights: InteractionWeights | None = None,
+) -> Interactions:
+    """Weight raw events into user x item interactions.
+
+    Args:
+        events: raw ``events`` rows (user_id, ts, type, item_id, target_user_id, watch_ms).
+        items: raw ``items`` rows (item_id, creator_id, created_at, duration_ms), optional.
+        resets: ``user_resets`` rows; a user's events before their latest reset are dropped.
+        now: as-of time; later events are ignored.
+        weights: per-type weights.
+
+    Returns:
+        The interactions; index order follows first appearance sorted by id (deterministic).
+    """
+    w = weights or InteractionWeights()
+    ev = events if events.height else _empty_events()
+    ev = ev.select("user_id", pl.col("ts").cast(pl.Datetime("us")), "type", "item_id",
+                   "target_user_id", pl.col("watch_ms").cast(pl.Float64))
+    if now is not None:
+        ev = ev.filter(pl.col("ts") <= now)
+    if resets is not None and now is not None:
+        resets = resets.filter(pl.col("ts") <= now)
+    if resets is not None and resets.height:
+        last = resets.group_by("user_id").agg(pl.col("ts").max().cast(pl.Datetime("us")).alias("_r"))
+        ev = ev.join(last, on="user_id", how="left").filter(
+            pl.col("_r").is_null() | (pl.col("ts") >= pl.col("_r"))).drop("_r")
+    cat = _catalog(items)
+    follows = _net_follows(ev, cat)
+    ev = ev.filter(pl.col("item_id").is_not_null() & pl.col("type").is_in(_ITEM_TYPES))
+    ev = ev.join(cat.select("item_id", "creator_id", "duration_ms"), on="item_id", how="left")
+
+    neg = (ev.filter(pl.col("type").is_in(["hide", "report"]))
+           .group_by("user_id", "item_id")
+           .agg(pl.col("creator_id").first(), pl.col("ts").max()))
+    # Watch fraction: of the video's duration when known, else of the user's typical watch.
+    typical = (ev.filter((pl.col("type") == "view") & (pl.col("watch_ms") > 0))
+               .group_by("user_id").agg(pl.col("watch_ms").median().alias("_typ")))
+    ev = ev.join(typical, on="user_id", how="left").with_columns(
+        pl.when(pl.col("duration_ms") > 0).then(pl.col("watch_ms") / pl.col("duration_ms"))
+        .otherwise(pl.col("watch_ms") / (2.0 * pl.col("_typ")))
+        .fill_null(0.5).clip(0.0, w.watch_cap).alias("frac"))
+    t = pl.col("type")
+    agg = ev.group_by("user_id", "item_id").agg(
+        (t == "view").sum().alias("n_views"),
+        pl.col("frac").filter(t == "view").max().fill_null(0.0).alias("watch_frac"),
+        ((t == "like").sum() - (t == "unlike").sum()).clip(0, 1).alias("liked"),
+        (t == "share").sum().clip(0, 3).alias("_sh"), (t == "remix").sum().clip(0, 3).alias("_rx"),
+        (t == "comment").sum().clip(0, 3).alias("_cm"), (t == "skip").sum().clip(0, 3).alias("_sk"),
+        pl.col("ts").filter(~t.is_in(["hide", "report"])).max().alias("last_ts"),
+    )
+    weight = (
+        (pl.col("n_views") > 0).cast(pl.Float64) * w.view + pl.col("watch_frac") * w.watch
+        + pl.col("liked") * w.like + pl.col("_sh") * w.share + pl.col("_rx") * w.remix
+        + pl.col("_cm") * w.comment + pl.col("_sk") * w.skip
+    )
+    frame = (agg.with_columns(weight.alias("weight"))
+             .join(neg.select("user_id", "item_id"), on=["user_id", "item_id"], how="anti")
+             .filter(pl.col("weight") > 0)
+             .select("user_id", "item_id", "weight", "last_ts", "n_views", "liked", "watch_frac")
+             .sort("user_id", "item_id"))
+    users = np.array(sorted(set(frame["user_id"].to_list()) | set(neg["user_id"].to_list())),
+                     dtype=object)
+    item_ids = np.array(sorted(set(frame["item_id"].to_list()) | set(cat["item_id"].to_list())),
+                        dtype=object)
+    return Interactions(frame, neg, cat, follows, users, item_ids, now)
+
+
+def _catalog(items: pl.DataFrame | None) -> pl.DataFrame:
+    schema = {"item_id": pl.String, "creator_id": pl.String, "created_at": pl.Datetime("us"),
+              "duration_ms": pl.Float64}
+    if items is None or items.height == 0:
+        return pl.DataFrame(schema=schema)
+    cols = [pl.col(c).cast(d) if c in items.columns else pl.lit(None, d).alias(c)
+            for c, d in schema.items()]
+    if "status" in items.columns:
+        items = items.filter(pl.col("status").is_null() | (pl.col("status") != "removed"))
+    return items.select(cols).unique("item_id", keep="last").sort("item_id")
+
+
+def _net_follows(ev: pl.DataFrame, cat: pl.DataFrame) -> pl.DataFrame:
+    f = ev.filter(pl.col("type").is_in(["follow", "unfollow"]) & pl.col("target_user_id").is_not_null())
+    return (f.sort("ts").group_by("user_id", "target_user_id")
+            .agg(pl.col("type").last(), pl.col("ts").last())
+            .filter(pl.col("type") == "follow")
+            .select("user_id", pl.col("target_user_id").alias("creator_id"), "ts"))
+
+
+def load_interactions(
+    con: duckdb.DuckDBPyConnection, now: datetime | None = None,
+    weights: InteractionWeights | None = None,
+) -> Interactions:
+    """Read ``events``, ``items`` and ``user_resets`` from the store as of ``now``.
+
+    Args:
+        con: an open store connection.
+        now: as-of time (None: everything).
+        weights: per-type weights.
+    """
+    where, params = ("WHERE ts <= $now", {"now": now}) if now is not None else ("", None)
+    events = con.sql(
+        f"SELECT user_id, ts, type, item_id, target_user_id, watch_ms FROM events {where}",
+        params=params).pl()
+    items = con.sql("SELECT item_id, creator_id, created_at, duration_ms, status FROM items").pl()
+    resets = con.sql("SELECT user_id, ts FROM user_resets").pl()
+    return build_interactions(events, items, resets, now, weights)

@@ -1,0 +1,261 @@
+"""Two-stage ranker: candidate sources, then a LightGBM LambdaRank blend of their scores.
+
+Training picks a per-user temporal cutoff inside the data, fits the sources on the history
+before it, labels their candidates by what each user did after it, and tunes a small grid on
+held-out users. The sources are then refit on everything for serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+from features.errors import PipelineError
+from ranking._ltr_features import Stats, compute_stats, feature_names, pair_features
+from ranking._ltr_train import fit_lambdarank, split_history, grade_labels
+from ranking.candidates import CandidateSource, make_source, merge_candidates
+from ranking.interactions import Interactions, build_interactions, load_interactions
+
+__all__ = ["LtrConfig", "LtrRanker", "train_ranker", "default_sources"]
+
+log = logging.getLogger(__name__)
+
+HIDDEN_SCORE = -1e6
+CREATOR_PENALTY = 2.0
+
+
+def default_sources() -> dict[str, dict]:
+    """Source name -> config overrides used by default."""
+    return {"ease": {}, "itemknn": {}, "als": {}, "bpr": {}, "popular": {},
+            "trending": {}, "fresh": {}, "following": {}}
+
+
+@dataclass
+class LtrConfig:
+    """Configuration of the two-stage ranker."""
+
+    sources: dict[str, dict] = field(default_factory=default_sources)
+    """Candidate sources by name, with their config overrides."""
+    n_per_source: int = 100
+    """Candidates asked of each source per user."""
+    n_candidates: int = 300
+    """Candidates kept per user after merging."""
+    holdout_fraction: float = 0.2
+    """Share of each user's latest interactions used as training labels."""
+    max_train_users: int = 20_000
+    """Users sampled for the LambdaRank training set (bounds memory on large data)."""
+    valid_fraction: float = 0.2
+    """Share of labelled users used to choose hyperparameters."""
+    grid: list[dict] = field(default_factory=lambda: [
+        {"num_leaves": 15, "min_data_in_leaf": 50},
+        {"num_leaves": 31, "min_data_in_leaf": 20},
+        {"num_leaves": 63, "min_data_in_leaf": 100},
+    ])
+    """LightGBM settings tried; the best validation NDCG@10 wins."""
+    learning_rate: float = 0.05
+    """LightGBM shrinkage."""
+    max_rounds: int = 400
+    """Upper bound on boosting rounds (early stopping picks fewer)."""
+    num_threads: int = 2
+    """LightGBM threads for training (serving uses 1)."""
+    seed: int = 42
+    """Seed for splits, sampling and LightGBM."""
+
+
+class LtrRanker:
+    """A trained two-stage ranker, ready to serve."""
+
+    def __init__(self, config: LtrConfig, sources: list[CandidateSource], stats: Stats,
+                 booster: lgb.Booster | None, data: Interactions, report: dict | None = None) -> None:
+        self.config, self.sources, self.stats, self.booster = config, sources, stats, booster
+        self.data, self.report = data, report or {}
+        self.features = feature_names(sources)
+
+    # -- training -----------------------------------------------------------------------
+    @classmethod
+    def fit(cls, data: Interactions, config: LtrConfig | None = None) -> LtrRanker:
+        """Train on an interaction table (see module docstring).
+
+        Args:
+            data: interactions as of the training time.
+            config: ranker configuration.
+        """
+        cfg = config or LtrConfig()
+        t0 = time.perf_counter()
+        history, future = split_history(data.frame, cfg.holdout_fraction, cfg.seed)
+        hist = data.restrict(history)
+        booster, report = None, {"n_interactions": data.frame.height}
+        names = list(cfg.sources)
+        if future.height and history.height:
+            srcs = _fit_sources(cfg, hist)
+            names = [s.name for s in srcs]
+            stats = compute_stats(hist)
+            users = future["user_id"].unique().sort().to_list()
+            rng = np.random.default_rng(cfg.seed)
+            if len(users) > cfg.max_train_users:
+                users = sorted(rng.choice(users, cfg.max_train_users, replace=False).tolist())
+            cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
+            y = grade_labels(cand, future, data.negatives)
+            x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
+                cand["item_id"].to_list()))
+            booster, report = fit_lambdarank(x, y, cand["user_id"].to_numpy(), feature_names(srcs),
+                                             cfg, srcs)
+            report["n_interactions"] = data.frame.height
+        report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
+        srcs = _fit_sources(cfg, data, names)
+        report["train_seconds"] = round(time.perf_counter() - t0, 2)
+        return cls(cfg, srcs, compute_stats(data), booster, data, report)
+
+    # -- serving ------------------------------------------------------------------------
+    def candidates(self, user_id: str, now: datetime | None = None, n: int | None = None
+                   ) -> pl.DataFrame:
+        """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
+        n = n or self.config.n_candidates
+        c = merge_candidates(self.sources, [user_id], self.config.n_per_source, n)
+        return c.drop("user_id").with_columns(pl.col("sources").list.first().alias("source"))
+
+    def score(self, user_id: str, candidates: pl.DataFrame | list[str]) -> np.ndarray:
+        """One ranking score per candidate row, in input order (hidden items sink).
+
+        Args:
+            user_id: the user.
+            candidates: a frame with ``item_id`` (other columns are recomputed), or item ids.
+        """
+        ids = candidates if isinstance(candidates, list) else candidates["item_id"].to_list()
+        if not ids:
+            return np.zeros(0, np.float32)
+        u = np.full(len(ids), self.data.user_index(user_id), np.int64)
+        return self._score_pairs(u, self.data.item_index(ids))
+
+    def _score_pairs(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        x = pair_features(self.sources, self.stats, u, i)
+        if self.booster is not None:
+            s = self.booster.predict(x, num_threads=1)
+        else:  # not enough data to learn a blend: fall back to the first usable source score
+            s = np.nan_to_num(x[:, 0], nan=-1e3)
+        ok = (u >= 0) & (i >= 0)
+        cr = np.full(len(i), -1)
+        cr[i >= 0] = self.stats.item_creator[i[i >= 0]]
+        pen = np.zeros(len(i))
+        hid = np.zeros(len(i), bool)
+        if ok.any():
+            hid[ok] = np.asarray(self.stats.hidden[u[ok], i[ok]]).ravel() > 0
+            c_ok = ok & (cr >= 0)
+            pen[c_ok] = np.asarray(self.stats.uc_neg[u[c_ok], cr[c_ok]]).ravel()
+        # Explicit negatives: the video sinks, and its creator weighs less for weeks.
+        s = s - CREATOR_PENALTY * np.minimum(pen, 3.0)
+        s[hid] = HIDDEN_SCORE
+        return s.astype(np.float64)
+
+    def recommend(self, user_ids: list[str], k: int = 10, now: datetime | None = None,
+                  exclude_seen: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Top-k per user (batch): ``(ids, scores)``, one array each per input user."""
+        cand = merge_candidates(self.sources, list(user_ids), self.config.n_per_source,
+                                self.config.n_candidates, exclude_seen)
+        s = self._score_pairs(_uidx(self.data, cand["user_id"]),
+                              self.data.item_index(cand["item_id"].to_list()))
+        top = (cand.select("user_id", "item_id").with_columns(pl.Series("s", s))
+               .sort(["user_id", "s", "item_id"], descending=[False, True, False])
+               .filter(pl.int_range(pl.len()).over("user_id") < k)
+               .group_by("user_id", maintain_order=True).agg("item_id", "s"))
+        got = {r[0]: (np.array(r[1], object), np.array(r[2])) for r in top.iter_rows()}
+        empty = (np.array([], object), np.array([], np.float64))
+        res = [got.get(u, empty) for u in user_ids]
+        return [r[0] for r in res], [r[1] for r in res]
+
+    # -- persistence --------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write model text, arrays, interaction snapshot and config json to a directory."""
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        if self.booster is not None:
+            self.booster.save_model(str(p / "lgbm.txt"))
+        for s in self.sources:
+            np.savez(p / f"source_{s.name}.npz", **s.arrays())
+        np.savez(p / "stats.npz", **self.stats.arrays())
+        d = self.data
+        d.frame.write_parquet(p / "interactions.parquet")
+        d.negatives.write_parquet(p / "negatives.parquet")
+        d.items.write_parquet(p / "items.parquet")
+        d.follows.write_parquet(p / "follows.parquet")
+        meta = {"config": asdict(self.config), "features": self.features, "report": self.report,
+                "now": d.now.isoformat() if d.now else None,
+                "sources": {s.name: s.params() for s in self.sources},
+                "user_ids": d.user_ids.tolist(), "item_ids": d.item_ids.tolist()}
+        (p / "ranker.json").write_text(json.dumps(meta, default=str))
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> LtrRanker:
+        """Read a directory written by ``save``."""
+        p = Path(path)
+        if not (p / "ranker.json").exists():
+            raise PipelineError(f"no ranker at {p}: run `feedwell train` first")
+        meta = json.loads((p / "ranker.json").read_text())
+        now = datetime.fromisoformat(meta["now"]) if meta["now"] else None
+        data = Interactions(pl.read_parquet(p / "interactions.parquet"),
+                            pl.read_parquet(p / "negatives.parquet"),
+                            pl.read_parquet(p / "items.parquet"),
+                            pl.read_parquet(p / "follows.parquet"),
+                            np.array(meta["user_ids"], object), np.array(meta["item_ids"], object),
+                            now)
+        srcs = []
+        for name, params in meta["sources"].items():
+            s = make_source(name, params)
+            s.bind(data)
+            with np.load(p / f"source_{name}.npz", allow_pickle=False) as z:
+                s.load_arrays({k: z[k] for k in z.files})
+                s.fitted = bool(z.files) or s.name in ("following",)
+            srcs.append(s)
+        with np.load(p / "stats.npz", allow_pickle=False) as z:
+            stats = Stats.from_arrays({k: z[k] for k in z.files})
+        booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
+        cfg = LtrConfig(**meta["config"])
+        return cls(cfg, srcs, stats, booster, data, meta["report"])
+
+
+def _uidx(data: Interactions, user_ids: pl.Series) -> np.ndarray:
+    return np.array([data.user_index(u) for u in user_ids.to_list()], dtype=np.int64)
+
+
+def _fit_sources(cfg: LtrConfig, data: Interactions, names: list[str] | None = None
+                 ) -> list[CandidateSource]:
+    # With `names` the feature layout is fixed: a source that fails stays, unfitted (NaN scores).
+    out = []
+    for name in names or list(cfg.sources):
+        src = make_source(name, cfg.sources.get(name))
+        try:
+            out.append(src.fit(data))
+        except Exception:  # noqa: BLE001 - a source fails open
+            log.exception("candidate source %s failed to fit; skipped", name)
+            if names is not None:
+                src.bind(data)
+                out.append(src)
+    return out
+
+
+def train_ranker(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
+                 config: LtrConfig | None = None) -> LtrRanker:
+    """Train a ranker on the store as of ``now``.
+
+    Args:
+        con: an open store connection.
+        now: as-of time (None: all events).
+        config: ranker configuration.
+    """
+    return LtrRanker.fit(load_interactions(con, now), config)
+
+
+def train_from_events(events: pl.DataFrame, items: pl.DataFrame | None = None,
+                      config: LtrConfig | None = None) -> LtrRanker:
+    """Train straight from an events frame (benchmarks, tests)."""
+    return LtrRanker.fit(build_interactions(events, items), config)
