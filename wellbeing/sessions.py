@@ -62,7 +62,8 @@ class UsageState:
     def observe(self, event: dict[str, Any]) -> None:
         """Fold one event (keys: ts, type, optional watch_ms, session_id, topics) in.
 
-        Events should arrive in time order; a late event still counts toward its own day.
+        Events should arrive in time order; a late event from an earlier local day than the
+        current one does not change ``minutes_today``.
         """
         ts = to_utc_naive(event["ts"])
         etype = event.get("type")
