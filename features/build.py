@@ -8,7 +8,9 @@ are written to ``feat_<name>`` with an ``as_of`` column, replaced on every run.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -17,8 +19,9 @@ import polars as pl
 from features.catalog import Catalog, FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
 
-__all__ = ["build_features", "default_now", "set_sql", "check_set"]
+__all__ = ["build_features", "default_now", "set_sql", "inline_params", "check_set"]
 
+log = logging.getLogger(__name__)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -32,6 +35,19 @@ def default_now(con: duckdb.DuckDBPyConnection) -> datetime:
 
 def _naive_utc(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+def _literal(v: object) -> str:
+    if isinstance(v, datetime):
+        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
+    if isinstance(v, str):
+        return "'" + v.replace("'", "''") + "'"
+    return repr(v)
+
+
+def inline_params(sql: str, params: dict) -> str:
+    """Substitute ``$name`` parameters as SQL literals (views cannot take bound parameters)."""
+    return _PARAM.sub(lambda m: _literal(params[m.group(1)]), sql)
 
 
 def set_sql(catalog: Catalog, fs: FeatureSet, now: datetime) -> tuple[str, dict]:
@@ -109,7 +125,7 @@ def build_features(
         materialize: write ``feat_<name>`` tables (with ``as_of``); else leave no tables behind.
 
     Returns:
-        One polars frame per public set built (ephemeral staging sets are not returned).
+        One polars frame per public set built (``view`` staging sets are not returned).
 
     Raises:
         DataError: a column check failed (the message names set, column and check).
@@ -122,16 +138,19 @@ def build_features(
     out: dict[str, pl.DataFrame] = {}
     temps: list[str] = []
     for fs in plan:
+        t0 = time.perf_counter()
         sql, params = set_sql(catalog, fs, now)
-        public = fs.materialized == "table"
-        if fs.name in needed_by_others or not public:
+        if fs.materialized == "view":
+            # Inlined into each reader: materialising every event once costs more than rescans.
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {fs.name} AS {inline_params(sql, params)}")
+            temps.append(fs.name)
+            continue
+        if fs.name in needed_by_others:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {fs.name} AS {sql}", params).fetchall()
             temps.append(fs.name)
             source, params = f"SELECT * FROM {fs.name}", {}
         else:
             source = sql
-        if not public:
-            continue
         table = fs.table if materialize else f"_tmp_{fs.table}"
         kind = "TABLE" if materialize else "TEMP TABLE"
         params = {**params, "as_of": now}
@@ -144,6 +163,8 @@ def build_features(
             temps.append(table)
         check_set(con, fs, table)
         out[fs.name] = con.sql(f"SELECT * FROM {table}").pl()
-    for t in temps:
-        con.execute(f"DROP TABLE IF EXISTS {t}").fetchall()
+        log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
+    for t in reversed(temps):
+        kind = "VIEW" if catalog.sets.get(t) and catalog.sets[t].materialized == "view" else "TABLE"
+        con.execute(f"DROP {kind} IF EXISTS {t}").fetchall()
     return out

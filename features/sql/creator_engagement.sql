@@ -10,12 +10,12 @@ daily as (
     select
         creator_id,
         day,
-        count(*) filter (where type = 'view') as views,
+        count_if(type = 'view') as views,
         sum(completion) as completion_sum,
         count(completion) as completion_n,
-        count(*) filter (where type in ('like', 'share', 'remix', 'comment')) as engagements,
-        count(*) filter (where type in ('hide', 'report')) as negatives,
-        count(*) filter (where type = 'skip') as skips,
+        count_if(type in ('like', 'share', 'remix', 'comment')) as engagements,
+        count_if(type in ('hide', 'report')) as negatives,
+        count_if(type = 'skip') as skips,
         sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
     from source
     where item_id is not null
@@ -59,10 +59,10 @@ per_viewer as (
 audience as (
     select
         creator_id,
-        count(*) filter (where last_view_day < 1) as viewers_1d,
-        count(*) filter (where last_view_day < 7) as viewers_7d,
-        count(*) filter (where last_view_day < 28) as viewers_28d,
-        count(*) filter (where follow_state = 'follow') as followers
+        count_if(last_view_day < 1) as viewers_1d,
+        count_if(last_view_day < 7) as viewers_7d,
+        count_if(last_view_day < 28) as viewers_28d,
+        count_if(follow_state = 'follow') as followers
     from per_viewer
     group by creator_id
 ),

@@ -12,12 +12,12 @@ aggregated as (
     select
         user_id,
         item_id,
-        count(*) filter (where type = 'hide' and age_h < 24) as hides_1d,
-        count(*) filter (where type = 'hide' and age_h < 168) as hides_7d,
-        count(*) filter (where type = 'hide' and age_h < 672) as hides_28d,
-        count(*) filter (where type = 'report' and age_h < 24) as reports_1d,
-        count(*) filter (where type = 'report' and age_h < 168) as reports_7d,
-        count(*) filter (where type = 'report' and age_h < 672) as reports_28d,
+        count_if(type = 'hide' and age_h < 24) as hides_1d,
+        count_if(type = 'hide' and age_h < 168) as hides_7d,
+        count_if(type = 'hide' and age_h < 672) as hides_28d,
+        count_if(type = 'report' and age_h < 24) as reports_1d,
+        count_if(type = 'report' and age_h < 168) as reports_7d,
+        count_if(type = 'report' and age_h < 672) as reports_28d,
         sum(pow(0.5, age_h / $half_life_hours) * case type when 'report' then 3.0 else 1.0 end)
             as fatigue,
         min(age_h) as last_negative_hours_ago

@@ -1,5 +1,7 @@
 -- stg_sessions: one row per session. The client's session_id when present; otherwise a
 -- session is a run of the user's events without a gap longer than $session_gap_minutes.
+-- Only id-less events are sorted; everything else is hash-aggregated, and time zones are
+-- applied per 15-minute bucket (every real UTC offset is a multiple of 15 minutes).
 with
 
 source as (
@@ -8,7 +10,7 @@ source as (
 
 gapped as (
     select
-        *,
+        user_id, ts, type, watch_ms, personal,
         case
             when ts - lag(ts) over (partition by user_id order by ts)
                  <= to_minutes($session_gap_minutes::bigint) then 0
@@ -20,19 +22,35 @@ gapped as (
 
 derived as (
     select
-        * exclude (is_start),
-        user_id || '#g' || sum(is_start) over (
+        user_id, ts, type, watch_ms, personal,
+        '#g' || sum(is_start) over (
             partition by user_id order by ts rows between unbounded preceding and current row
-        ) as session_key
+        ) as session_part
     from gapped
 ),
 
 keyed as (
-    select * exclude (session_id), user_id || '#s' || session_id as session_key
+    select user_id, ts, type, watch_ms, personal, '#s' || session_id as session_part
     from source
     where session_id is not null
-    union all by name
-    select * exclude (session_id) from derived
+    union all
+    select * from derived
+),
+
+bucketed as (
+    select
+        user_id,
+        session_part,
+        time_bucket(interval 15 minutes, ts) as bucket,
+        min(ts) as first_ts,
+        max(ts) as last_ts,
+        bool_and(personal) as personal,
+        count(*) as events,
+        count_if(type = 'view') as views,
+        count_if(type = 'skip') as skips,
+        coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms
+    from keyed
+    group by user_id, session_part, bucket
 ),
 
 zones as (
@@ -44,33 +62,33 @@ zones as (
 
 localized as (
     select
-        k.*,
-        hour(timezone(coalesce(z.tz, 'UTC'), timezone('UTC', k.ts))) as local_hour
-    from keyed as k
-    left join zones as z on z.user_id = k.user_id
+        b.*,
+        hour(timezone(coalesce(z.tz, 'UTC'), timezone('UTC', b.bucket))) as local_hour
+    from bucketed as b
+    left join zones as z on z.user_id = b.user_id
 ),
 
 aggregated as (
     select
-        session_key,
-        any_value(user_id) as user_id,
-        min(ts) as session_start,
-        max(ts) as session_end,
+        user_id,
+        session_part,
+        min(first_ts) as session_start,
+        max(last_ts) as session_end,
         bool_and(personal) as personal,
-        count(*) as events,
-        count(*) filter (where type = 'view') as views,
-        count(*) filter (where type = 'skip') as skips,
-        coalesce(sum(watch_ms) filter (where type = 'view'), 0) / 60000.0 as watch_min,
-        count(*) filter (
+        sum(events)::bigint as events,
+        sum(views)::bigint as views,
+        sum(skips)::bigint as skips,
+        sum(watch_ms) / 60000.0 as watch_min,
+        coalesce(sum(events) filter (
             where local_hour >= $late_start_hour or local_hour < $late_end_hour
-        ) as late_events
+        ), 0) as late_events
     from localized
-    group by session_key
+    group by user_id, session_part
 ),
 
 final as (
     select
-        session_key,
+        user_id || session_part as session_key,
         user_id,
         session_start,
         session_end,

@@ -41,12 +41,12 @@ aggregated as (
         creator_id,
         sum(pos_w * decay) as positive,
         sum(neg_w * decay) as negative,
-        count(*) filter (where type = 'view' and age_h < 24) as views_1d,
-        count(*) filter (where type = 'view' and age_h < 168) as views_7d,
-        count(*) filter (where type = 'view' and age_h < 672) as views_28d,
-        count(*) filter (where neg_w > 0 and age_h < 24) as negatives_1d,
-        count(*) filter (where neg_w > 0 and age_h < 168) as negatives_7d,
-        count(*) filter (where neg_w > 0 and age_h < 672) as negatives_28d,
+        count_if(type = 'view' and age_h < 24) as views_1d,
+        count_if(type = 'view' and age_h < 168) as views_7d,
+        count_if(type = 'view' and age_h < 672) as views_28d,
+        count_if(neg_w > 0 and age_h < 24) as negatives_1d,
+        count_if(neg_w > 0 and age_h < 168) as negatives_7d,
+        count_if(neg_w > 0 and age_h < 672) as negatives_28d,
         min(age_h) as last_interaction_hours_ago
     from weighted
     group by user_id, creator_id

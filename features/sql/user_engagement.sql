@@ -11,17 +11,17 @@ daily as (
     select
         user_id,
         day,
-        count(*) filter (where type = 'view') as views,
+        count_if(type = 'view') as views,
         coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms,
         sum(completion) as completion_sum,
         count(completion) as completion_n,
-        count(*) filter (where type = 'like') as likes,
-        count(*) filter (where type = 'share') as shares,
-        count(*) filter (where type = 'remix') as remixes,
-        count(*) filter (where type = 'comment') as comments,
-        count(*) filter (where type = 'skip') as skips,
-        count(*) filter (where type = 'hide') as hides,
-        count(*) filter (where type = 'report') as reports,
+        count_if(type = 'like') as likes,
+        count_if(type = 'share') as shares,
+        count_if(type = 'remix') as remixes,
+        count_if(type = 'comment') as comments,
+        count_if(type = 'skip') as skips,
+        count_if(type = 'hide') as hides,
+        count_if(type = 'report') as reports,
         sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed,
         sum(coalesce(watch_ms, 0) * pow(0.5, age_h / $half_life_hours)) filter (where type = 'view')
             as watch_ms_decayed,
@@ -63,9 +63,9 @@ windowed as (
         sum(reports) filter (where day < 1)::bigint as reports_1d,
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
-        count(*) filter (where day < 1) as active_days_1d,
-        count(*) filter (where day < 7) as active_days_7d,
-        count(*) filter (where day < 28) as active_days_28d,
+        count_if(day < 1) as active_days_1d,
+        count_if(day < 7) as active_days_7d,
+        count_if(day < 28) as active_days_28d,
         coalesce(sum(views_decayed), 0) as views_decayed,
         coalesce(sum(watch_ms_decayed), 0) / 60000.0 as watch_min_decayed,
         min(min_age_h) as last_active_hours_ago
@@ -76,9 +76,9 @@ windowed as (
 sessions as (
     select
         user_id,
-        count(*) filter (where session_start >= $now::timestamp - interval 1 day) as sessions_1d,
-        count(*) filter (where session_start >= $now::timestamp - interval 7 days) as sessions_7d,
-        count(*) filter (where session_start >= $now::timestamp - interval 28 days) as sessions_28d
+        count_if(session_start >= $now::timestamp - interval 1 day) as sessions_1d,
+        count_if(session_start >= $now::timestamp - interval 7 days) as sessions_7d,
+        count_if(session_start >= $now::timestamp - interval 28 days) as sessions_28d
     from stg_sessions
     where personal
     group by user_id

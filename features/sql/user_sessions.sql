@@ -18,9 +18,9 @@ windowed as (
 aggregated as (
     select
         user_id,
-        count(*) filter (where in_1d) as sessions_1d,
-        count(*) filter (where in_7d) as sessions_7d,
-        count(*) filter (where in_28d) as sessions_28d,
+        count_if(in_1d) as sessions_1d,
+        count_if(in_7d) as sessions_7d,
+        count_if(in_28d) as sessions_28d,
         coalesce(sum(length_min) filter (where in_1d), 0) as session_min_1d,
         coalesce(sum(length_min) filter (where in_7d), 0) as session_min_7d,
         coalesce(sum(length_min) filter (where in_28d), 0) as session_min_28d,

@@ -26,9 +26,9 @@ per_item as (
             when 'report' then 5.0
             else 0.0
         end) as negative,
-        count(*) filter (where type = 'view' and age_h < 24) as views_1d,
-        count(*) filter (where type = 'view' and age_h < 168) as views_7d,
-        count(*) filter (where type = 'view' and age_h < 672) as views_28d,
+        count_if(type = 'view' and age_h < 24) as views_1d,
+        count_if(type = 'view' and age_h < 168) as views_7d,
+        count_if(type = 'view' and age_h < 672) as views_28d,
         min(age_h) as last_h
     from source
     group by user_id, item_id

@@ -10,18 +10,18 @@ daily as (
     select
         item_id,
         day,
-        count(*) filter (where type = 'view') as views,
-        count(*) filter (where type = 'impression') as impressions,
+        count_if(type = 'view') as views,
+        count_if(type = 'impression') as impressions,
         coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms,
         sum(completion) as completion_sum,
         count(completion) as completion_n,
-        count(*) filter (where type = 'like') as likes,
-        count(*) filter (where type = 'share') as shares,
-        count(*) filter (where type = 'remix') as remixes,
-        count(*) filter (where type = 'comment') as comments,
-        count(*) filter (where type = 'skip') as skips,
-        count(*) filter (where type = 'hide') as hides,
-        count(*) filter (where type = 'report') as reports,
+        count_if(type = 'like') as likes,
+        count_if(type = 'share') as shares,
+        count_if(type = 'remix') as remixes,
+        count_if(type = 'comment') as comments,
+        count_if(type = 'skip') as skips,
+        count_if(type = 'hide') as hides,
+        count_if(type = 'report') as reports,
         sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
     from source
     group by item_id, day

@@ -12,10 +12,10 @@
 --   completion: watch_ms / duration_ms capped at 1, for views of videos with a known length
 --   age_band: child, teen_13_15, teen_16_17, adult or unknown, at the event time
 --   local_hour: hour of day 0-23 in the user's timezone (UTC when unknown or invalid)
---   late_night: local_hour in the late-night window [late_start_hour, late_end_hour)
 --   maturity: the video's maturity rating (NULL = unrated)
 --   topics: the video's topics
 --   labels: the video's moderation labels (NULL = unknown, [] = none)
+--   late_night: local_hour in the late-night window [late_start_hour, late_end_hour)
 --   sensitive_topic: the video has a topic from the wellbeing config's sensitive topics
 --   banned_label: the video has a label never shown to minors (teen_banned_labels)
 --   sensitive: sensitive_topic, or any moderation label at all

@@ -1,0 +1,146 @@
+"""Benchmark: every feature set vs one bare DuckDB ``GROUP BY user_id`` over the same events.
+
+For each size the simulator writes a world (``features/simulate.py``), the parquet files are
+loaded straight into the raw tables, and a fresh child process times, side by side and
+alternating, (a) ``SELECT user_id, count(*) FROM events GROUP BY user_id`` into a table and
+(b) ``build_features`` (all sets, materialised, checked, returned as polars frames). The
+marginal cost per event is the slope between the two sizes; the child reports its peak RSS.
+
+    .venv/bin/python bench/features.py --events 1000000 10000000 --readme
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BARE = "CREATE OR REPLACE TEMP TABLE _bare AS SELECT user_id, count(*) AS n FROM events GROUP BY user_id"
+
+
+def prepare(n_events: int, workdir: Path, seed: int = 1) -> Path:
+    """Simulate a world of ``n_events`` and load it into a fresh DuckDB file."""
+    from features.simulate import simulate
+    from features.store import connect
+
+    data, db = workdir / f"sim_{n_events}", workdir / f"bench_{n_events}.duckdb"
+    if db.exists():  # a kept --workdir: reuse the loaded store
+        return db
+    simulate(data, users=max(n_events // 200, 100), items=max(n_events // 100, 100),
+             events=n_events, seed=seed)
+    db.unlink(missing_ok=True)
+    con = connect(db)
+    for table in ("users", "items", "events"):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet('{data}/{table}*.parquet')")
+    con.close()
+    return db
+
+
+def measure(db: str, repeat: int) -> dict:
+    """Child process: time the bare group-by and all feature sets on one store."""
+    from features.build import build_features
+    from features.store import connect
+
+    per_set: dict[str, float] = {}
+
+    class _Timings(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            name, secs = record.args
+            per_set[name] = min(per_set.get(name, float("inf")), secs)
+
+    logging.getLogger("features.build").addHandler(_Timings())
+    logging.getLogger("features.build").setLevel(logging.INFO)
+    con = connect(db)
+    events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    bare, feats, bare_cpu, feats_cpu, rows = [], [], [], [], {}
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        con.execute(BARE).fetchall()
+        bare.append(time.perf_counter() - t)
+        bare_cpu.append(time.process_time() - c)
+        t, c = time.perf_counter(), time.process_time()
+        frames = build_features(con)
+        feats.append(time.perf_counter() - t)
+        feats_cpu.append(time.process_time() - c)
+        rows = {k: v.height for k, v in frames.items()}
+        del frames
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"events": events, "bare_s": min(bare), "features_s": min(feats),
+            "bare_cpu_s": min(bare_cpu), "features_cpu_s": min(feats_cpu), "rows": rows,
+            "per_set_s": per_set, "peak_rss_mb": round(peak_mb)}
+
+
+def report(results: list[dict]) -> str:
+    lines = ["| events | bare GROUP BY user_id (wall / CPU) | all feature sets (wall / CPU) "
+             "| ratio (wall) | peak RSS |", "|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['events']:,} | {r['bare_s']:.3f} / {r['bare_cpu_s']:.3f} s | "
+                     f"{r['features_s']:.2f} / {r['features_cpu_s']:.2f} s | "
+                     f"{r['features_s'] / r['bare_s']:.0f}x | {r['peak_rss_mb']:,} MB |")
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        dn = b["events"] - a["events"]
+        for label, kb, kf in (("wall", "bare_s", "features_s"), ("CPU", "bare_cpu_s", "features_cpu_s")):
+            mb = (b[kb] - a[kb]) / dn * 1e9
+            mf = (b[kf] - a[kf]) / dn * 1e9
+            lines += ["", f"Marginal {label} cost per event ({a['events']:,} -> {b['events']:,}): "
+                      f"bare {mb:.0f} ns, all feature sets {mf:.0f} ns, ratio {mf / mb:.0f}x "
+                      "(target <= 3x)."]
+    last = results[-1]
+    lines += ["", f"Per set at {last['events']:,} events (s, dependencies built once):", ""]
+    lines += [f"- `{k}`: {v:.2f}" for k, v in sorted(last["per_set_s"].items(), key=lambda kv: -kv[1])]
+    return "\n".join(lines)
+
+
+def write_readme(body: str, cmd: str) -> None:
+    """Replace (or add) the ``## features`` section of bench/README.md, leaving others alone."""
+    path = ROOT / "bench" / "README.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"## features\n\n`{cmd}`\n\n{body}\n"
+    start = text.find("## features\n")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        nxt = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
+    path.write_text(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workdir", default=None, help="keep simulated worlds here (default: temp)")
+    ap.add_argument("--readme", action="store_true", help="write figures into bench/README.md")
+    ap.add_argument("--measure", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.repeat)))
+        return
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="fw_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for n in args.events:
+        db = prepare(n, work)
+        out = subprocess.run([sys.executable, __file__, "--measure", str(db), "--repeat",
+                              str(args.repeat)], check=True, capture_output=True, text=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]), flush=True)
+    body = report(results)
+    print(body)
+    if args.readme:
+        sizes = " ".join(str(n) for n in args.events)
+        write_readme(body, f".venv/bin/python bench/features.py --events {sizes} --readme")
+
+
+if __name__ == "__main__":
+    main()
