@@ -193,7 +193,7 @@ class FeedEngine:
 
     def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
         c = self.ranker.candidates(user_id, now, n)
-        return c.with_columns(source_score=1.0 / (1.0 + pl.int_range(pl.len(), dtype=pl.Float64)))
+        return c.with_columns(source_score=1.0 / (1.0 + pl.int_range(pl.len()).cast(pl.Float64)))
 
     def model_score(self, user_id: str, candidates: pl.DataFrame) -> list[float]:
         return list(self.ranker.score(user_id, candidates))

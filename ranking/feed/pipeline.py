@@ -31,8 +31,17 @@ from ranking.feed.side_effects.audit import AuditSideEffect
 from ranking.feed.sources.model import ModelCandidateSource
 from ranking.feed.sources.popular import PopularCandidateSource
 from ranking.feed.types import (
-    CandidateSource, FeedItem, FeedRequest, FeedResponse, Filter, Hydrator, Removal,
-    RequestState, Scorer, Selector, SideEffect,
+    CandidateSource,
+    FeedItem,
+    FeedRequest,
+    FeedResponse,
+    Filter,
+    Hydrator,
+    Removal,
+    RequestState,
+    Scorer,
+    Selector,
+    SideEffect,
 )
 
 if TYPE_CHECKING:
@@ -75,10 +84,12 @@ class FeedPipeline:
         for f in self.filters:
             self._apply(state, f)
         scores = self._score(state)
-        state.candidates = (
-            state.candidates.with_columns(score=pl.Series(scores, dtype=pl.Float64))
-            .sort("score", descending=True, maintain_order=True)
-        )
+        # Stable descending order computed in Python: one gather instead of a lazy sort.
+        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
+        state.candidates = state.candidates.hstack(
+            [pl.Series("score", scores, dtype=pl.Float64)])
+        if order != list(range(len(order))):
+            state.candidates = state.candidates[order]
         for s in self.selectors:
             self._apply(state, s)
         c = state.candidates
@@ -97,12 +108,20 @@ class FeedPipeline:
             except Exception:  # sources fail open: skipped and logged
                 log.exception("candidate source %s failed; skipped", src.name)
                 continue
-            if f.height:
-                frames.append(f.select("item_id", "source", pl.col("source_score").cast(pl.Float64),
-                                       *[c for c in f.columns if c not in
-                                         ("item_id", "source", "source_score")]))
+            if not f.height:
+                continue
+            if f.columns[:3] != ["item_id", "source", "source_score"] or (
+                    f.schema["source_score"] != pl.Float64):
+                f = f.select("item_id", "source", pl.col("source_score").cast(pl.Float64),
+                             *[c for c in f.columns if c not in
+                               ("item_id", "source", "source_score")])
+            frames.append(f)
         if not frames:
             return EMPTY_CANDIDATES
+        if len(frames) == 1:
+            ids = frames[0]["item_id"].to_list()
+            if len(set(ids)) == len(ids):
+                return frames[0]
         # Earlier sources win a duplicate: the personalised model before the fallbacks.
         return pl.concat(frames, how="diagonal_relaxed").unique("item_id", keep="first",
                                                                 maintain_order=True)

@@ -14,6 +14,8 @@ class PreviouslySeenFilter:
         seen = state.engine.seen_items(state.request.user_id, state.request.now)
         if not seen:
             return FilterResult(state.candidates, [])
-        mask = ~pl.col("item_id").is_in(list(seen))
+        mask = [i not in seen for i in state.candidates["item_id"].to_list()]
+        if all(mask):
+            return FilterResult(state.candidates, [])
         # Already-seen is not a wellbeing removal: it is not audited.
-        return FilterResult(state.candidates.filter(mask), [])
+        return FilterResult(state.candidates.filter(pl.Series(mask, dtype=pl.Boolean)), [])

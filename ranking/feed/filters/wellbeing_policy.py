@@ -36,7 +36,7 @@ class WellbeingPolicyFilter:
         keep: list[bool] = []
         removed: list[Removal] = []
         downrank = state.extra.setdefault("downrank", {})
-        for item_id in state.candidates["item_id"]:
+        for item_id in state.candidates["item_id"].to_list():
             item = facts_by_id.get(item_id) or catalog.get(item_id)
             if item is None:
                 if policy.fail_closed:
@@ -70,5 +70,7 @@ class WellbeingPolicyFilter:
                     a.reason_text for a in verdict.fired if a.kind == "downrank")
             if verdict.labels:
                 state.labels[item_id] = list(verdict.labels)
+        if not removed:
+            return FilterResult(state.candidates, removed)
         kept = state.candidates.filter(pl.Series(keep, dtype=pl.Boolean))
         return FilterResult(kept, removed)

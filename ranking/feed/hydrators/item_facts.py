@@ -15,6 +15,9 @@ class ItemFactsHydrator:
         ids = state.candidates["item_id"].to_list()
         facts = [catalog.get(i) for i in ids]
         state.extra["facts"] = dict(zip(ids, facts, strict=True))
-        return state.candidates.with_columns(
-            creator_id=pl.Series([f.creator_id if f else None for f in facts], dtype=pl.String)
-        )
+        c = state.candidates
+        if "creator_id" in c.columns:
+            c = c.drop("creator_id")
+        return c.hstack(
+            [pl.Series("creator_id", [f.creator_id if f else None for f in facts],
+                       dtype=pl.String)])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
-
 from ranking.feed.types import FilterResult, RequestState
 
 
@@ -17,10 +15,15 @@ class AuthorDiversitySelector:
         c = state.candidates
         if c.height == 0 or "creator_id" not in c.columns:
             return FilterResult(c, [])
-        n = (
-            pl.int_range(pl.len()).over(pl.col("creator_id").fill_null(pl.col("item_id")))
-        )
-        ranked = c.with_columns(_n=n, _pos=pl.int_range(pl.len()))
-        first = ranked.filter(pl.col("_n") < self.max_per_author)
-        rest = ranked.filter(pl.col("_n") >= self.max_per_author)
-        return FilterResult(pl.concat([first, rest]).drop("_n", "_pos"), [])
+        counts: dict[str, int] = {}
+        first: list[int] = []
+        rest: list[int] = []
+        ids = c["item_id"].to_list()
+        for n, creator in enumerate(c["creator_id"].to_list()):
+            key = creator if creator is not None else ids[n]
+            k = counts.get(key, 0)
+            counts[key] = k + 1
+            (first if k < self.max_per_author else rest).append(n)
+        if not rest:
+            return FilterResult(c, [])
+        return FilterResult(c[first + rest], [])

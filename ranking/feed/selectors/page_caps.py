@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import polars as pl
-
-from wellbeing import ItemFacts, apply_page_caps
-
 from ranking.feed.types import FilterResult, Removal, RequestState
+from wellbeing import ItemFacts, apply_page_caps
 
 
 class WellbeingPageCapsSelector:
@@ -19,18 +16,14 @@ class WellbeingPageCapsSelector:
         facts = state.extra.get("facts", {})
         # Only the head of the list can reach the page; capping it keeps the stage cheap.
         horizon = min(c.height, state.request.limit * 4 + 20)
-        head = c.head(horizon)
-        ranked = [
-            (i, facts.get(i) or ItemFacts(item_id=i, creator_id=""))
-            for i in head["item_id"]
-        ]
+        head_ids = c["item_id"].head(horizon).to_list()
+        ranked = [(i, facts.get(i) or ItemFacts(item_id=i, creator_id="")) for i in head_ids]
         kept, dropped = apply_page_caps(ranked, state.viewer, state.engine.cfg,
                                         diversify=state.diversify, now=state.request.now)
-        order = {i: n for n, i in enumerate(kept)}
-        out = (
-            head.filter(pl.col("item_id").is_in(kept))
-            .with_columns(_o=pl.col("item_id").replace_strict(order, default=None))
-            .sort("_o").drop("_o")
-        )
         removed = [Removal(i, self.name, self.name, "drop", r.value) for i, r in dropped]
-        return FilterResult(pl.concat([out, c.slice(horizon)]), removed)
+        if kept == head_ids:
+            return FilterResult(c, removed)
+        # Candidate ids are unique (sources are de-duplicated), so ids map to positions.
+        pos = {i: n for n, i in enumerate(head_ids)}
+        order = [pos[i] for i in kept] + list(range(horizon, c.height))
+        return FilterResult(c[order] if order else c.head(0), removed)
