@@ -47,7 +47,7 @@ def reader_sql(src: SourceFile) -> str:
     if src.fmt == "parquet":
         return f"read_parquet({_q(src.path)})"
     if src.fmt == "csv":
-        return f"read_csv({_q(src.path)}, all_varchar=true, header=true)"
+        return f"read_csv({_q(src.path)}, all_varchar=true, header=true, allow_quoted_nulls=false)"
     return (
         f"read_json({_q(src.path)}, format='newline_delimited', sample_size=-1, "
         "maximum_object_size=16777216)"

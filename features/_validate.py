@@ -53,7 +53,7 @@ def typed_expr(col: Column, src_type: str | None) -> str:
         if st.endswith("[]"):
             return f"list_transform({s}, lambda v: CAST(v AS VARCHAR))"
         v = f"trim(CAST({s} AS VARCHAR))"
-        # CSV lists are '|'-separated; '[]' is an explicit empty list, an empty cell is NULL.
+        # CSV lists are '|'-separated; '[]' is an explicit empty list, an empty cell is NULL and a quoted "" an empty list.
         return (
             f"CASE WHEN {s} IS NULL THEN NULL WHEN {v} IN ('', '[]') THEN CAST([] AS VARCHAR[]) "
             f"WHEN starts_with({v}, '[') THEN TRY_CAST(from_json({v}, '[\"VARCHAR\"]') AS VARCHAR[]) "

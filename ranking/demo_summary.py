@@ -66,8 +66,9 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> di
         *[f"  {r:<40} {n}" for r, n in removals.iter_rows()],
     ]
     if "guardrails" in ev:
-        text += ["guardrails (with vs without policy):",
-                 *[f"  {k}: {v}" for k, v in ev["guardrails"].items()]]
+        from ranking.guardrail_replay import format_guardrails
+
+        text.append(format_guardrails(ev["guardrails"]))
     out.update(evaluation=ev, wellbeing={"served": rsum, "removals": removals.to_dicts(),
                                          "interventions": ivs.to_dicts()},
                sample_rows=recs.height, text="\n".join(text))

@@ -120,3 +120,19 @@ def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int
     return {"metrics": {m: {kk: round(float(v), 3) for kk, v in d.items()}
                         for m, d in metrics.items()},
             "adult_engagement": adult, "users": len(users), "pages": len(with_pages)}
+
+
+def format_guardrails(g: dict[str, Any]) -> str:
+    """A readable table of ``replay_guardrails`` output."""
+    if not g:
+        return "guardrails: no events to replay"
+    lines = [f"guardrails: replay of {g['users']} users, {g['pages']} pages "
+             "(with policy / without / delta)"]
+    for name, d in g["metrics"].items():
+        lines.append(f"  {name:<28} {d['with']:>10} {d['without']:>10} {d['delta']:>10}")
+    a = g.get("adult_engagement", {})
+    if a.get("users"):
+        keys = [k for k in a if k.startswith("ndcg")]
+        lines.append(f"  adult engagement cost ({a['users']} users): "
+                     + ", ".join(f"{k}={a[k]:.4f}" for k in keys) + f", delta={a['delta']:+.4f}")
+    return "\n".join(lines)

@@ -52,12 +52,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from features.store import connect
     from flows.cli import emit
     from ranking.evaluate import format_table
+    from ranking.guardrail_replay import format_guardrails
     from ranking.lifecycle import evaluate_version
 
     con = connect(args.db)
     res = evaluate_version(con, args.version, parse_now(args.now), args.k)
     con.close()
-    emit(args, res, format_table(res) + f"\ngate: {res['gate']['why']}")
+    emit(args, res, format_table(res) + f"\ngate: {res['gate']['why']}\n"
+         + format_guardrails(res.get("guardrails", {})))
     return 0
 
 

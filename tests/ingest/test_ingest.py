@@ -160,3 +160,12 @@ def test_bad_path_and_unreadable_file(con, tmp_path):
     (d / "events.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match=r"events\.parquet"):
         ingest_dir(con, d, now=NOW)
+
+
+def test_csv_quoted_empty_list_is_empty_not_unknown(con, tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "items.csv").write_text('item_id,creator_id,labels\ni1,c1,""\ni2,c1,\ni3,c1,a|b\n')
+    ingest_dir(con, d, now=NOW)
+    got = con.execute("SELECT item_id, labels FROM items ORDER BY 1").fetchall()
+    assert got == [("i1", []), ("i2", None), ("i3", ["a", "b"])]
