@@ -35,6 +35,13 @@ def _style(fig: go.Figure, height: int = 360, **layout: object) -> go.Figure:
     return fig
 
 
+def _daily(fig: go.Figure, days: pl.Series) -> go.Figure:
+    """One tick per day (or per few days), labelled by date only."""
+    step = max(1, -(-days.n_unique() // 12))
+    fig.update_xaxes(type="date", tickformat="%b %d", dtick=86_400_000 * step, tick0=days.min())
+    return fig
+
+
 def _bands(values: pl.Series) -> list[str]:
     present = set(values.to_list())
     return [b for b in AGE_BANDS if b in present] + sorted(present - set(AGE_BANDS))
@@ -51,9 +58,10 @@ def engagement(d: ReportData) -> Chart:
                         secondary_y=True)
         fig.add_scatter(x=d.daily["day"], y=d.daily["views"], name="Views", mode="lines",
                         line=dict(color="#2e86ab", dash="dot"), secondary_y=True)
-        _style(fig)
-        fig.update_yaxes(title_text="active users", secondary_y=False)
-        fig.update_yaxes(title_text="views / watch minutes", secondary_y=True, showgrid=False)
+        _daily(_style(fig), d.daily["day"])
+        fig.update_yaxes(title_text="active users", secondary_y=False, rangemode="tozero")
+        fig.update_yaxes(title_text="views / watch minutes", secondary_y=True, showgrid=False,
+                         rangemode="tozero")
     return Chart("chart-engagement", "Engagement over time",
                  "Daily active users, views and watch minutes (UTC days).", fig,
                  "No events yet: run `feedwell ingest DATA_DIR`.")
@@ -84,7 +92,7 @@ def late_night(d: ReportData) -> Chart:
             part = d.late_night.filter(pl.col("age_band") == band)
             fig.add_scatter(x=part["day"], y=part["late_share"], name=band, mode="lines+markers",
                             line=dict(color=BAND_COLORS.get(band)))
-        _style(fig)
+        _daily(_style(fig), d.late_night["day"])
         fig.update_yaxes(title_text="share of session events", tickformat=".0%", rangemode="tozero")
     return Chart("chart-late-night", "Late-night share",
                  "Share of session events between 22:00 and 06:00 in the user's own timezone.",
@@ -115,7 +123,7 @@ def interventions(d: ReportData) -> Chart:
         for i, rule in enumerate(sorted(set(d.interventions["rule"].to_list()))):
             part = d.interventions.filter(pl.col("rule") == rule)
             fig.add_bar(x=part["day"], y=part["n"], name=rule, marker_color=PALETTE[i % 10])
-        _style(fig, barmode="stack")
+        _daily(_style(fig, barmode="stack"), d.interventions["day"])
         fig.update_yaxes(title_text="interventions shown")
     return Chart("chart-interventions", "Interventions shown",
                  "Breaks, daily limits, quiet hours and diversification from the audit log, "
@@ -146,7 +154,7 @@ def teen_exposure(d: ReportData) -> Chart:
             part = d.teen.filter(pl.col("age_band") == band)
             fig.add_scatter(x=part["day"], y=part["sensitive_share"], mode="lines+markers",
                             name=f"{band} sensitive share", line=dict(color=BAND_COLORS.get(band)))
-        _style(fig)
+        _daily(_style(fig), d.teen["day"])
         fig.update_yaxes(title_text="sensitive share of views", tickformat=".0%",
                          rangemode="tozero", secondary_y=False)
         fig.update_yaxes(title_text="banned-label views", secondary_y=True, showgrid=False,

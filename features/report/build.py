@@ -25,6 +25,10 @@ def _fmt(x: float | None, pct: bool = False) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
+def _watch(minutes: float) -> str:
+    return f"{minutes / 60:,.1f} watch hours" if minutes >= 60 else f"{minutes:.1f} watch minutes"
+
+
 def _top(frame: pl.DataFrame, key: str) -> str:
     if not frame.height:
         return ""
@@ -42,7 +46,7 @@ def summary_cards(d: ReportData) -> list[Card]:
         cards.append(("Daily active users", _fmt(dd["active_users"].mean()),
                       f"peak {dd['active_users'].max():,}", False))
         cards.append(("Views", _fmt(dd["views"].sum()),
-                      f"{dd['watch_minutes'].sum() / 60:,.1f} watch hours", False))
+                      _watch(dd["watch_minutes"].sum()), False))
         rate = dd["completion_rate"].drop_nulls()
         cards.append(("Completion rate", _fmt(rate.mean() if rate.len() else None, pct=True),
                       "mean over days", False))
@@ -76,8 +80,8 @@ def _model_card(d: ReportData) -> Card:
         return ("Published model", version or "none yet", "no evaluation recorded", False)
     ranker = rows.filter(pl.col("is_ranker"))["ndcg_at_10"]
     base = rows.filter(~pl.col("is_ranker")).sort("ndcg_at_10", descending=True)
-    value = f"NDCG@10 {ranker[0]:.3f}" if ranker.len() else "-"
-    sub = f"{version}"
+    value = f"{ranker[0]:.3f}" if ranker.len() else "-"
+    sub = f"NDCG@10 of {version}"
     if base.height:
         sub += f"; best baseline {base['model'][0]} {base['ndcg_at_10'][0]:.3f}"
     beaten = ranker.len() and base.height and ranker[0] <= base["ndcg_at_10"][0]
