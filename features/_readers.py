@@ -39,13 +39,14 @@ def _q(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def reader_sql(src: SourceFile) -> str:
+def reader_sql(src: SourceFile, row_numbers: bool = False) -> str:
     """A DuckDB table function reading one file with every column as written.
 
     CSV is read as text so that a bad value quarantines its row instead of failing the file.
     """
     if src.fmt == "parquet":
-        return f"read_parquet({_q(src.path)})"
+        extra = ", file_row_number=true" if row_numbers else ""
+        return f"read_parquet({_q(src.path)}{extra})"
     if src.fmt == "csv":
         return f"read_csv({_q(src.path)}, all_varchar=true, header=true, allow_quoted_nulls=false)"
     return (

@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 
 from features._readers import SourceFile, find_sources, reader_sql, source_columns
-from features._validate import content_hash_expr, parse_error_expr, reason_expr, typed_expr
+from features._validate import (
+    content_hash_expr, fast_hash_expr, parse_error_expr, reason_expr, typed_expr,
+)
 from features.contract import CONTRACT, TableSpec
 from features.errors import DataError
 from features.store import ensure_schema
@@ -57,10 +59,12 @@ def _file_select(spec: TableSpec, src: SourceFile, cols: dict[str, str], idx: in
     else:
         extra = "CAST(NULL AS JSON)"
     source = str(src.path).replace("'", "''")
+    # Parquet numbers its rows as it reads (parallel); other formats need a window.
+    row = ("s.file_row_number + 1" if src.fmt == "parquet" else "row_number() OVER ()")
     return (
         f"SELECT {', '.join(typed)}, {extra} AS extra, "
         f"{parse_error_expr(spec, cols)} AS _parse_error, '{source}' AS _source, "
-        f"{idx} AS _file, row_number() OVER () AS _row FROM {reader_sql(src)} s"
+        f"{idx} AS _file, {row} AS _row FROM {reader_sql(src, row_numbers=True)} s"
     )
 
 
@@ -79,26 +83,21 @@ def _stage(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFi
                 f"for table '{spec.name}' (found: {', '.join(cols)})"
             )
         selects.append(_file_select(spec, src, cols, i))
-    con.execute("DROP TABLE IF EXISTS _stage")
-    if not selects:
-        con.execute(f"CREATE TEMP TABLE _stage AS {_file_select_empty(spec)}")
-    else:
-        try:
-            con.execute(f"CREATE TEMP TABLE _stage AS {' UNION ALL BY NAME '.join(selects)}")
-        except duckdb.Error as exc:
-            raise DataError(f"cannot read table '{spec.name}': {str(exc).splitlines()[0]}") from exc
+    union = " UNION ALL BY NAME ".join(selects) if selects else _file_select_empty(spec)
     if spec.name == "events":
         # A missing event_id becomes a stable hash of the row, so re-loads still deduplicate.
+        union = (f"SELECT * REPLACE (coalesce(event_id, 'h_' || "
+                 f"{content_hash_expr(spec, 's0', skip=('event_id',))}) AS event_id) "
+                 f"FROM ({union}) s0")
+    _drop(con, "_checked")
+    try:
         con.execute(
-            "UPDATE _stage SET event_id = 'h_' || "
-            f"{content_hash_expr(spec, '_stage', skip=('event_id',))} WHERE event_id IS NULL"
+            f"CREATE TEMP TABLE _checked AS SELECT *, {reason_expr(spec)} AS _reason "
+            f"FROM ({union}) s1",
+            {"max_ts": max_ts} if spec.name in ("events", "users", "consents") else None,
         )
-    con.execute("DROP TABLE IF EXISTS _checked")
-    con.execute(
-        f"CREATE TEMP TABLE _checked AS SELECT *, {reason_expr(spec)} AS _reason, "
-        f"{content_hash_expr(spec, '_stage')} AS _hash FROM _stage",
-        {"max_ts": max_ts} if spec.name in ("events", "users", "consents") else None,
-    )
+    except duckdb.Error as exc:
+        raise DataError(f"cannot read table '{spec.name}': {str(exc).splitlines()[0]}") from exc
 
 
 def _file_select_empty(spec: TableSpec) -> str:
@@ -107,12 +106,39 @@ def _file_select_empty(spec: TableSpec) -> str:
             "'' AS _source, 0 AS _file, CAST(0 AS BIGINT) AS _row LIMIT 0")
 
 
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a temp table or view of that name, whichever it is."""
+    kind = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND temporary",
+        [name, name]).fetchall()
+    for (k,) in kind:
+        con.execute(f"DROP {k} {name}")
+
+
 def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    """Add ``_status`` (accept | duplicate | quarantine) and final reasons to ``_checked``."""
+    """Build ``_classified``: each checked row with ``_status`` accept | duplicate | quarantine.
+
+    Most rows have a key seen once in the batch and never before: they are accepted without
+    any window. Only keys repeated in the batch or already stored are resolved row by row.
+    """
     key = ", ".join(spec.key)
-    on = " AND ".join(f"t.{k} = c.{k}" for k in spec.key)
-    stored_hash = f"CASE WHEN t.{spec.key[0]} IS NULL THEN NULL ELSE {content_hash_expr(spec, 't')} END"
-    if spec.name in _HISTORY:
+    history = spec.name in _HISTORY
+    _drop(con, "_classified")
+    repeated = con.execute(
+        f"SELECT count(*) FROM (SELECT {key} FROM _checked WHERE _reason IS NULL "
+        f"GROUP BY {key} HAVING count(*) > 1)").fetchall()[0][0]
+    stored = con.execute(
+        f"SELECT count(*) FROM {spec.name} WHERE ({key}) IN "
+        f"(SELECT ({key}) FROM _checked WHERE _reason IS NULL)").fetchall()[0][0]
+    if not repeated and not stored:
+        # The common case, a batch of new rows: nothing to resolve, nothing to copy.
+        con.execute("CREATE TEMP VIEW _classified AS SELECT *, CASE WHEN _reason IS NULL "
+                    "THEN 'accept' ELSE 'quarantine' END AS _status FROM _checked")
+        return
+    stored_hash = fast_hash_expr(spec, "t")
+    conflict = f"conflicting_{'_'.join(spec.key)}"
+    if history:
         # History: the first delivery of a key wins; an identical re-delivery is a duplicate,
         # a different one under the same key is a conflict and is quarantined.
         order = f"PARTITION BY {key} ORDER BY _file, _row"
@@ -124,28 +150,39 @@ def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
         order = f"PARTITION BY {key} ORDER BY _file DESC, _row DESC"
         within = f"CASE WHEN row_number() OVER ({order}) = 1 THEN 'accept' ELSE 'duplicate' END"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _classified AS
-        WITH v AS (SELECT *, {within} AS _within FROM _checked WHERE _reason IS NULL),
+        CREATE TEMP TABLE _classified AS
+        WITH v AS (SELECT *, {fast_hash_expr(spec, "_checked")} AS _hash
+                   FROM _checked WHERE _reason IS NULL),
+        rep AS (SELECT {key} FROM v GROUP BY {key} HAVING count(*) > 1),
+        old AS (
+            SELECT {key}, {stored_hash} AS _stored_hash FROM {spec.name} t
+            WHERE ({key}) IN (SELECT ({key}) FROM v)
+        ),
+        once AS (
+            SELECT v.*, 'accept' AS _within FROM v ANTI JOIN rep USING ({key})
+        ),
+        many AS (
+            SELECT v.*, {within} AS _within FROM v SEMI JOIN rep USING ({key})
+        ),
         j AS (
-            SELECT c.*, {stored_hash} AS _stored_hash
-            FROM v c LEFT JOIN {spec.name} t ON {on}
+            SELECT c.*, o._stored_hash
+            FROM (SELECT * FROM once UNION ALL SELECT * FROM many) c LEFT JOIN old o USING ({key})
         )
-        SELECT * EXCLUDE (_within, _stored_hash),
+        SELECT * EXCLUDE (_within, _stored_hash, _reason, _hash),
+            CASE WHEN _within = 'conflict' OR (_within = 'accept' AND _stored_hash IS NOT NULL
+                      AND _stored_hash <> _hash AND {str(history).upper()})
+                 THEN '{conflict}' END AS _reason,
             CASE
                 WHEN _within = 'duplicate' THEN 'duplicate'
                 WHEN _within = 'conflict' THEN 'quarantine'
                 WHEN _stored_hash IS NULL THEN 'accept'
                 WHEN _stored_hash = _hash THEN 'duplicate'
-                WHEN {'TRUE' if spec.name in _HISTORY else 'FALSE'} THEN 'quarantine'
+                WHEN {str(history).upper()} THEN 'quarantine'
                 ELSE 'accept'
             END AS _status
         FROM j
         UNION ALL BY NAME
         SELECT *, 'quarantine' AS _status FROM _checked WHERE _reason IS NOT NULL
-    """)
-    con.execute(f"""
-        UPDATE _classified SET _reason = 'conflicting_{'_'.join(spec.key)}'
-        WHERE _status = 'quarantine' AND _reason IS NULL
     """)
 
 
@@ -157,8 +194,7 @@ def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, loaded_at: datetime)
         con.execute(f"DELETE FROM {spec.name} USING (SELECT {', '.join(spec.key)} {accepted}) a "
                     f"WHERE {on}")
     con.execute(
-        f"INSERT INTO {spec.name} ({cols}, _loaded_at) SELECT {cols}, $at {accepted} "
-        "ORDER BY _file, _row",
+        f"INSERT INTO {spec.name} ({cols}, _loaded_at) SELECT {cols}, $at {accepted}",
         {"at": loaded_at},
     )
 
@@ -251,8 +287,8 @@ def ingest_dir(
             )
             if progress:
                 progress(name, i + 1, len(plan))
-        for t in ("_stage", "_checked", "_classified"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        _drop(con, "_classified")
+        _drop(con, "_checked")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
