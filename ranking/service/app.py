@@ -49,16 +49,18 @@ def _json(payload: object, status: int = 200) -> Response:
                     media_type="application/json")
 
 
-def create_app(cfg: ServiceConfig, service: Service | None = None) -> FastAPI:
+def create_app(cfg: ServiceConfig, service: Service | None = None,
+               close_on_shutdown: bool = True) -> FastAPI:
     """Build the app (loads the engine and viewer state now; starts the background thread
-    when the app starts)."""
+    when the app starts, and closes the store when it stops unless told not to)."""
     svc = service or Service(cfg)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         svc.start()
         yield
-        svc.close()
+        if close_on_shutdown:
+            svc.close()
 
     app = FastAPI(title="feedwell", version="1", lifespan=lifespan,
                   description="Feed ranking with the wellbeing policy always on.")

@@ -57,7 +57,8 @@ def test_teen_at_2330_local_gets_quiet_hours(client):
 def test_revoked_cameo_disappears_on_next_request(client):
     assert "cam1" in ids(feed(client, "adult1", DAY, limit=50))
     r = client.post("/v1/consents", headers=ADMIN, json={
-        "subject_id": "s1", "status": "revoked", "audience": None, "ts": iso(DAY - timedelta(hours=1))})
+        "subject_id": "s1", "status": "revoked", "audience": None,
+        "ts": iso(DAY - timedelta(hours=1))})
     assert r.status_code == 200, r.text
     assert "cam1" not in ids(feed(client, "adult1", DAY, limit=50))
 
