@@ -97,7 +97,8 @@ def label_events(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime)
 
 
 def _snapshot_times(start: datetime, end: datetime, every: timedelta) -> list[datetime]:
-    t = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    t = midnight + ((start - midnight) // every) * every  # on the grid, at or before start
     times = []
     while t < end:
         times.append(t)
@@ -120,7 +121,7 @@ def build_training_set(
         end: end of the window (exclusive).
         feature_names: catalog feature names (``set.column``, a set, or a unique column);
             default: every feature joinable to a user x item example.
-        every: snapshot cadence; the first snapshot is at midnight of ``start``'s day.
+        every: snapshot cadence, on a grid from midnight; the first is at or before ``start``.
 
     Returns:
         Rows ``request_id, user_id, item_id, creator_id, ts, as_of, label`` plus one column

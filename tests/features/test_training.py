@@ -55,18 +55,21 @@ def test_training_examples_labels_and_groups(world):
 def test_hourly_snapshots_never_see_the_example_itself(world):
     ts = build_training_set(
         world,
-        DAY,
+        DAY + timedelta(hours=10),
         DAY + timedelta(hours=12),
-        feature_names=["user_engagement.views_1d", "fatigue_item.hides_1d"],
+        feature_names=["user_engagement.views_1d", "video_engagement.views_1d"],
         every=timedelta(hours=1),
     )
     by = {(r["request_id"], r["item_id"]): r for r in ts.iter_rows(named=True)}
+    assert len(by) == 3
     late = by[("u1|h:2024011011", "i1")]
     assert late["as_of"] == datetime(2024, 1, 10, 11)
     assert late["user_engagement.views_1d"] == 2  # 10:00:01 and 10:20; its own 11:00 view is not
+    assert late["video_engagement.views_1d"] == 1  # i1's 10:00:01 view only
     early = by[("u1|h:2024011010", "i2")]
-    assert early["as_of"] == datetime(2024, 1, 10, 10) and early["user_engagement.views_1d"] == 0
-    assert by[("u2|s:s1", "i2")]["fatigue_item.hides_1d"] is None  # hide at 03:05, example 03:00
+    assert early["as_of"] == datetime(2024, 1, 10, 10)
+    assert early["user_engagement.views_1d"] == 0
+    assert early["video_engagement.views_1d"] == 1  # u2's 03:00 view of i2
 
 
 def test_bad_inputs(world):
