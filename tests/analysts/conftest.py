@@ -8,12 +8,14 @@ a user with no birth date and an invalid timezone. Three videos: a comedy clip, 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from features.store import connect
 from ranking.registry import ensure_registry
 from wellbeing.audit import ensure_audit_table
 
@@ -84,8 +86,9 @@ def tiny_booster(path: Path) -> None:
     booster.save_model(str(path / "lgbm.txt"))
 
 
-def fill(con: duckdb.DuckDBPyConnection, models_dir: Path) -> None:
-    """Insert the tiny world into a store with the raw schema."""
+def fill(con: duckdb.DuckDBPyConnection, models_dir: Path, lgbm: Path) -> None:
+    """Insert the tiny world into a store with the raw schema; ``lgbm`` is the model file the
+    published version gets."""
     con.executemany("INSERT INTO users (user_id, birth_date, timezone) VALUES (?, ?, ?)", USERS)
     con.executemany(
         "INSERT INTO items (item_id, creator_id, duration_ms, topics, labels, maturity, status) "
@@ -99,7 +102,8 @@ def fill(con: duckdb.DuckDBPyConnection, models_dir: Path) -> None:
     for version, created, status, metrics in MODELS:
         path = models_dir / version
         if status == "published":
-            tiny_booster(path)
+            path.mkdir(parents=True, exist_ok=True)
+            shutil.copy(lgbm, path / "lgbm.txt")
         con.execute(
             "INSERT INTO model_registry (version, created_at, status, path, metrics, params, "
             "features, published_at) VALUES (?, ?, ?, ?, ?, '{}', '[]', ?)",
@@ -107,8 +111,29 @@ def fill(con: duckdb.DuckDBPyConnection, models_dir: Path) -> None:
              datetime(2026, 10, 21, 1) if status == "published" else None])
 
 
+@pytest.fixture(scope="session")
+def lgbm_file(tmp_path_factory) -> Path:
+    """One tiny LightGBM model file per session (training it is the slow part of the world)."""
+    path = tmp_path_factory.mktemp("tiny_model")
+    tiny_booster(path)
+    return path / "lgbm.txt"
+
+
 @pytest.fixture()
-def world(con, tmp_path):
+def world(con, tmp_path, lgbm_file):
     """The `con` store filled with the tiny world."""
-    fill(con, tmp_path / "test_models")
+    fill(con, tmp_path / "test_models", lgbm_file)
     return con
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory, lgbm_file):
+    """A tiny-world store with the marts created, shared by a module's read-only tests."""
+    from features.marts import create_marts
+
+    base = tmp_path_factory.mktemp("marts")
+    con = connect(base / "marts.duckdb")
+    fill(con, base / "models", lgbm_file)
+    create_marts(con)
+    yield con
+    con.close()

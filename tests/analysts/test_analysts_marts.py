@@ -14,12 +14,6 @@ def rows(con, sql: str) -> list[dict]:
     return con.sql(sql).pl().to_dicts()
 
 
-@pytest.fixture()
-def marts(world):
-    create_marts(world)
-    return world
-
-
 def test_every_mart_documents_exactly_its_columns(marts):
     for m in load_marts():
         actual = [r[0] for r in marts.execute(f"DESCRIBE {m.name}").fetchall()]
@@ -27,10 +21,11 @@ def test_every_mart_documents_exactly_its_columns(marts):
         assert list(m.columns) == actual, m.name
 
 
-def test_create_marts_is_idempotent(marts):
-    before = rows(marts, "SELECT * FROM mart_daily_engagement")
-    create_marts(marts)
-    assert rows(marts, "SELECT * FROM mart_daily_engagement") == before
+def test_create_marts_is_idempotent(world):
+    create_marts(world)
+    before = rows(world, "SELECT * FROM mart_daily_engagement")
+    create_marts(world)
+    assert rows(world, "SELECT * FROM mart_daily_engagement") == before
 
 
 def test_marts_work_on_an_empty_store_without_audit_log_or_registry(tmp_path):
