@@ -41,9 +41,14 @@ def run_query(db: str, query: str) -> tuple[list[str], list[tuple]]:
     from features.marts import create_marts
     from features.store import connect
 
-    con = connect(db)
     try:
+        con = connect(db)
         create_marts(con)
+    except duckdb.IOException:
+        # Other processes have the file open read-only, so it cannot be opened for writing:
+        # read the marts as they were last created.
+        con = connect(db, read_only=True)
+    try:
         cur = con.execute(query)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchall() if columns else []
