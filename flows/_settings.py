@@ -17,6 +17,7 @@ def quiet_prefect(level: str = "WARNING") -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network calls
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # A busy machine can take longer than the 20 s default to start the temporary API server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
