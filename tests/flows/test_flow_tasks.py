@@ -5,8 +5,14 @@ from __future__ import annotations
 from prefect.states import Failed
 
 from features.errors import DataError, PipelineError
-from features.partitions import (combine_counts, daily_counts, export_partitions,
-                                 list_partitions, partition_counts, partitions_root)
+from features.partitions import (
+    combine_counts,
+    daily_counts,
+    export_partitions,
+    list_partitions,
+    partition_counts,
+    partitions_root,
+)
 from features.store import connect
 from flows._policy import retry_transient
 from flows.features import build_features_task
