@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +35,9 @@ def explain_pair(engine: FeedEngine, user_id: str, item_id: str, now: datetime,
         verdict_info = {"kept": v.kept, "reason": v.reason, "factor": v.factor,
                         "labels": list(v.labels), "rules": [r.as_dict() for r in v.results]}
     ivs = engine.interventions(viewer, now)
-    resp = engine.pipeline.run(engine, FeedRequest(user_id, now, limit=page,
-                                                   request_id="explain"), viewer)
+    # An explanation is not a served feed: run the stages without side effects (no audit rows).
+    quiet = replace(engine.pipeline, side_effects=[])
+    resp = quiet.run(engine, FeedRequest(user_id, now, limit=page, request_id="explain"), viewer)
     ids = [i.item_id for i in resp.items]
     rank = ids.index(item_id) + 1 if item_id in ids else None
     removed = [r for r in resp.removed if r.item_id == item_id]

@@ -180,16 +180,20 @@ class FeedEngine:
         if self.live is not None:
             v = self.live.viewer(user_id, now)
             reset = self.live.reset_time(user_id)
-            rec = self.model_record
-            # A reset after the model's data: its profile of the user predates the reset, so
-            # serve non-personalised until a model trained after the reset is published.
-            if (reset is not None and rec is not None and v.settings.personalized
-                    and (rec.data_to is None or rec.data_to < reset)):
-                v.settings = replace(v.settings, personalized=False)
-            return v
-        with self.lock:
-            return load_viewer_context(self.con, user_id, now, usage=self.usage.get(user_id),
-                                       cfg=self.cfg)
+        else:
+            with self.lock:
+                v = load_viewer_context(self.con, user_id, now, usage=self.usage.get(user_id),
+                                        cfg=self.cfg)
+                reset = self.con.execute(
+                    "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
+                ).fetchall()[0][0]
+        rec = self.model_record
+        # A reset after the model's data: its profile of the user predates the reset, so
+        # serve non-personalised until a model trained after the reset is published.
+        if (reset is not None and rec is not None and v.settings.personalized
+                and (rec.data_to is None or rec.data_to < reset)):
+            v.settings = replace(v.settings, personalized=False)
+        return v
 
     def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
         c = self.ranker.candidates(user_id, now, n)

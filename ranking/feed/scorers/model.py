@@ -9,7 +9,9 @@ class ModelScorer:
     name = "Model"
 
     def __call__(self, state: RequestState) -> list[float]:
-        if state.engine.ranker is None or state.candidates.height == 0:
+        # No profile for users who chose a non-personalised feed (or reset it since training).
+        if (state.engine.ranker is None or state.candidates.height == 0
+                or not state.viewer.settings.personalized):
             return state.extra["scores"]
         return [float(s) for s in state.engine.model_score(state.request.user_id,
                                                            state.candidates)]
