@@ -24,7 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BARE = "CREATE OR REPLACE TEMP TABLE _bare AS SELECT user_id, count(*) AS n FROM events GROUP BY user_id"
+BARE = (
+    "CREATE OR REPLACE TEMP TABLE _bare AS "
+    "SELECT user_id, count(*) AS n FROM events GROUP BY user_id"
+)
 
 
 def prepare(n_events: int, workdir: Path, seed: int = 1) -> Path:
@@ -35,12 +38,12 @@ def prepare(n_events: int, workdir: Path, seed: int = 1) -> Path:
     data, db = workdir / f"sim_{n_events}", workdir / f"bench_{n_events}.duckdb"
     if db.exists():  # a kept --workdir: reuse the loaded store
         return db
-    simulate(data, users=max(n_events // 200, 100), items=max(n_events // 100, 100),
-             events=n_events, seed=seed)
-    db.unlink(missing_ok=True)
+    summary = simulate(data, users=max(n_events // 200, 100), items=max(n_events // 100, 100),
+                       events=n_events, seed=seed)
     con = connect(db)
     for table in ("users", "items", "events"):
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet('{data}/{table}*.parquet')")
+        files = summary["files"][table]  # one file, or part files above 1M rows
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({files!r})")
     con.close()
     return db
 
@@ -89,7 +92,8 @@ def report(results: list[dict]) -> str:
     if len(results) >= 2:
         a, b = results[0], results[-1]
         dn = b["events"] - a["events"]
-        for label, kb, kf in (("wall", "bare_s", "features_s"), ("CPU", "bare_cpu_s", "features_cpu_s")):
+        pairs = (("wall", "bare_s", "features_s"), ("CPU", "bare_cpu_s", "features_cpu_s"))
+        for label, kb, kf in pairs:
             mb = (b[kb] - a[kb]) / dn * 1e9
             mf = (b[kf] - a[kf]) / dn * 1e9
             lines += ["", f"Marginal {label} cost per event ({a['events']:,} -> {b['events']:,}): "
@@ -97,7 +101,8 @@ def report(results: list[dict]) -> str:
                       "(target <= 3x)."]
     last = results[-1]
     lines += ["", f"Per set at {last['events']:,} events (s, dependencies built once):", ""]
-    lines += [f"- `{k}`: {v:.2f}" for k, v in sorted(last["per_set_s"].items(), key=lambda kv: -kv[1])]
+    ranked = sorted(last["per_set_s"].items(), key=lambda kv: -kv[1])
+    lines += [f"- `{k}`: {v:.2f}" for k, v in ranked]
     return "\n".join(lines)
 
 
