@@ -88,14 +88,21 @@ def late_night(d: ReportData) -> Chart:
     fig = None
     if d.late_night.height:
         fig = go.Figure()
+        # A 7-day rolling share: small bands (children, unknown age) are too noisy day by day.
+        rolled = d.late_night.sort("day").with_columns(
+            (pl.col("late_share") * pl.col("events")).alias("late_events")
+        ).with_columns(
+            (pl.col("late_events").rolling_sum(7, min_samples=1).over("age_band")
+             / pl.col("events").rolling_sum(7, min_samples=1).over("age_band")).alias("rolled"))
         for band in _bands(d.late_night["age_band"]):
-            part = d.late_night.filter(pl.col("age_band") == band)
-            fig.add_scatter(x=part["day"], y=part["late_share"], name=band, mode="lines+markers",
+            part = rolled.filter(pl.col("age_band") == band)
+            fig.add_scatter(x=part["day"], y=part["rolled"], name=band, mode="lines+markers",
                             line=dict(color=BAND_COLORS.get(band)))
         _daily(_style(fig), d.late_night["day"])
         fig.update_yaxes(title_text="share of session events", tickformat=".0%", rangemode="tozero")
     return Chart("chart-late-night", "Late-night share",
-                 "Share of session events between 22:00 and 06:00 in the user's own timezone.",
+                 "Share of session events between 22:00 and 06:00 in the user's own timezone "
+                 "(7-day rolling, by age band).",
                  fig, "No sessions yet.")
 
 

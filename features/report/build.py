@@ -22,7 +22,7 @@ def _fmt(x: float | None, pct: bool = False) -> str:
         return "-"
     if pct:
         return f"{x:.1%}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}".rstrip("0").rstrip(".")
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 def _watch(minutes: float) -> str:
