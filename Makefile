@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint lock clean
+.PHONY: install demo test test-fast lint lock clean system-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,8 +20,15 @@ install: $(STAMP)
 demo: install
 	$(BIN)/feedwell demo
 
+# Services the tests start themselves: Debian's chromium (report rendering) and redis-server
+# (shared session state). Installed with apt-get when missing; CI runs as root.
+system-deps:
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null || \
+	  ( (apt-get update -qq || sudo apt-get update -qq) && \
+	    (apt-get install -y -qq chromium redis-server || sudo apt-get install -y -qq chromium redis-server) )
+
 # The whole suite, slow end-to-end tests included (CI runs this).
-test: install
+test: install system-deps
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -m "slow or not slow"
 
 # The fast inner loop: everything but tests marked slow (also plain `pytest`).
@@ -39,7 +46,6 @@ lock: $(BIN)/python
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
 
-# Headless Chromium for the report's browser test (Debian's package; CI runs as root).
+# Headless Chromium alone (kept for the report test's own instructions).
 .PHONY: browser
-browser:
-	command -v chromium || (apt-get update && apt-get install -y chromium)
+browser: system-deps
