@@ -65,7 +65,8 @@ def gate(result: dict[str, Any], current: registry.ModelRecord | None, k: int,
 
     key = f"ndcg@{k}"
     ours = result["models"]["ranker"][key]
-    base = {n: m for n, m in result["models"].items() if n != "ranker"}
+    # Baselines that only score pairs (e.g. like-rate for the AUC check) have no NDCG.
+    base = {n: m for n, m in result["models"].items() if n != "ranker" and key in m}
     if not passes_gate(result["models"]["ranker"], base, k=k):
         best = max(base.items(), key=lambda kv: kv[1][key])
         return False, (f"ranker {key}={ours:.4f} does not beat baseline {best[0]} "
