@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
@@ -36,25 +37,53 @@ def _text(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _print_rejected(db: str) -> None:
+    """On a failed gate, show the rejected version's metrics (the reason is the error)."""
+    import sys
+
+    from features.store import connect
+    from ranking.evaluate import format_table
+    from ranking.registry import list_versions
+
+    con = connect(db)
+    try:
+        rejected = [r for r in list_versions(con) if r.status == "rejected"]
+    finally:
+        con.close()
+    if rejected:
+        models = {k: v for k, v in rejected[-1].metrics.items() if k != "gate"}
+        print(f"rejected: {rejected[-1].version}\n{format_table({'models': models})}",
+              file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from flows._settings import quiet_prefect
 
     quiet_prefect()
+    from features.errors import ConfigError, PipelineError
     from flows.cli import emit
     from flows.commands.recommend import parse_now
 
     now = parse_now(args.now)
-    if args.executor == "dask":
-        from flows.dask import run_daily_dask
+    db = os.path.abspath(args.db)  # part of the cache keys: one store, one key space
+    data = os.path.abspath(args.data) if args.data else None
+    if args.scheduler and args.executor != "dask":
+        raise ConfigError("--scheduler needs --executor dask")
+    from flows._settings import mute_run_tracebacks
 
-        summary = run_daily_dask(args.db, args.data, now, args.k, args.scheduler)
-    else:
-        if args.scheduler:
-            from features.errors import ConfigError
+    mute_run_tracebacks()
+    try:
+        if args.executor == "dask":
+            from flows.dask import run_daily_dask
 
-            raise ConfigError("--scheduler needs --executor dask")
-        from flows.daily import daily
+            summary = run_daily_dask(db, data, now, args.k, args.scheduler)
+        else:
+            from flows.daily import daily
 
-        summary = daily(db_path=args.db, data_dir=args.data, now=now, k=args.k)
+            summary = daily(db_path=db, data_dir=data, now=now, k=args.k)
+    except PipelineError:
+        if not args.json:
+            _print_rejected(db)
+        raise
     emit(args, summary, _text(summary))
     return 0
