@@ -35,7 +35,8 @@ def ratings_world(n_users: int = 943, n_items: int = 1682, n_ratings: int = 100_
         logits = np.log(pop) + taste * aff
         p = np.exp(logits - logits.max())
         p /= p.sum()
-        items = rng.choice(n_items, counts[k], replace=False, p=p)
+        # rng.choice draws likely items first: shuffle so time order carries no such bias.
+        items = rng.permutation(rng.choice(n_items, counts[k], replace=False, p=p))
         r = 3.3 + 1.2 * aff[items] + item_bias[items] * 0.6 + rng.normal(0, 0.8, len(items))
         r = np.clip(np.round(r), 1, 5).astype(int)
         span = rng.exponential(5)

@@ -129,13 +129,39 @@ def feature_names(sources: list[CandidateSource]) -> list[str]:
     """Column order of ``pair_features``."""
     src = []
     for s in sources:
-        src += [f"score_{s.name}"] + ([f"z_{s.name}"] if s.personalised else [])
+        src += [f"rank_{s.name}", f"z_{s.name}"] if s.personalised else [f"score_{s.name}"]
     return src + list(ITEM_COLS) + list(USER_COLS) + list(PAIR_COLS)
+
+
+def _rank_and_z(m: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row rank (1 = best, NaN past ``depth``) and z-score over the finite entries.
+
+    Raw scores shift in scale between the training-time fit (history) and the serving fit (all
+    data); within-user ranks and z-scores do not, so the ranker sees only those.
+    """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mu = np.nanmean(m, axis=1, keepdims=True)
+        sd = np.nanstd(m, axis=1, keepdims=True)
+    z = (m - mu) / (sd + 1e-6)
+    filled = np.where(np.isfinite(m), m, -np.inf)
+    d = min(depth, m.shape[1])
+    rank = np.full(m.shape, np.nan, np.float32)
+    if d == 0:
+        return rank, z
+    part = np.argpartition(-filled, d - 1, axis=1)[:, :d]
+    vals = np.take_along_axis(filled, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    top = np.take_along_axis(part, order, axis=1)
+    rows = np.arange(m.shape[0])[:, None]
+    rank[rows, top] = np.arange(1, d + 1, dtype=np.float32)[None, :]
+    rank[~np.isfinite(m)] = np.nan
+    return rank, z
 
 
 def pair_features(
     sources: list[CandidateSource], stats: Stats, users: np.ndarray, items: np.ndarray,
-    chunk: int = 256,
+    chunk: int = 256, depth: int = 1000,
 ) -> np.ndarray:
     """Feature matrix for index pairs (-1 = unknown user/item gives NaN where it matters).
 
@@ -145,6 +171,7 @@ def pair_features(
         users: user index per pair.
         items: item index per pair.
         chunk: users per dense score block.
+        depth: personalised ranks beyond this are NaN.
 
     Returns:
         float32 matrix, columns as ``feature_names(sources)``.
@@ -160,15 +187,14 @@ def pair_features(
         col = 0
         for src in sources:
             m = src.score_rows(block_users)
-            out[rows, col] = m[r, items[rows]]
             if src.personalised:
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    mu = np.nanmean(m, axis=1) if m.size else np.zeros(len(block_users))
-                    sd = np.nanstd(m, axis=1) if m.size else np.ones(len(block_users))
-                out[rows, col + 1] = (out[rows, col] - mu[r]) / (sd[r] + 1e-6)
+                m = src.mask_seen(block_users, m)
+                rank, z = _rank_and_z(m, depth)
+                out[rows, col] = rank[r, items[rows]]
+                out[rows, col + 1] = z[r, items[rows]]
                 col += 2
             else:
+                out[rows, col] = m[r, items[rows]]
                 col += 1
     col = out.shape[1] - len(ITEM_COLS) - len(USER_COLS) - len(PAIR_COLS)
     out[iok, col:col + len(ITEM_COLS)] = stats.item[items[iok]]

@@ -85,8 +85,10 @@ class Interactions:
 
     def indexed(self) -> pl.DataFrame:
         """The positives with ``u``/``i`` integer index columns added."""
-        umap = pl.DataFrame({"user_id": self.user_ids, "u": np.arange(self.n_users)})
-        imap = pl.DataFrame({"item_id": self.item_ids, "i": np.arange(self.n_items)})
+        umap = pl.DataFrame({"user_id": pl.Series(self.user_ids.tolist(), dtype=pl.String),
+                             "u": np.arange(self.n_users)})
+        imap = pl.DataFrame({"item_id": pl.Series(self.item_ids.tolist(), dtype=pl.String),
+                             "i": np.arange(self.n_items)})
         return self.frame.join(umap, on="user_id").join(imap, on="item_id")
 
     def to_csr(self, binary: bool = False) -> sp.csr_matrix:

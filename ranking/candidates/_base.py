@@ -101,16 +101,22 @@ class CandidateSource:
         for s in range(0, len(uidx), _CHUNK):
             block = uidx[s:s + _CHUNK]
             m = self.score_rows(block)
-            if exclude_seen and self._seen is not None:
-                known = block >= 0
-                sub = self._seen[block[known]].tocoo()
-                rows = np.flatnonzero(known)[sub.row]
-                m[rows, sub.col] = np.nan
+            if exclude_seen:
+                m = self.mask_seen(block, m)
             for row in m:
                 ids, sc = _top_n(row, n)
                 out_ids.append(data.item_ids[ids])
                 out_scores.append(sc)
         return out_ids, out_scores
+
+    def mask_seen(self, users: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Set the scores of items each user already interacted with to NaN (in place)."""
+        if self._seen is None:
+            return m
+        known = users >= 0
+        sub = self._seen[users[known]].tocoo()
+        m[np.flatnonzero(known)[sub.row], sub.col] = np.nan
+        return m
 
     def score(self, user_id: str, item_ids: list[str] | np.ndarray) -> np.ndarray:
         """Scores of arbitrary items for one user (NaN for items or users it cannot score)."""
