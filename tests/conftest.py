@@ -24,5 +24,6 @@ def prefect_harness():
     """One local Prefect test server for the whole session (each costs ~6-9 s to start)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    # The local test server can take a minute to start on a busy 2-core machine.
+    with prefect_test_harness(server_startup_timeout=180):
         yield
