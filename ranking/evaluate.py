@@ -10,8 +10,16 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ranking._metrics import (coverage, intra_list_diversity, map_at_k, ndcg_at_k, novelty,
-                              pair_auc, precision_at_k, recall_at_k)
+from ranking._metrics import (
+    coverage,
+    intra_list_diversity,
+    map_at_k,
+    ndcg_at_k,
+    novelty,
+    pair_auc,
+    precision_at_k,
+    recall_at_k,
+)
 from ranking.candidates import make_source
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker

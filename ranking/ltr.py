@@ -21,7 +21,7 @@ import polars as pl
 
 from features.errors import PipelineError
 from ranking._ltr_features import Stats, compute_stats, feature_names, pair_features
-from ranking._ltr_train import fit_lambdarank, split_history, grade_labels
+from ranking._ltr_train import fit_lambdarank, grade_labels, split_history
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
 
@@ -55,7 +55,7 @@ class LtrConfig:
     """``random`` (a random share of each user's interactions) or ``temporal`` (each user's
     latest ones). Random labels transfer to both random and temporal test splits in the bench;
     temporal labels also learn order artefacts of the log that a random split does not share."""
-    max_train_users: int = 20_000
+    max_train_users: int = 5_000
     """Users sampled for the LambdaRank training set (bounds memory on large data)."""
     valid_fraction: float = 0.2
     """Share of labelled users used to choose hyperparameters."""

@@ -6,8 +6,15 @@ import math
 
 import pytest
 
-from ranking._metrics import (coverage, map_at_k, ndcg_at_k, novelty, pair_auc, precision_at_k,
-                              recall_at_k)
+from ranking._metrics import (
+    coverage,
+    map_at_k,
+    ndcg_at_k,
+    novelty,
+    pair_auc,
+    precision_at_k,
+    recall_at_k,
+)
 from ranking.evaluate import passes_gate
 
 
