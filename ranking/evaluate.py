@@ -156,9 +156,10 @@ def format_table(result: dict[str, Any]) -> str:
     """A readable table of the models' metrics."""
     models = result["models"]
     cols = sorted({c for m in models.values() for c in m})
-    head = f"{'model':<10}" + "".join(f"{c:>16}" for c in cols)
+    w = {c: max(10, len(c) + 2) for c in cols}
+    head = f"{'model':<10}" + "".join(f"{c:>{w[c]}}" for c in cols)
     lines = [head, "-" * len(head)]
     for name, m in models.items():
         lines.append(f"{name:<10}" + "".join(
-            f"{m[c]:>16.4f}" if c in m and m[c] == m[c] else f"{'-':>16}" for c in cols))
+            f"{m[c]:>{w[c]}.4f}" if c in m and m[c] == m[c] else f"{'-':>{w[c]}}" for c in cols))
     return "\n".join(lines)
