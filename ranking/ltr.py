@@ -22,6 +22,7 @@ import polars as pl
 from features.errors import PipelineError
 from ranking._ltr_features import Stats, compute_stats, feature_names, pair_features
 from ranking._ltr_train import fit_lambdarank, grade_labels, split_history
+from ranking._precompute import Precomputed, precompute
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
 
@@ -72,6 +73,9 @@ class LtrConfig:
     """Upper bound on boosting rounds (early stopping picks fewer)."""
     num_threads: int = 2
     """LightGBM threads for training (serving uses 1)."""
+    precompute_users: int = 200_000
+    """Users whose serving lists are scored at training time (the most active first); the
+    rest are scored on request. 0 turns precomputation off."""
     seed: int = 42
     """Seed for splits, sampling and LightGBM."""
 
@@ -84,6 +88,7 @@ class LtrRanker:
         self.config, self.sources, self.stats, self.booster = config, sources, stats, booster
         self.data, self.report = data, report or {}
         self.features = feature_names(sources)
+        self.pre: Precomputed | None = None
 
     # -- training -----------------------------------------------------------------------
     @classmethod
@@ -118,14 +123,28 @@ class LtrRanker:
             report["n_interactions"] = data.frame.height
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
+        ranker = cls(cfg, srcs, compute_stats(data), booster, data, report)
+        if cfg.precompute_users > 0:
+            t1 = time.perf_counter()
+            ranker.pre = precompute(ranker, cfg.precompute_users)
+            report["precompute_seconds"] = round(time.perf_counter() - t1, 2)
         report["train_seconds"] = round(time.perf_counter() - t0, 2)
-        return cls(cfg, srcs, compute_stats(data), booster, data, report)
+        return ranker
 
     # -- serving ------------------------------------------------------------------------
     def candidates(self, user_id: str, now: datetime | None = None, n: int | None = None
                    ) -> pl.DataFrame:
         """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
         n = n or self.config.n_candidates
+        u = self.data.user_index(user_id)
+        if self.pre is not None and self.pre.has(u):
+            items, scores, src = self.pre.row(u)
+            names = self.pre.names
+            return pl.DataFrame({
+                "item_id": self.data.item_ids[items[:n]].astype(str),
+                "source": [names[k] for k in src[:n]],
+                "model_score": scores[:n].astype(np.float64),
+            }).with_columns(sources=pl.concat_list("source"))
         c = merge_candidates(self.sources, [user_id], self.config.n_per_source, n)
         return c.drop("user_id").with_columns(pl.col("sources").list.first().alias("source"))
 
@@ -139,8 +158,18 @@ class LtrRanker:
         ids = candidates if isinstance(candidates, list) else candidates["item_id"].to_list()
         if not ids:
             return np.zeros(0, np.float32)
-        u = np.full(len(ids), self.data.user_index(user_id), np.int64)
-        return self._score_pairs(u, self.data.item_index(ids))
+        uid = self.data.user_index(user_id)
+        i = self.data.item_index(ids)
+        if self.pre is not None and self.pre.has(uid):
+            # Precomputed scores where the list has them; the rest are scored now.
+            items, scores, _ = self.pre.row(uid)
+            known = dict(zip(items.tolist(), scores.tolist(), strict=True))
+            out = np.array([known.get(k, np.nan) for k in i.tolist()], np.float64)
+            miss = np.isnan(out)
+            if miss.any():
+                out[miss] = self._score_pairs(np.full(int(miss.sum()), uid, np.int64), i[miss])
+            return out
+        return self._score_pairs(np.full(len(ids), uid, np.int64), i)
 
     def _score_pairs(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         x = pair_features(self.sources, self.stats, u, i)
@@ -166,6 +195,26 @@ class LtrRanker:
     def recommend(self, user_ids: list[str], k: int = 10, now: datetime | None = None,
                   exclude_seen: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Top-k per user (batch): ``(ids, scores)``, one array each per input user."""
+        if self.pre is not None and exclude_seen:
+            rows = [self.data.user_index(u) for u in user_ids]
+            rest = [u for u, r in zip(user_ids, rows, strict=True) if not self.pre.has(r)]
+            if len(rest) < len(user_ids):
+                got_rest = dict(zip(rest, zip(*self._recommend_now(rest, k), strict=True),
+                                    strict=True)) if rest else {}
+                ids_out, sc_out = [], []
+                for u, r in zip(user_ids, rows, strict=True):
+                    if self.pre.has(r):
+                        items, scores, _ = self.pre.row(r)
+                        ids_out.append(self.data.item_ids[items[:k]])
+                        sc_out.append(scores[:k].astype(np.float64))
+                    else:
+                        ids_out.append(got_rest[u][0])
+                        sc_out.append(got_rest[u][1])
+                return ids_out, sc_out
+        return self._recommend_now(list(user_ids), k, exclude_seen)
+
+    def _recommend_now(self, user_ids: list[str], k: int, exclude_seen: bool = True
+                       ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         cand = merge_candidates(self.sources, list(user_ids), self.config.n_per_source,
                                 self.config.n_candidates, exclude_seen)
         s = self._score_pairs(_uidx(self.data, cand["user_id"]),
@@ -189,6 +238,8 @@ class LtrRanker:
         for s in self.sources:
             np.savez(p / f"source_{s.name}.npz", **(s.arrays() if s.fitted else {}))
         np.savez(p / "stats.npz", **self.stats.arrays())
+        if self.pre is not None:
+            np.savez(p / "precomputed.npz", **self.pre.arrays())
         d = self.data
         d.frame.write_parquet(p / "interactions.parquet")
         d.negatives.write_parquet(p / "negatives.parquet")
@@ -227,7 +278,11 @@ class LtrRanker:
             stats = Stats.from_arrays({k: z[k] for k in z.files})
         booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
         cfg = LtrConfig(**meta["config"])
-        return cls(cfg, srcs, stats, booster, data, meta["report"])
+        ranker = cls(cfg, srcs, stats, booster, data, meta["report"])
+        if (p / "precomputed.npz").exists():
+            with np.load(p / "precomputed.npz", allow_pickle=False) as z:
+                ranker.pre = Precomputed.from_arrays({k: z[k] for k in z.files})
+        return ranker
 
 
 def _uidx(data: Interactions, user_ids: pl.Series) -> np.ndarray:

@@ -199,8 +199,20 @@ class FeedEngine:
         c = self.ranker.candidates(user_id, now, n)
         return c.with_columns(source_score=1.0 / (1.0 + pl.int_range(pl.len()).cast(pl.Float64)))
 
-    def model_score(self, user_id: str, candidates: pl.DataFrame) -> list[float]:
-        return list(self.ranker.score(user_id, candidates))
+    def model_score(self, user_id: str, candidates: pl.DataFrame, fast: bool = False
+                    ) -> list[float]:
+        """Ranker scores, one per row. ``fast`` (the feed): videos outside the user's
+        precomputed list rank after it in their given order instead of being scored now."""
+        r = self.ranker
+        pre = getattr(r, "pre", None)
+        u = r.data.user_index(user_id) if pre is not None else -1
+        if not fast or pre is None or not pre.has(u):
+            return list(r.score(user_id, candidates))
+        items, scores, _ = pre.row(u)
+        known = dict(zip(r.data.item_ids[items].tolist(), scores.tolist(), strict=True))
+        floor = float(scores.min()) - 1.0 if len(scores) else 0.0
+        ids = candidates["item_id"].to_list()
+        return [known.get(i, floor - 1e-3 * k) for k, i in enumerate(ids)]
 
     def seen_items(self, user_id: str, now: datetime) -> set[str]:
         """Videos the user has already watched (or hidden) before ``now``, plus live events."""

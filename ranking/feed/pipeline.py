@@ -102,9 +102,12 @@ class FeedPipeline:
 
     def _gather(self, state: RequestState) -> pl.DataFrame:
         frames = []
+        # Enough to fill the page after seen/policy removals, without scoring a whole catalog.
+        n = min(self.candidates_per_source, max(100, 5 * state.request.limit))
+        state.extra["gathered"] = 0
         for src in self.sources:
             try:
-                f = src(state, self.candidates_per_source)
+                f = src(state, n)
             except Exception:  # sources fail open: skipped and logged
                 log.exception("candidate source %s failed; skipped", src.name)
                 continue
@@ -116,6 +119,7 @@ class FeedPipeline:
                              *[c for c in f.columns if c not in
                                ("item_id", "source", "source_score")])
             frames.append(f)
+            state.extra["gathered"] += f.height
         if not frames:
             return EMPTY_CANDIDATES
         if len(frames) == 1:

@@ -76,4 +76,5 @@ def test_hidden_item_never_recommended_and_its_creator_sinks():
     c0 = [f"i{k}" for k in range(80) if k % 10 == 0 and k != 0]
     penalised = r.score("u0", c0)
     r.stats.uc_neg = r.stats.uc_neg * 0  # the same model without the hide's creator penalty
+    r.pre = None  # ...scored afresh, not from the precomputed serving lists
     assert np.all(penalised < r.score("u0", c0) - 1.0)

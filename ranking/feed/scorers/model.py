@@ -14,4 +14,4 @@ class ModelScorer:
                 or not state.viewer.settings.personalized):
             return state.extra["scores"]
         return [float(s) for s in state.engine.model_score(state.request.user_id,
-                                                           state.candidates)]
+                                                           state.candidates, fast=True)]

@@ -13,4 +13,7 @@ class PopularCandidateSource:
     name = "Popular"
 
     def __call__(self, state: RequestState, n: int) -> pl.DataFrame:
+        # A fallback: the model's merged sources already weigh popularity, trending and fresh.
+        if state.extra.get("gathered", 0) >= n:
+            return state.engine.popular.head(0)
         return state.engine.popular.head(n)

@@ -1,0 +1,108 @@
+"""Precomputed serving lists: every known user's merged candidates with final ranker scores.
+
+A feed request then costs a slice and a dictionary lookup instead of scoring the catalog with
+every source and building features (tens of ms). Lists are refreshed with each model, as in
+most production feeds; what changes between trainings (new views, hides, blocks, consent)
+is applied at request time by the pipeline's filters and downranks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from ranking.candidates import merge_candidates
+
+if TYPE_CHECKING:
+    from ranking.ltr import LtrRanker
+
+__all__ = ["Precomputed", "precompute"]
+
+
+@dataclass
+class Precomputed:
+    """CSR-shaped lists: user row ``u`` owns ``items[ptr[u]:ptr[u+1]]`` (best first)."""
+
+    ptr: np.ndarray      # int64, n_users + 1
+    items: np.ndarray    # int32 item indices
+    scores: np.ndarray   # float32 final scores
+    source: np.ndarray   # int8 index into ``names``: the source that ranked it best
+    names: list[str]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"ptr": self.ptr, "items": self.items, "scores": self.scores,
+                "source": self.source, "names": np.array(self.names)}
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> Precomputed:
+        return cls(a["ptr"], a["items"], a["scores"], a["source"], [str(n) for n in a["names"]])
+
+    # The last row is the cold-start list, served to every user the model has not seen (-1).
+    def _r(self, u: int) -> int:
+        return len(self.ptr) - 2 if u < 0 else u
+
+    def has(self, u: int) -> bool:
+        r = self._r(u)
+        return 0 <= r < len(self.ptr) - 1 and self.ptr[r + 1] > self.ptr[r]
+
+    def row(self, u: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r = self._r(u)
+        a, b = self.ptr[r], self.ptr[r + 1]
+        return self.items[a:b], self.scores[a:b], self.source[a:b]
+
+
+def precompute(ranker: LtrRanker, max_users: int = 200_000, chunk: int = 1000) -> Precomputed:
+    """Score every known user's candidates (the most active ``max_users`` when there are more)."""
+    data = ranker.data
+    n_users = len(data.user_ids)
+    counts = (data.frame.group_by("user_id").len()
+              .with_columns(u=pl.col("user_id").replace_strict(
+                  dict(zip(data.user_ids.tolist(), range(n_users), strict=True)),
+                  default=-1, return_dtype=pl.Int64)))
+    order = counts.sort("len", descending=True)["u"].to_numpy()
+    order = order[order >= 0]
+    # Users known only by negatives (hides, skips) come after the active ones.
+    rest = np.setdiff1d(np.arange(n_users), order, assume_unique=False)
+    users = np.sort(np.concatenate([order, rest])[:max_users])
+    names = [s.name for s in ranker.sources]
+    code = {n: i for i, n in enumerate(names)}
+    lens = np.zeros(n_users, np.int64)
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    cfg = ranker.config
+    for start in range(0, len(users), chunk):
+        ids = data.user_ids[users[start:start + chunk]].tolist()
+        cand = merge_candidates(ranker.sources, ids, cfg.n_per_source, cfg.n_candidates)
+        if cand.height == 0:
+            continue
+        u = np.array([data.user_index(x) for x in cand["user_id"].to_list()], np.int64)
+        i = data.item_index(cand["item_id"].to_list())
+        s = ranker._score_pairs(u, i)
+        src = np.array([code.get(x[0], 0) if x else 0 for x in cand["sources"].to_list()],
+                       np.int8)
+        order = np.lexsort((-s, u))
+        blocks.append((u[order], i[order].astype(np.int32), s[order].astype(np.float32),
+                       src[order]))
+        np.add.at(lens, u, 1)
+    # Cold start: the same merged non-personal sources and scores for every unseen user.
+    cold = merge_candidates(ranker.sources, ["\x00cold"], cfg.n_per_source, cfg.n_candidates)
+    lens = np.append(lens, cold.height)
+    if cold.height:
+        i = data.item_index(cold["item_id"].to_list())
+        s = ranker._score_pairs(np.full(len(i), -1, np.int64), i)
+        src = np.array([code.get(x[0], 0) if x else 0 for x in cold["sources"].to_list()],
+                       np.int8)
+        order = np.argsort(-s, kind="stable")
+        blocks.append((np.full(len(i), n_users, np.int64), i[order].astype(np.int32),
+                       s[order].astype(np.float32), src[order]))
+    ptr = np.concatenate([[0], np.cumsum(lens)])
+    if not blocks:
+        return Precomputed(ptr, np.zeros(0, np.int32), np.zeros(0, np.float32),
+                           np.zeros(0, np.int8), names)
+    allu = np.concatenate([b[0] for b in blocks])
+    order = np.argsort(allu, kind="stable")
+    return Precomputed(ptr, np.concatenate([b[1] for b in blocks])[order],
+                       np.concatenate([b[2] for b in blocks])[order],
+                       np.concatenate([b[3] for b in blocks])[order], names)
