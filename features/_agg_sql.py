@@ -24,8 +24,8 @@ _COMPLETION = (
     "then least(coalesce(watch_ms, 0) / duration_ms, 1.0) end"
 )
 _POS = (
-    f"case type when 'view' then coalesce({_COMPLETION}, 0.5) when 'like' then 1.0 "
-    "when 'comment' then 1.0 when 'share' then 2.0 when 'remix' then 2.0 else 0.0 end"
+    f"case type when 'view' then coalesce({_COMPLETION}, 0.5) when 'like' then 1.0 when 'comment' then 1.0 "
+    "when 'share' then 2.0 when 'remix' then 2.0 else 0.0 end"
 )
 _NEG = (
     "case type when 'skip' then 0.5 when 'unlike' then 1.0 when 'hide' then 3.0 "

@@ -159,11 +159,9 @@ def build_features(
     try:
         t0 = time.perf_counter()
         _agg.refresh(con, full=full)
-        log.info("feature set %s built in %.3fs", "agg_events", time.perf_counter() - t0)
-        t0 = time.perf_counter()
         _agg.split(con, now)
         temps += ["_agg_cut", "_agg_split"]
-        log.info("feature set %s built in %.3fs", "agg_split", time.perf_counter() - t0)
+        log.info("feature set %s built in %.3fs", "agg_events", time.perf_counter() - t0)
         return _run(con, catalog, plan, now, materialize, temps)
     finally:
         for t in reversed(temps):
