@@ -24,9 +24,9 @@ _COMPLETION = (
     "then least(coalesce(watch_ms, 0) / duration_ms, 1.0) end"
 )
 _POS = (
-    f"case type when 'view' then coalesce({_COMPLETION}, 0.5) when 'like' then 1.0 when 'comment' then 1.0 "
+    "case type when 'view' then coalesce({c}, 0.5) when 'like' then 1.0 when 'comment' then 1.0 "
     "when 'share' then 2.0 when 'remix' then 2.0 else 0.0 end"
-)
+).format(c=_COMPLETION)
 _NEG = (
     "case type when 'skip' then 0.5 when 'unlike' then 1.0 when 'hide' then 3.0 "
     "when 'report' then 5.0 else 0.0 end"
@@ -96,7 +96,7 @@ def aggregate_sql(
 def _merged(name: str, fn: str) -> str:
     if fn != "sum":
         return f"{fn}({name}) as {name}"
-    kind = "double" if name == "comp_sum" or name[-1].isdigit() else "bigint"
+    kind = "double" if name in ("comp_sum",) or name[-3:].isdigit() else "bigint"
     return f"sum({name})::{kind} as {name}"
 
 

@@ -1,8 +1,4 @@
-"""``feedwell features``: compute every feature set as of ``--now`` and print rows per set.
-
-Incremental by default: only events loaded since the last build are aggregated into
-``agg_events``; ``--full`` rebuilds the aggregates from every event.
-"""
+"""``feedwell features``: compute every feature set as of ``--now`` and print rows per set."""
 
 from __future__ import annotations
 
@@ -24,12 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         help="build only this set (repeatable; dependencies are built too)",
-    )
-    p.add_argument(
-        "--full",
-        action="store_true",
-        help="rebuild the agg_events partial aggregates from every event "
-        "(default: fold in only events loaded since the last build)",
     )
     p.add_argument("--list", action="store_true", help="print the feature catalog and exit")
     p.add_argument("--json", action="store_true")
@@ -76,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         now = args.now or default_now(con)
         t0 = time.perf_counter()
-        frames = build_features(con, now=now, sets=args.sets, full=args.full)
+        frames = build_features(con, now=now, sets=args.sets)
         seconds = time.perf_counter() - t0
     finally:
         con.close()
