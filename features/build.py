@@ -4,10 +4,6 @@
 ``now`` is the latest event's time plus one microsecond, so the latest event does count.
 Sets that others read (``stg_*``) are built as TEMP tables under their own name; public sets
 are written to ``feat_<name>`` with an ``as_of`` column, replaced on every run.
-
-Every set reads ``stg_events``, partial aggregates per user x item x session x 15-minute bucket
-taken from ``agg_events``, which :func:`features._agg.refresh` keeps up to date incrementally
-(only events loaded since the last build are aggregated; ``full=True`` rebuilds it).
 """
 
 from __future__ import annotations
@@ -20,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import polars as pl
 
-from features import _agg
 from features.catalog import Catalog, FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
 
@@ -28,8 +23,6 @@ __all__ = ["build_features", "default_now", "set_sql", "inline_params", "check_s
 
 log = logging.getLogger(__name__)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_HALF_LIVES = (24, 168, 336)  # the decay sums stg_events carries (features/_agg_sql.py)
-_SETTINGS = {"preserve_insertion_order": "false"}
 
 
 def default_now(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -62,12 +55,6 @@ def set_sql(catalog: Catalog, fs: FeatureSet, now: datetime) -> tuple[str, dict]
     sql = fs.sql_path.read_text()
     values = {**catalog.params, **fs.params, "now": _naive_utc(now)}
     used = sorted(set(_PARAM.findall(sql)))
-    hl = fs.params.get("half_life_hours")
-    if hl is not None and hl not in _HALF_LIVES:
-        raise ConfigError(
-            f"feature set '{fs.name}': half_life_hours {hl} has no decay sum in stg_events "
-            f"(supported: {list(_HALF_LIVES)}; add one in features/_agg_sql.py)"
-        )
     missing = [p for p in used if p not in values]
     if missing:
         raise ConfigError(
@@ -128,7 +115,6 @@ def build_features(
     now: datetime | None = None,
     sets: list[str] | None = None,
     materialize: bool = True,
-    full: bool = False,
 ) -> dict[str, pl.DataFrame]:
     """Compute feature sets as of ``now`` (events with ``ts < now`` only) and check them.
 
@@ -136,9 +122,7 @@ def build_features(
         con: a store connection with the raw tables.
         now: the as-of time (naive UTC; aware times are converted). Default: latest event + 1 µs.
         sets: set names to build (their dependencies are built too). Default: every set.
-        materialize: write ``feat_<name>`` tables (with ``as_of``); else leave no feature
-            tables behind (the ``agg_*`` cache of partial aggregates is still kept up to date).
-        full: rebuild ``agg_events`` from every event instead of folding in new ones only.
+        materialize: write ``feat_<name>`` tables (with ``as_of``); else leave no tables behind.
 
     Returns:
         One polars frame per public set built (``view`` staging sets are not returned).
@@ -150,49 +134,16 @@ def build_features(
     catalog = load_catalog()
     now = _naive_utc(now) if now is not None else default_now(con)
     plan = catalog.order(sets)
-    saved = {
-        k: con.execute(f"SELECT current_setting('{k}')").fetchall()[0][0] for k in _SETTINGS
-    }
-    for k, v in _SETTINGS.items():
-        con.execute(f"SET {k} = {v}").fetchall()
-    temps: list[str] = []
-    try:
-        t0 = time.perf_counter()
-        _agg.refresh(con, full=full)
-        _agg.split(con, now)
-        temps += ["_agg_cut", "_agg_split"]
-        log.info("feature set %s built in %.3fs", "agg_events", time.perf_counter() - t0)
-        return _run(con, catalog, plan, now, materialize, temps)
-    finally:
-        for t in reversed(temps):
-            fs = catalog.sets.get(t)
-            kind = "VIEW" if fs is not None and fs.materialized == "view" else "TABLE"
-            con.execute(f"DROP {kind} IF EXISTS {t}").fetchall()
-        for k, v in saved.items():
-            con.execute(f"SET {k} = {v}").fetchall()
-
-
-def _run(
-    con: duckdb.DuckDBPyConnection,
-    catalog: Catalog,
-    plan: list[FeatureSet],
-    now: datetime,
-    materialize: bool,
-    temps: list[str],
-) -> dict[str, pl.DataFrame]:
     needed_by_others = {d for fs in plan for d in fs.depends_on}
     out: dict[str, pl.DataFrame] = {}
+    temps: list[str] = []
     for fs in plan:
         t0 = time.perf_counter()
         sql, params = set_sql(catalog, fs, now)
         if fs.materialized == "view":
+            # Inlined into each reader: materialising every event once costs more than rescans.
             con.execute(f"CREATE OR REPLACE TEMP VIEW {fs.name} AS {inline_params(sql, params)}")
             temps.append(fs.name)
-            continue
-        if fs.materialized == "temp":
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {fs.name} AS {sql}", params).fetchall()
-            temps.append(fs.name)
-            log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
             continue
         if fs.name in needed_by_others:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {fs.name} AS {sql}", params).fetchall()
@@ -213,4 +164,7 @@ def _run(
         check_set(con, fs, table)
         out[fs.name] = con.sql(f"SELECT * FROM {table}").pl()
         log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
+    for t in reversed(temps):
+        kind = "VIEW" if catalog.sets.get(t) and catalog.sets[t].materialized == "view" else "TABLE"
+        con.execute(f"DROP {kind} IF EXISTS {t}").fetchall()
     return out

@@ -47,9 +47,8 @@ class FeatureSet(BaseModel):
     params: dict[str, float | int | str] = Field(default_factory=dict)
     personal: bool = False
     """Honours user resets: the user's events before the latest reset are ignored."""
-    materialized: Literal["table", "view", "temp"] = "table"
-    """``view``: an inlined staging step (a TEMP VIEW); ``temp``: a staging TEMP TABLE built
-    once per run. Neither is materialised as ``feat_<name>`` nor returned."""
+    materialized: Literal["table", "view"] = "table"
+    """``view``: an inlined staging step (a TEMP VIEW, never materialised nor returned)."""
 
     @model_validator(mode="after")
     def _check_windows(self) -> FeatureSet:

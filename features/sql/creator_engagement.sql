@@ -10,13 +10,13 @@ daily as (
     select
         creator_id,
         day,
-        sum(views) as views,
-        sum(comp_sum) as completion_sum,
-        sum(comp_n) as completion_n,
-        sum(likes + shares + remixes + comments) as engagements,
-        sum(hides + reports) as negatives,
-        sum(skips) as skips,
-        sum(v168 * dk168) as views_decayed
+        count_if(type = 'view') as views,
+        sum(completion) as completion_sum,
+        count(completion) as completion_n,
+        count_if(type in ('like', 'share', 'remix', 'comment')) as engagements,
+        count_if(type in ('hide', 'report')) as negatives,
+        count_if(type = 'skip') as skips,
+        sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
     from source
     where item_id is not null
     group by creator_id, day
@@ -46,17 +46,13 @@ windowed as (
 ),
 
 per_viewer as (
-    -- rows never straddle the 1/7/28-day cuts, so a row's newest day stands for its views
     select
         creator_id,
         user_id,
-        min(day) filter (where views > 0) as last_view_day,
-        case
-            when max(follow_ts) > coalesce(max(unfollow_ts), '-infinity'::timestamp) then 'follow'
-            when max(unfollow_ts) is not null then 'unfollow'
-        end as follow_state
+        min(day) filter (where type = 'view') as last_view_day,
+        arg_max(type, ts) filter (where type in ('follow', 'unfollow')) as follow_state
     from source
-    where views > 0 or follows > 0 or unfollows > 0
+    where type in ('view', 'follow', 'unfollow')
     group by creator_id, user_id
 ),
 

@@ -1,61 +1,50 @@
--- stg_events: the store's events strictly before $now, as partial aggregates ("units").
--- One row per (user, item, session, 15-minute bucket) from agg_events (kept incrementally by
--- features/_agg.py), except the buckets a cut falls inside ($now, $now - 1/7/28 days, a user's
--- reset), which _agg_split re-aggregates from raw events by side of the cut. So every row lies
--- wholly inside each window and on one side of the user's reset; decay is exact per event
--- (g<h> sums are relative to the bucket start q). `personal` is false before the latest reset.
+-- stg_events: every event strictly before $now, with the facts later sets need.
+-- `personal` is false for a user's events before their latest reset at or before $now.
 with
 
-cut as (
-    select user_id, reset_ts, reset_q from _agg_cut
+source as (
+    select user_id, ts, type, item_id, target_user_id, watch_ms, session_id
+    from events
+    where ts < $now
 ),
 
-stored as (
-    select a.*, c.reset_ts is null or a.q >= c.reset_ts as personal
-    from agg_events as a
-    left join cut as c on c.user_id = a.user_id
-    where a.q < time_bucket(interval 15 minutes, $now::timestamp)
-      and a.q <> time_bucket(interval 15 minutes, $now::timestamp - interval 1 day)
-      and a.q <> time_bucket(interval 15 minutes, $now::timestamp - interval 7 day)
-      and a.q <> time_bucket(interval 15 minutes, $now::timestamp - interval 28 day)
-      and (c.reset_q is null or a.q <> c.reset_q)
+items_of_record as (
+    select item_id, creator_id, duration_ms from items
 ),
 
-units as (
-    select * from stored
-    union all by name
-    select * exclude (side) from _agg_split
-),
-
-creators as (
-    select item_id, any_value(creator_id) as creator_id from items group by item_id
+resets as (
+    select user_id, max(ts) as reset_ts
+    from user_resets
+    where ts <= $now
+    group by user_id
 ),
 
 joined as (
     select
-        u.*,
+        s.user_id,
+        s.ts,
+        s.type,
+        s.item_id,
+        s.session_id,
+        s.watch_ms,
         -- follow/unfollow/block name the creator directly
-        coalesce(i.creator_id, case when u.item_id is null then u.target_user_id end) as creator_id,
-        date_diff('microsecond', u.max_ts, $now::timestamp) / 3600e6 as age_h,
-        date_diff('microsecond', u.min_ts, $now::timestamp) / 3600e6 as first_age_h,
-        date_diff('microsecond', u.q, $now::timestamp) / 3600e6 as q_age_h
-    from units as u
-    left join creators as i on i.item_id = u.item_id
+        coalesce(i.creator_id, case when s.item_id is null then s.target_user_id end) as creator_id,
+        i.duration_ms,
+        r.reset_ts is null or s.ts >= r.reset_ts as personal,
+        date_diff('microsecond', s.ts, $now::timestamp) / 3600e6 as age_h
+    from source as s
+    left join items_of_record as i on i.item_id = s.item_id
+    left join resets as r on r.user_id = s.user_id
 ),
 
 final as (
     select
-        * exclude (first_age_h, q_age_h),
-        -- day bucket relative to now: 0 = the last 24h; capped since only 28d windows exist.
-        -- A row spans < 15 minutes, so it covers day (newest event) and at most first_day.
+        *,
+        -- day bucket relative to now: 0 = the last 24h; capped since only 28d windows exist
         least(floor(age_h / 24), 28)::integer as day,
-        least(floor(first_age_h / 24), 28)::integer as first_day,
-        age_h < 24 as in_1d,
-        age_h < 168 as in_7d,
-        age_h < 672 as in_28d,
-        pow(0.5, q_age_h / 24) as dk24,
-        pow(0.5, q_age_h / 168) as dk168,
-        pow(0.5, q_age_h / 336) as dk336
+        case
+            when type = 'view' and duration_ms > 0 then least(coalesce(watch_ms, 0) / duration_ms, 1.0)
+        end as completion
     from joined
 )
 

@@ -1,60 +1,56 @@
 -- stg_sessions: one row per session. The client's session_id when present; otherwise a
 -- session is a run of the user's events without a gap longer than $session_gap_minutes.
--- Built from stg_events' units (one per user x session x 15-minute bucket x item): a bucket
--- is shorter than the gap, so gaps are only ever between buckets (next first event minus
--- previous last event), and time zones are applied per bucket (every real UTC offset is a
--- multiple of 15 minutes).
+-- Only id-less events are sorted; everything else is hash-aggregated, and time zones are
+-- applied per 15-minute bucket (every real UTC offset is a multiple of 15 minutes).
 with
 
 source as (
-    select user_id, session_id, q, personal, min_ts, max_ts, events, views, skips, watch_ms
-    from stg_events
-),
-
-buckets as (
-    -- a reset inside a bucket splits it into a non-personal and a personal part
-    select
-        user_id,
-        session_id,
-        q as bucket,
-        personal,
-        min(min_ts) as first_ts,
-        max(max_ts) as last_ts,
-        sum(events) as events,
-        sum(views) as views,
-        sum(skips) as skips,
-        sum(watch_ms) as watch_ms
-    from source
-    group by user_id, session_id, q, personal
+    select user_id, ts, type, watch_ms, session_id, personal from stg_events
 ),
 
 gapped as (
     select
-        *,
+        user_id, ts, type, watch_ms, personal,
         case
-            when first_ts - lag(last_ts) over (partition by user_id order by first_ts)
+            when ts - lag(ts) over (partition by user_id order by ts)
                  <= to_minutes($session_gap_minutes::bigint) then 0
             else 1
         end as is_start
-    from buckets
+    from source
     where session_id is null
 ),
 
 derived as (
     select
-        * exclude (is_start),
+        user_id, ts, type, watch_ms, personal,
         '#g' || sum(is_start) over (
-            partition by user_id order by first_ts rows between unbounded preceding and current row
+            partition by user_id order by ts rows between unbounded preceding and current row
         ) as session_part
     from gapped
 ),
 
-bucketed as (
-    select * exclude (session_id), '#s' || session_id as session_part
-    from buckets
+keyed as (
+    select user_id, ts, type, watch_ms, personal, '#s' || session_id as session_part
+    from source
     where session_id is not null
-    union all by name
-    select * exclude (session_id) from derived
+    union all
+    select * from derived
+),
+
+bucketed as (
+    select
+        user_id,
+        session_part,
+        time_bucket(interval 15 minutes, ts) as bucket,
+        min(ts) as first_ts,
+        max(ts) as last_ts,
+        bool_and(personal) as personal,
+        count(*) as events,
+        count_if(type = 'view') as views,
+        count_if(type = 'skip') as skips,
+        coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms
+    from keyed
+    group by user_id, session_part, bucket
 ),
 
 zones as (

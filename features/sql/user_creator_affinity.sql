@@ -1,8 +1,6 @@
 -- user_creator_affinity: decayed positive engagement of a user with a creator, with negative
 -- feedback (skip, unlike, hide, unfollow, report, block) counted against it.
--- Ignores the user's events before their latest reset. Read from stg_events' units: the
--- weighted decay sums (pos168/neg168 for item events, fpos168/fneg168 for follow, unfollow
--- and block) are per-event exact at a 168-hour half-life.
+-- Ignores the user's events before their latest reset.
 with
 
 source as (
@@ -13,14 +11,27 @@ weighted as (
     select
         user_id,
         creator_id,
-        in_1d,
-        in_7d,
-        in_28d,
+        type,
         age_h,
-        views,
-        skips + unlikes + hides + unfollows + reports + blocks as negatives,
-        (pos168 + fpos168) * dk168 as positive,
-        (neg168 + fneg168) * dk168 as negative
+        pow(0.5, age_h / $half_life_hours) as decay,
+        case type
+            when 'view' then coalesce(completion, 0.5)
+            when 'like' then 1.0
+            when 'comment' then 1.0
+            when 'share' then 2.0
+            when 'remix' then 2.0
+            when 'follow' then 3.0
+            else 0.0
+        end as pos_w,
+        case type
+            when 'skip' then 0.5
+            when 'unlike' then 1.0
+            when 'hide' then 3.0
+            when 'unfollow' then 3.0
+            when 'report' then 5.0
+            when 'block' then 10.0
+            else 0.0
+        end as neg_w
     from source
 ),
 
@@ -28,14 +39,14 @@ aggregated as (
     select
         user_id,
         creator_id,
-        sum(positive) as positive,
-        sum(negative) as negative,
-        coalesce(sum(views) filter (where in_1d), 0)::bigint as views_1d,
-        coalesce(sum(views) filter (where in_7d), 0)::bigint as views_7d,
-        coalesce(sum(views) filter (where in_28d), 0)::bigint as views_28d,
-        coalesce(sum(negatives) filter (where in_1d), 0)::bigint as negatives_1d,
-        coalesce(sum(negatives) filter (where in_7d), 0)::bigint as negatives_7d,
-        coalesce(sum(negatives) filter (where in_28d), 0)::bigint as negatives_28d,
+        sum(pos_w * decay) as positive,
+        sum(neg_w * decay) as negative,
+        count_if(type = 'view' and age_h < 24) as views_1d,
+        count_if(type = 'view' and age_h < 168) as views_7d,
+        count_if(type = 'view' and age_h < 672) as views_28d,
+        count_if(neg_w > 0 and age_h < 24) as negatives_1d,
+        count_if(neg_w > 0 and age_h < 168) as negatives_7d,
+        count_if(neg_w > 0 and age_h < 672) as negatives_28d,
         min(age_h) as last_interaction_hours_ago
     from weighted
     group by user_id, creator_id

@@ -1,5 +1,5 @@
 -- user_engagement: what a user watched and did, per window and decayed.
--- Aggregated first per (user, 24h bucket before now) from stg_events' units, then per user.
+-- Aggregated first per (user, 24h bucket before now), then per user: one pass over events.
 -- Rates are per view; completion is the mean of watch/duration (capped at 1) over views.
 with
 
@@ -11,35 +11,23 @@ daily as (
     select
         user_id,
         day,
-        bool_or(first_day > day) as spans_two_days,
-        sum(views) as views,
-        sum(watch_ms) as watch_ms,
-        sum(comp_sum) as completion_sum,
-        sum(comp_n) as completion_n,
-        sum(likes) as likes,
-        sum(shares) as shares,
-        sum(remixes) as remixes,
-        sum(comments) as comments,
-        sum(skips) as skips,
-        sum(hides) as hides,
-        sum(reports) as reports,
-        sum(v168 * dk168) as views_decayed,
-        sum(w168 * dk168) as watch_ms_decayed,
+        count_if(type = 'view') as views,
+        coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms,
+        sum(completion) as completion_sum,
+        count(completion) as completion_n,
+        count_if(type = 'like') as likes,
+        count_if(type = 'share') as shares,
+        count_if(type = 'remix') as remixes,
+        count_if(type = 'comment') as comments,
+        count_if(type = 'skip') as skips,
+        count_if(type = 'hide') as hides,
+        count_if(type = 'report') as reports,
+        sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed,
+        sum(coalesce(watch_ms, 0) * pow(0.5, age_h / $half_life_hours)) filter (where type = 'view')
+            as watch_ms_decayed,
         min(age_h) as min_age_h
     from source
     group by user_id, day
-),
-
-active as (
-    -- a row's events fall on its own day and, when it straddles a day boundary, the next
-    select user_id, count_if(d < 1) as active_days_1d, count_if(d < 7) as active_days_7d,
-        count_if(d < 28) as active_days_28d
-    from (
-        select user_id, day as d from daily
-        union
-        select user_id, day + 1 as d from daily where spans_two_days
-    )
-    group by user_id
 ),
 
 windowed as (
@@ -75,6 +63,9 @@ windowed as (
         sum(reports) filter (where day < 1)::bigint as reports_1d,
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
+        count_if(day < 1) as active_days_1d,
+        count_if(day < 7) as active_days_7d,
+        count_if(day < 28) as active_days_28d,
         coalesce(sum(views_decayed), 0) as views_decayed,
         coalesce(sum(watch_ms_decayed), 0) / 60000.0 as watch_min_decayed,
         min(min_age_h) as last_active_hours_ago
@@ -124,7 +115,7 @@ final as (
         reports_1d / nullif(views_1d, 0) as report_rate_1d,
         reports_7d / nullif(views_7d, 0) as report_rate_7d,
         reports_28d / nullif(views_28d, 0) as report_rate_28d,
-        a.active_days_1d, a.active_days_7d, a.active_days_28d,
+        active_days_1d, active_days_7d, active_days_28d,
         coalesce(s.sessions_1d, 0) as sessions_1d,
         coalesce(s.sessions_7d, 0) as sessions_7d,
         coalesce(s.sessions_28d, 0) as sessions_28d,
@@ -132,7 +123,6 @@ final as (
         watch_min_decayed,
         last_active_hours_ago
     from windowed as w
-    join active as a on a.user_id = w.user_id
     left join sessions as s on s.user_id = w.user_id
 )
 

@@ -1,5 +1,5 @@
 -- user_topic_affinity: user_creator_affinity's scoring per topic of the items involved.
--- Scored per (user, item) from stg_events' units first, then spread over the item's topics (far fewer rows to unnest).
+-- Scored per (user, item) first, then spread over the item's topics (far fewer rows to unnest).
 -- Ignores the user's events before their latest reset.
 with
 
@@ -11,11 +11,24 @@ per_item as (
     select
         user_id,
         item_id,
-        sum(pos168 * dk168) as positive,
-        sum(neg168 * dk168) as negative,
-        coalesce(sum(views) filter (where in_1d), 0)::bigint as views_1d,
-        coalesce(sum(views) filter (where in_7d), 0)::bigint as views_7d,
-        coalesce(sum(views) filter (where in_28d), 0)::bigint as views_28d,
+        sum(pow(0.5, age_h / $half_life_hours) * case type
+            when 'view' then coalesce(completion, 0.5)
+            when 'like' then 1.0
+            when 'comment' then 1.0
+            when 'share' then 2.0
+            when 'remix' then 2.0
+            else 0.0
+        end) as positive,
+        sum(pow(0.5, age_h / $half_life_hours) * case type
+            when 'skip' then 0.5
+            when 'unlike' then 1.0
+            when 'hide' then 3.0
+            when 'report' then 5.0
+            else 0.0
+        end) as negative,
+        count_if(type = 'view' and age_h < 24) as views_1d,
+        count_if(type = 'view' and age_h < 168) as views_7d,
+        count_if(type = 'view' and age_h < 672) as views_28d,
         min(age_h) as last_h
     from source
     group by user_id, item_id

@@ -10,19 +10,19 @@ daily as (
     select
         item_id,
         day,
-        sum(views) as views,
-        sum(impressions) as impressions,
-        sum(watch_ms) as watch_ms,
-        sum(comp_sum) as completion_sum,
-        sum(comp_n) as completion_n,
-        sum(likes) as likes,
-        sum(shares) as shares,
-        sum(remixes) as remixes,
-        sum(comments) as comments,
-        sum(skips) as skips,
-        sum(hides) as hides,
-        sum(reports) as reports,
-        sum(v24 * dk24) as views_decayed
+        count_if(type = 'view') as views,
+        count_if(type = 'impression') as impressions,
+        coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms,
+        sum(completion) as completion_sum,
+        count(completion) as completion_n,
+        count_if(type = 'like') as likes,
+        count_if(type = 'share') as shares,
+        count_if(type = 'remix') as remixes,
+        count_if(type = 'comment') as comments,
+        count_if(type = 'skip') as skips,
+        count_if(type = 'hide') as hides,
+        count_if(type = 'report') as reports,
+        sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
     from source
     group by item_id, day
 ),
