@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from features.errors import PipelineError
 from ranking._ltr_features import Stats, compute_stats, feature_names, pair_features
 from ranking._ltr_train import fit_lambdarank, grade_labels, split_history
 from ranking._precompute import Precomputed, precompute
+from ranking._tune import tune_ease
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
 
@@ -105,8 +106,13 @@ class LtrRanker:
                                         temporal=cfg.holdout == "temporal")
         hist = data.restrict(history)
         booster, report = None, {"n_interactions": data.frame.height}
+        report_tune: dict = {}
         names = list(cfg.sources)
         if future.height and history.height:
+            if "ease" in cfg.sources:
+                ease, tried = tune_ease(hist, future, cfg.sources["ease"], cfg.seed)
+                cfg = replace(cfg, sources={**cfg.sources, "ease": ease})
+                report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
             srcs = _fit_sources(cfg, hist)
             names = [s.name for s in srcs]
             stats = compute_stats(hist)
@@ -121,6 +127,7 @@ class LtrRanker:
             booster, report = fit_lambdarank(x, y, cand["user_id"].to_numpy(), feature_names(srcs),
                                              cfg, srcs)
             report["n_interactions"] = data.frame.height
+            report.update(report_tune)
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
         ranker = cls(cfg, srcs, compute_stats(data), booster, data, report)

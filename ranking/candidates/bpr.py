@@ -17,8 +17,9 @@ class BprConfig:
 
     embedding_size: int = 64
     """Number of latent factors (implicit adds one item-bias column)."""
-    learning_rate: float = 0.05
-    """SGD step size."""
+    learning_rate: float = 0.01
+    """SGD step size (implicit's default; 0.05 diverged on MovieLens-shaped data: NDCG 0.14
+    against 0.33)."""
     reg: float = 0.01
     """L2 regularisation."""
     epochs: int = 100

@@ -16,7 +16,7 @@ __all__ = ["ItemKnnCandidates", "ItemKnnConfig"]
 class ItemKnnConfig:
     """Hyperparameters of the item-kNN source."""
 
-    method: str = "cosine"
+    method: str = "bm25"
     """``cosine`` or ``bm25`` item similarity."""
     k: int = 100
     """Neighbours kept per item."""
