@@ -18,7 +18,8 @@ from ranking.interactions import Interactions
 
 __all__ = ["Stats", "compute_stats", "pair_features", "feature_names"]
 
-ITEM_COLS = ("i_users", "i_like_rate", "i_mean_w", "i_watch", "i_neg", "i_age_days", "i_recent")
+ITEM_COLS = ("i_users", "i_like_rate", "i_mean_w", "i_watch", "i_neg", "i_age_days", "i_recent",
+             "i_neg_rate", "i_like_rate_s")
 USER_COLS = ("u_items", "u_like_rate", "u_mean_w", "u_neg")
 PAIR_COLS = ("uc_pos", "uc_neg", "uc_follow")
 NEG_HALF_LIFE_DAYS = 21.0
@@ -80,6 +81,10 @@ def compute_stats(data: Interactions) -> Stats:
     if n_neg.height:
         idx = data.item_index(n_neg["item_id"].to_list())
         item[idx[idx >= 0], 4] = n_neg["len"].to_numpy()[idx >= 0]
+    # Smoothed rates: a video few people saw should not look perfect or terrible.
+    n_pos = np.nan_to_num(item[:, 0])
+    item[:, 7] = (item[:, 4] + 0.1) / (n_pos + item[:, 4] + 1.0)
+    item[:, 8] = (np.nan_to_num(item[:, 1]) * n_pos + 0.1) / (n_pos + item[:, 4] + 1.0)
     if data.items.height and now is not None:
         born = data.items.select("item_id", ((pl.lit(now) - pl.col("created_at")).dt.total_seconds()
                                              / 86400).alias("a")).drop_nulls()
