@@ -10,7 +10,7 @@ import polars as pl
 
 from ranking.feed.engine import FeedEngine
 from ranking.feed.types import FeedRequest
-from wellbeing import ItemFacts, evaluate, facts_for
+from wellbeing import evaluate, facts_for
 
 __all__ = ["explain_pair"]
 
