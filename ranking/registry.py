@@ -20,7 +20,7 @@ from features.errors import PipelineError
 
 __all__ = [
     "ModelRecord", "models_root", "ensure_registry", "new_version", "register", "publish",
-    "restore", "published", "get", "list_versions",
+    "restore", "published", "serving", "get", "list_versions",
 ]
 
 _DDL = """CREATE TABLE IF NOT EXISTS model_registry (
@@ -113,6 +113,21 @@ def published(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
     rows = con.execute(
         f"SELECT {_COLS} FROM model_registry WHERE status = 'published' "
         "ORDER BY published_at DESC LIMIT 1"
+    ).fetchall()
+    return _row(rows[0]) if rows else None
+
+
+def serving(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
+    """The version the feed serves: the published one; before any publish, the newest trained
+    version the gate has not rejected (better than popularity for a store that was trained
+    but never evaluated); None when there is neither."""
+    rec = published(con)
+    if rec is not None:
+        return rec
+    rows = con.execute(
+        f"SELECT {_COLS} FROM model_registry WHERE status = 'candidate' "
+        "AND NOT EXISTS (SELECT 1 FROM model_registry WHERE status IN ('published', 'archived'))"
+        " ORDER BY created_at DESC, version DESC LIMIT 1"
     ).fetchall()
     return _row(rows[0]) if rows else None
 

@@ -108,7 +108,7 @@ class FeedEngine:
             self.consents: dict[str, Consent] = latest_consents(self.con, datetime(9999, 1, 1))
             self.popular = self._popular()
             self.verdicts = {}
-            rec = registry.published(self.con)
+            rec = registry.serving(self.con)
             version = rec.version if rec else None
             if version == self.model_version:
                 return False
@@ -130,7 +130,7 @@ class FeedEngine:
     def reload_if_published(self) -> bool:
         """Pick up a newly published model without a restart (cheap check)."""
         with self.lock:
-            rec = registry.published(self.con)
+            rec = registry.serving(self.con)
         if (rec.version if rec else None) != self.model_version:
             return self.reload()
         return False

@@ -123,3 +123,16 @@ def test_score_requests_every_row_gets_score_rank_kept_reason(world, tmp_path):
     assert out["kept"].to_list() == [True, False, False, True, False]
     assert out["reason"][2] == "missing_fact:item"
     assert sorted(out.filter(pl.col("request_id") == "a")["rank"].to_list()) == [1, 2, 3]
+
+
+def test_registry_serves_newest_candidate_until_something_is_published(con, tmp_path):
+    from ranking import registry
+
+    registry.ensure_registry(con)
+    assert registry.serving(con) is None
+    for v in ("v1", "v2"):
+        registry.register(con, tmp_path / "x.duckdb", v, metrics={}, params={}, features=[],
+                          data_from=None, data_to=None)
+    assert registry.serving(con).version == "v2"
+    registry.publish(con, "v1", True, "ok")
+    assert registry.serving(con).version == "v1"
