@@ -20,9 +20,9 @@ class EaseConfig:
     """L2 penalty lambda on the item x item weights (larger: smoother, more popular)."""
     binary: bool = True
     """Fit on 0/1 interactions rather than weights (usually better for top-n)."""
-    max_items: int = 10_000
-    """Above this catalog size the dense inverse (O(n^3) time, 8 n^2 bytes) is too costly on
-    a small machine; the source is skipped and the other sources carry the ranking."""
+    max_items: int = 6_000
+    """Above this catalog size the dense inverse (O(n^3) time, 8 n^2 bytes; ~40 s at 10k items
+    on one core here) is too costly; the source is skipped and the others carry the ranking."""
     n: int = 100
     """Default candidate list length."""
 
