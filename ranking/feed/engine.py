@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from features.store import connect
@@ -196,7 +197,21 @@ class FeedEngine:
         return v
 
     def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
-        c = self.ranker.candidates(user_id, now, n)
+        r = self.ranker
+        pre = getattr(r, "pre", None)
+        u = r.data.user_index(user_id) if pre is not None else -2
+        if pre is not None and pre.has(u):
+            # The hot path: one frame straight from the precomputed list, best first.
+            items, scores, src = pre.row(u)
+            items, scores, src = items[:n], scores[:n], src[:n]
+            names = np.asarray(pre.names, dtype=object)
+            return pl.DataFrame({
+                "item_id": r.data.item_ids[items].astype(str),
+                "source": names[src].astype(str),
+                "source_score": 1.0 / (1.0 + np.arange(len(items), dtype=np.float64)),
+                "model_score": scores.astype(np.float64),
+            })
+        c = r.candidates(user_id, now, n)
         return c.with_columns(source_score=1.0 / (1.0 + pl.int_range(pl.len()).cast(pl.Float64)))
 
     def model_score(self, user_id: str, candidates: pl.DataFrame, fast: bool = False
@@ -208,6 +223,15 @@ class FeedEngine:
         u = r.data.user_index(user_id) if pre is not None else -1
         if not fast or pre is None or not pre.has(u):
             return list(r.score(user_id, candidates))
+        if "model_score" in candidates.columns:
+            # Rows from the precomputed list carry their score; fallbacks rank after them.
+            ms = candidates["model_score"].to_numpy()
+            ok = ~np.isnan(ms)
+            if ok.all():
+                return ms.tolist()
+            floor = (float(ms[ok].min()) if ok.any() else 0.0) - 1.0
+            filler = floor - 1e-3 * np.arange(len(ms))
+            return np.where(ok, ms, filler).tolist()
         items, scores, _ = pre.row(u)
         known = dict(zip(r.data.item_ids[items].tolist(), scores.tolist(), strict=True))
         floor = float(scores.min()) - 1.0 if len(scores) else 0.0
