@@ -29,7 +29,8 @@ class WellbeingPolicyFilter:
         facts_by_id = state.extra.get("facts", {})
         catalog = engine.item_facts
         cache = engine.verdicts
-        over_cap = viewer.sensitive_views_24h(now) >= cfg.sensitive_cap_per_day
+        sensitive_24h = viewer.sensitive_views_24h(now)  # counted once per request, not per item
+        over_cap = sensitive_24h >= cfg.sensitive_cap_per_day
         blocked, hidden, reported = (viewer.blocked_creators, viewer.hidden_items,
                                      viewer.reported_items)
         penalties = viewer.creator_penalties
@@ -54,7 +55,8 @@ class WellbeingPolicyFilter:
             key = (policy.name, over_cap, item_id)
             verdict = cache.get(key) if neutral else None
             if verdict is None:
-                verdict = evaluate(policy, facts_for(item, viewer, engine.consents, now, cfg))
+                verdict = evaluate(policy, facts_for(item, viewer, engine.consents, now, cfg,
+                                                     sensitive_views_24h=sensitive_24h))
                 if neutral and len(cache) < _CACHE_MAX:
                     cache[key] = verdict
             if not verdict.kept:
