@@ -53,6 +53,15 @@ class Precomputed:
         a, b = self.ptr[r], self.ptr[r + 1]
         return self.items[a:b], self.scores[a:b], self.source[a:b]
 
+    def frame(self, u: int, n: int, item_ids: np.ndarray) -> pl.DataFrame:
+        """User ``u``'s best ``n`` as ``(item_id, source, model_score)``, best first."""
+        items, scores, src = (a[:n] for a in self.row(u))
+        return pl.DataFrame({
+            "item_id": item_ids[items].astype(str),
+            "source": np.asarray(self.names, dtype=object)[src].astype(str),
+            "model_score": scores.astype(np.float64),
+        })
+
 
 def precompute(ranker: LtrRanker, max_users: int = 200_000, chunk: int = 1000) -> Precomputed:
     """Score every known user's candidates (the most active ``max_users`` when there are more)."""
@@ -69,40 +78,36 @@ def precompute(ranker: LtrRanker, max_users: int = 200_000, chunk: int = 1000) -
     users = np.sort(np.concatenate([order, rest])[:max_users])
     names = [s.name for s in ranker.sources]
     code = {n: i for i, n in enumerate(names)}
-    lens = np.zeros(n_users, np.int64)
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     cfg = ranker.config
+
+    def add(cand: pl.DataFrame, scored_as: np.ndarray, row: np.ndarray) -> None:
+        # Score a merged candidate frame and keep it as rows ``row``, best first within each.
+        if cand.height == 0:
+            return
+        i = data.item_index(cand["item_id"].to_list())
+        s = ranker._score_pairs(scored_as, i)
+        src = np.array([code.get(x[0], 0) if x else 0 for x in cand["sources"].to_list()],
+                       np.int8)
+        order = np.lexsort((-s, row))
+        blocks.append((row[order], i[order].astype(np.int32), s[order].astype(np.float32),
+                       src[order]))
+
     for start in range(0, len(users), chunk):
         ids = data.user_ids[users[start:start + chunk]].tolist()
         cand = merge_candidates(ranker.sources, ids, cfg.n_per_source, cfg.n_candidates)
-        if cand.height == 0:
-            continue
         u = np.array([data.user_index(x) for x in cand["user_id"].to_list()], np.int64)
-        i = data.item_index(cand["item_id"].to_list())
-        s = ranker._score_pairs(u, i)
-        src = np.array([code.get(x[0], 0) if x else 0 for x in cand["sources"].to_list()],
-                       np.int8)
-        order = np.lexsort((-s, u))
-        blocks.append((u[order], i[order].astype(np.int32), s[order].astype(np.float32),
-                       src[order]))
-        np.add.at(lens, u, 1)
+        add(cand, u, u)
     # Cold start: the same merged non-personal sources and scores for every unseen user.
     cold = merge_candidates(ranker.sources, ["\x00cold"], cfg.n_per_source, cfg.n_candidates)
-    lens = np.append(lens, cold.height)
-    if cold.height:
-        i = data.item_index(cold["item_id"].to_list())
-        s = ranker._score_pairs(np.full(len(i), -1, np.int64), i)
-        src = np.array([code.get(x[0], 0) if x else 0 for x in cold["sources"].to_list()],
-                       np.int8)
-        order = np.argsort(-s, kind="stable")
-        blocks.append((np.full(len(i), n_users, np.int64), i[order].astype(np.int32),
-                       s[order].astype(np.float32), src[order]))
+    add(cold, np.full(cold.height, -1, np.int64), np.full(cold.height, n_users, np.int64))
+    rows = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0, np.int64)
+    lens = np.bincount(rows, minlength=n_users + 1)
     ptr = np.concatenate([[0], np.cumsum(lens)])
     if not blocks:
         return Precomputed(ptr, np.zeros(0, np.int32), np.zeros(0, np.float32),
                            np.zeros(0, np.int8), names)
-    allu = np.concatenate([b[0] for b in blocks])
-    order = np.argsort(allu, kind="stable")
+    order = np.argsort(rows, kind="stable")
     return Precomputed(ptr, np.concatenate([b[1] for b in blocks])[order],
                        np.concatenate([b[2] for b in blocks])[order],
                        np.concatenate([b[3] for b in blocks])[order], names)

@@ -143,17 +143,18 @@ class LtrRanker:
                    ) -> pl.DataFrame:
         """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
         n = n or self.config.n_candidates
-        u = self.data.user_index(user_id)
-        if self.pre is not None and self.pre.has(u):
-            items, scores, src = self.pre.row(u)
-            names = self.pre.names
-            return pl.DataFrame({
-                "item_id": self.data.item_ids[items[:n]].astype(str),
-                "source": [names[k] for k in src[:n]],
-                "model_score": scores[:n].astype(np.float64),
-            }).with_columns(sources=pl.concat_list("source"))
+        listed = self.listed(user_id, n)
+        if listed is not None:
+            return listed.with_columns(sources=pl.concat_list("source"))
         c = merge_candidates(self.sources, [user_id], self.config.n_per_source, n)
         return c.drop("user_id").with_columns(pl.col("sources").list.first().alias("source"))
+
+    def listed(self, user_id: str, n: int) -> pl.DataFrame | None:
+        """The user's precomputed list ``(item_id, source, model_score)``, or None if none."""
+        u = self.data.user_index(user_id)
+        if self.pre is None or not self.pre.has(u):
+            return None
+        return self.pre.frame(u, n, self.data.item_ids)
 
     def score(self, user_id: str, candidates: pl.DataFrame | list[str]) -> np.ndarray:
         """One ranking score per candidate row, in input order (hidden items sink).

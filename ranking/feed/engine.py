@@ -197,46 +197,26 @@ class FeedEngine:
         return v
 
     def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
-        r = self.ranker
-        pre = getattr(r, "pre", None)
-        u = r.data.user_index(user_id) if pre is not None else -2
-        if pre is not None and pre.has(u):
-            # The hot path: one frame straight from the precomputed list, best first.
-            items, scores, src = pre.row(u)
-            items, scores, src = items[:n], scores[:n], src[:n]
-            names = np.asarray(pre.names, dtype=object)
-            return pl.DataFrame({
-                "item_id": r.data.item_ids[items].astype(str),
-                "source": names[src].astype(str),
-                "source_score": 1.0 / (1.0 + np.arange(len(items), dtype=np.float64)),
-                "model_score": scores.astype(np.float64),
-            })
-        c = r.candidates(user_id, now, n)
-        return c.with_columns(source_score=1.0 / (1.0 + pl.int_range(pl.len()).cast(pl.Float64)))
+        # The hot path is the precomputed list (a slice); otherwise the sources run now.
+        c = self.ranker.listed(user_id, n)
+        if c is None:
+            c = self.ranker.candidates(user_id, now, n)
+        return c.with_columns(
+            pl.Series("source_score", 1.0 / (1.0 + np.arange(c.height, dtype=np.float64))))
 
     def model_score(self, user_id: str, candidates: pl.DataFrame, fast: bool = False
                     ) -> list[float]:
-        """Ranker scores, one per row. ``fast`` (the feed): videos outside the user's
-        precomputed list rank after it in their given order instead of being scored now."""
-        r = self.ranker
-        pre = getattr(r, "pre", None)
-        u = r.data.user_index(user_id) if pre is not None else -1
-        if not fast or pre is None or not pre.has(u):
-            return list(r.score(user_id, candidates))
-        if "model_score" in candidates.columns:
-            # Rows from the precomputed list carry their score; fallbacks rank after them.
-            ms = candidates["model_score"].to_numpy()
-            ok = ~np.isnan(ms)
-            if ok.all():
-                return ms.tolist()
-            floor = (float(ms[ok].min()) if ok.any() else 0.0) - 1.0
-            filler = floor - 1e-3 * np.arange(len(ms))
-            return np.where(ok, ms, filler).tolist()
-        items, scores, _ = pre.row(u)
-        known = dict(zip(r.data.item_ids[items].tolist(), scores.tolist(), strict=True))
-        floor = float(scores.min()) - 1.0 if len(scores) else 0.0
-        ids = candidates["item_id"].to_list()
-        return [known.get(i, floor - 1e-3 * k) for k, i in enumerate(ids)]
+        """Ranker scores, one per row. ``fast`` (the feed): rows from the precomputed list
+        carry their ``model_score``; the others (fallback sources) rank after them in their
+        given order instead of being scored now."""
+        if not fast or "model_score" not in candidates.columns:
+            return list(self.ranker.score(user_id, candidates))
+        ms = candidates["model_score"].to_numpy()
+        ok = ~np.isnan(ms)
+        if ok.all():
+            return ms.tolist()
+        floor = (float(ms[ok].min()) if ok.any() else 0.0) - 1.0
+        return np.where(ok, ms, floor - 1e-3 * np.arange(len(ms))).tolist()
 
     def seen_items(self, user_id: str, now: datetime) -> set[str]:
         """Videos the user has already watched (or hidden) before ``now``, plus live events."""
