@@ -14,10 +14,12 @@ import polars as pl
 
 from features.errors import DataError
 from ranking.feed.engine import FeedEngine
+from ranking.feed.filters.wellbeing_policy import UNKNOWN_ITEM_REASON, unknown_item
 from ranking.feed.types import FeedRequest
-from wellbeing import ItemFacts, evaluate, facts_for
+from wellbeing import evaluate, facts_for
+from wellbeing.sessions import to_utc_naive
 
-__all__ = ["read_table", "write_table", "recommend_batch", "score_requests"]
+__all__ = ["read_table", "write_table", "parse_time", "recommend_batch", "score_requests"]
 
 
 def read_table(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
@@ -45,17 +47,17 @@ def write_table(df: pl.DataFrame, path: str | Path) -> None:
         df.write_csv(p)
 
 
-def _to_time(v: object, default: datetime) -> datetime:
+def parse_time(v: object, default: datetime | None, what: str = "time") -> datetime | None:
+    """An ISO 8601 time (string or datetime, any offset) as naive UTC; empty is ``default``."""
     if v is None or v == "":
         return default
-    if isinstance(v, datetime):
-        return v.replace(tzinfo=None) if v.tzinfo is None else v.astimezone(
-            __import__("datetime").UTC).replace(tzinfo=None)
-    try:
-        t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise DataError(f"bad time {v!r}: use ISO 8601, e.g. 2026-11-01T12:00:00Z") from exc
-    return _to_time(t, default)
+    if not isinstance(v, datetime):
+        try:
+            v = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise DataError(
+                f"{what} {v!r} is not an ISO time (e.g. 2026-11-01T12:00:00Z)") from exc
+    return to_utc_naive(v)
 
 
 def recommend_batch(engine: FeedEngine, users: pl.DataFrame, k: int, now: datetime,
@@ -72,7 +74,7 @@ def recommend_batch(engine: FeedEngine, users: pl.DataFrame, k: int, now: dateti
     total = users.height
     for n, r in enumerate(users.iter_rows(named=True)):
         uid = str(r["user_id"])
-        t = _to_time(r.get("now") if has_now else None, now)
+        t = parse_time(r.get("now") if has_now else None, now, "now")
         resp = engine.feed(FeedRequest(uid, t, limit=k, request_id=f"recommend:{uid}"))
         summary["users"] += 1
         summary["fed"] += bool(resp.items)
@@ -102,7 +104,7 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
     out: list[tuple] = []
     for (rid,), g in req.group_by(["request_id"], maintain_order=True):
         uid = str(g["user_id"][0])
-        ts = _to_time(g["ts"][0], engine.latest_event_time() or datetime.now())
+        ts = parse_time(g["ts"][0], engine.latest_event_time() or datetime.now(), "ts")
         viewer = engine.viewer(uid, ts)
         ended = [iv for iv in engine.interventions(viewer, ts) if iv.ends_feed]
         policy = engine.policy(viewer)
@@ -119,9 +121,9 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
             f = engine.item_facts.get(item_id)
             if f is None:
                 if policy.fail_closed:
-                    out.append((row_id, s, False, "missing_fact:item"))
+                    out.append((row_id, s, False, UNKNOWN_ITEM_REASON))
                     continue
-                f = ItemFacts(item_id=item_id, creator_id="", status=None, cameo_subjects=())
+                f = unknown_item(item_id)
             v = evaluate(policy, facts_for(f, viewer, engine.consents, ts, engine.cfg))
             out.append((row_id, s, v.kept, v.reason if not v.kept else (v.reason or "ok")))
     res = pl.DataFrame(out, schema={"_row": pl.Int64, "score": pl.Float64, "kept": pl.Boolean,

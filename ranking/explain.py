@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from ranking.feed.engine import FeedEngine
+from ranking.feed.filters.wellbeing_policy import UNKNOWN_ITEM_REASON, unknown_item
 from ranking.feed.types import FeedRequest
 from wellbeing import evaluate, facts_for
 
@@ -26,12 +27,12 @@ def explain_pair(engine: FeedEngine, user_id: str, item_id: str, now: datetime,
     viewer = engine.viewer(user_id, now)
     policy = engine.policy(viewer)
     item = engine.item_facts.get(item_id)
-    if item is None:
-        verdict_info: dict[str, Any] = {"kept": not policy.fail_closed,
-                                        "reason": "missing_fact:item" if policy.fail_closed
-                                        else None, "rules": []}
+    if item is None and policy.fail_closed:
+        verdict_info: dict[str, Any] = {"kept": False, "reason": UNKNOWN_ITEM_REASON,
+                                        "rules": []}
     else:
-        v = evaluate(policy, facts_for(item, viewer, engine.consents, now, engine.cfg))
+        v = evaluate(policy, facts_for(item or unknown_item(item_id), viewer, engine.consents,
+                                       now, engine.cfg))
         verdict_info = {"kept": v.kept, "reason": v.reason, "factor": v.factor,
                         "labels": list(v.labels), "rules": [r.as_dict() for r in v.results]}
     ivs = engine.interventions(viewer, now)

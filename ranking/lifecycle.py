@@ -97,9 +97,9 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     ok, why = gate(result, current if current and current.version != version else None, k)
     result["gate"] = {"passed": ok, "why": why, "version": version}
     if version is not None:
-        metrics = {name: m for name, m in result["models"].items()}
         con.execute("UPDATE model_registry SET metrics = ? WHERE version = ?",
-                    [json.dumps({**metrics, "gate": result["gate"]}, default=str), version])
+                    [json.dumps({**result["models"], "gate": result["gate"]}, default=str),
+                     version])
     return result
 
 

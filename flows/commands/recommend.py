@@ -26,17 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_now(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise DataError(f"--now {text!r} is not an ISO time (e.g. 2026-11-01T12:00:00Z)") from exc
-    if t.tzinfo is not None:
-        from datetime import UTC
+    """The ``--now`` option as naive UTC (None when not given)."""
+    from ranking.batch import parse_time
 
-        t = t.astimezone(UTC).replace(tzinfo=None)
-    return t
+    return parse_time(text, None, "--now")
 
 
 def run_recommend(args: argparse.Namespace) -> int:

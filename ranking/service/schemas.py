@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.contract import CONSENT_AUDIENCE
 from wellbeing.config import parse_window
+from wellbeing.sessions import to_utc_naive
 
 __all__ = [
     "FeedIn", "FeedOut", "EventsIn", "EventsOut", "SettingsIn", "ConsentIn", "ResetIn",
@@ -20,9 +21,7 @@ _ID = Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")
 
 def utc_naive(t: datetime | None) -> datetime:
     """Naive UTC (the store's convention); None is the wall clock now."""
-    if t is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+    return to_utc_naive(t) if t is not None else datetime.now(UTC).replace(tzinfo=None)
 
 
 class _Strict(BaseModel):

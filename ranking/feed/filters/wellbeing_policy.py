@@ -17,6 +17,14 @@ from ranking.feed.types import FilterResult, Removal, RequestState
 from wellbeing import ItemFacts, evaluate, facts_for
 
 _CACHE_MAX = 500_000
+# A video the catalog has never seen: minors' policies drop it with this reason.
+UNKNOWN_ITEM_REASON = "missing_fact:item"
+
+
+def unknown_item(item_id: str) -> ItemFacts:
+    """All that is known of a video missing from the catalog (adults' rules skip the rest)."""
+    return ItemFacts(item_id=item_id, creator_id="", status=None, maturity=None, labels=None,
+                     cameo_subjects=(), provenance=None)
 
 
 class WellbeingPolicyFilter:
@@ -43,10 +51,9 @@ class WellbeingPolicyFilter:
                 if policy.fail_closed:
                     keep.append(False)
                     removed.append(Removal(item_id, self.name, "unknown_item", "drop",
-                                           "missing_fact:item"))
+                                           UNKNOWN_ITEM_REASON))
                     continue
-                item = ItemFacts(item_id=item_id, creator_id="", status=None, maturity=None,
-                                 labels=None, cameo_subjects=(), provenance=None)
+                item = unknown_item(item_id)
             neutral = (
                 not item.cameo_subjects
                 and item.creator_id not in blocked and item.creator_id not in penalties
