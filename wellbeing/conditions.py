@@ -146,8 +146,8 @@ class Gte(Condition):
 
 
 @dataclass(frozen=True, init=False)
-class And(Condition):
-    """All parts hold."""
+class _Combine(Condition):
+    """Parts combined by a subclass; the facts needed are every part's."""
 
     parts: tuple[Condition, ...]
 
@@ -157,23 +157,19 @@ class And(Condition):
     @property
     def facts(self) -> tuple[str, ...]:  # type: ignore[override]
         return tuple(f for p in self.parts for f in p.facts)
+
+
+@dataclass(frozen=True, init=False)
+class And(_Combine):
+    """All parts hold."""
 
     def __call__(self, facts: Mapping[str, Any]) -> bool:
         return all(p(facts) for p in self.parts)
 
 
 @dataclass(frozen=True, init=False)
-class Or(Condition):
+class Or(_Combine):
     """At least one part holds."""
-
-    parts: tuple[Condition, ...]
-
-    def __init__(self, *parts: Condition) -> None:
-        object.__setattr__(self, "parts", parts)
-
-    @property
-    def facts(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(f for p in self.parts for f in p.facts)
 
     def __call__(self, facts: Mapping[str, Any]) -> bool:
         return any(p(facts) for p in self.parts)
