@@ -11,6 +11,7 @@ went on to watch in the window.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,21 +21,17 @@ import polars as pl
 from ranking._metrics import ndcg_at_k
 from ranking.feed.engine import FeedEngine
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
-from ranking.feed.hydrators.item_facts import ItemFactsHydrator
-from ranking.feed.pipeline import FeedPipeline
+from ranking.feed.pipeline import default_pipeline
 from ranking.feed.scorers.model import ModelScorer
 from ranking.feed.selectors.top_k import TopKSelector
-from ranking.feed.sources.model import ModelCandidateSource
-from ranking.feed.sources.popular import PopularCandidateSource
 from ranking.feed.types import FeedRequest
 from wellbeing import ServedPage, UsageState, compare_guardrails
 
 __all__ = ["replay_guardrails", "NO_POLICY_PIPELINE"]
 
-# The same sources and scorer with every wellbeing stage taken out.
-NO_POLICY_PIPELINE = FeedPipeline(
-    sources=[ModelCandidateSource(), PopularCandidateSource()],
-    hydrators=[ItemFactsHydrator()],
+# The feed's own sources and hydrators, with every wellbeing stage taken out.
+NO_POLICY_PIPELINE = replace(
+    default_pipeline(),
     filters=[PreviouslySeenFilter()],
     scorers=[ModelScorer()],
     selectors=[TopKSelector()],
