@@ -18,7 +18,7 @@ daily as (
         count_if(type = 'skip') as skips,
         sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
     from source
-    where item_id is not null
+    where item_id is not null and type <> 'impression'  -- impressions count in none of these
     group by creator_id, day
 ),
 

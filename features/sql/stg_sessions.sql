@@ -4,8 +4,22 @@
 -- applied per 15-minute bucket (every real UTC offset is a multiple of 15 minutes).
 with
 
-source as (
-    select user_id, ts, type, watch_ms, session_id, personal from stg_events
+-- Read straight from events (sessions need no item facts, and stg_events' join to items
+-- cannot be dropped by the optimizer); inlined into both branches, never materialised.
+resets as (
+    select user_id, max(ts) as reset_ts
+    from user_resets
+    where ts <= $now
+    group by user_id
+),
+
+source as not materialized (
+    select
+        e.user_id, e.ts, e.type, e.watch_ms, e.session_id,
+        r.reset_ts is null or e.ts >= r.reset_ts as personal
+    from events as e
+    left join resets as r on r.user_id = e.user_id
+    where e.ts < $now
 ),
 
 gapped as (
@@ -23,14 +37,15 @@ gapped as (
 derived as (
     select
         user_id, ts, type, watch_ms, personal,
-        '#g' || sum(is_start) over (
+        null::varchar as session_id,
+        sum(is_start) over (
             partition by user_id order by ts rows between unbounded preceding and current row
-        ) as session_part
+        ) as gap_session
     from gapped
 ),
 
 keyed as (
-    select user_id, ts, type, watch_ms, personal, '#s' || session_id as session_part
+    select user_id, ts, type, watch_ms, personal, session_id, null::bigint as gap_session
     from source
     where session_id is not null
     union all
@@ -40,7 +55,8 @@ keyed as (
 bucketed as (
     select
         user_id,
-        session_part,
+        session_id,
+        gap_session,
         time_bucket(interval 15 minutes, ts) as bucket,
         min(ts) as first_ts,
         max(ts) as last_ts,
@@ -50,7 +66,7 @@ bucketed as (
         count_if(type = 'skip') as skips,
         coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms
     from keyed
-    group by user_id, session_part, bucket
+    group by user_id, session_id, gap_session, bucket
 ),
 
 zones as (
@@ -71,7 +87,8 @@ localized as (
 aggregated as (
     select
         user_id,
-        session_part,
+        session_id,
+        gap_session,
         min(first_ts) as session_start,
         max(last_ts) as session_end,
         bool_and(personal) as personal,
@@ -83,12 +100,13 @@ aggregated as (
             where local_hour >= $late_start_hour or local_hour < $late_end_hour
         ), 0) as late_events
     from localized
-    group by user_id, session_part
+    group by user_id, session_id, gap_session
 ),
 
 final as (
     select
-        user_id || session_part as session_key,
+        -- built per session, not per event: '#s' + client id, or '#g' + derived number
+        user_id || coalesce('#s' || session_id, '#g' || gap_session) as session_key,
         user_id,
         session_start,
         session_end,

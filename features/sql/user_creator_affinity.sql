@@ -4,7 +4,8 @@
 with
 
 source as (
-    select * from stg_events where personal and creator_id is not null
+    -- interactions only: being shown a video (an impression) is not engaging with its creator
+    select * from stg_events where personal and creator_id is not null and type <> 'impression'
 ),
 
 weighted as (

@@ -4,7 +4,8 @@
 with
 
 source as (
-    select * from stg_events where personal and item_id is not null
+    -- interactions only, as in user_creator_affinity (impressions are not engagement)
+    select * from stg_events where personal and item_id is not null and type <> 'impression'
 ),
 
 per_item as (
