@@ -61,6 +61,14 @@ class LiveViewers(Protocol):
     def reset_time(self, user_id: str) -> datetime | None: ...
 
 
+# Cached candidate frames (~1.3 kB each): the service's users, bounded.
+_LISTS_MAX = 50_000
+
+
+def _rank_scores(n: int) -> np.ndarray:
+    return 1.0 / (1.0 + np.arange(n, dtype=np.float64))
+
+
 _SEEN_TYPES = ("impression", "view", "skip", "like", "share", "remix", "comment", "hide", "report")
 
 
@@ -92,7 +100,8 @@ class FeedEngine:
         self.live_seen: dict[str, set[str]] = {}
         self.usage: dict[str, UsageState] = {}
         self.live: LiveViewers | None = None
-        self.verdicts: dict[tuple[str, str], Any] = {}
+        self.verdicts: dict[tuple, Any] = {}
+        self._lists: dict[tuple[str, int], tuple[Any, pl.DataFrame]] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
         self.ranker = None
@@ -125,6 +134,7 @@ class FeedEngine:
             self.ranker, self.model_version = ranker, loaded
             self.model_record = rec if loaded else None
             self._seen.clear()
+            self._lists = {}
             log.info("serving model %s", loaded or "none (popularity fallback)")
             return True
 
@@ -197,12 +207,28 @@ class FeedEngine:
         return v
 
     def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
-        # The hot path is the precomputed list (a slice); otherwise the sources run now.
-        c = self.ranker.listed(user_id, n)
+        """The model's candidates for ``user_id``, best first, with a rank-based
+        ``source_score``: the precomputed list (cached per user, as it changes only with the
+        model), else the model's sources run now."""
+        ranker = self.ranker
+        hit = self._lists.get((user_id, n))
+        # The entry names its ranker: a list cached from a replaced model is never served.
+        if hit is not None and hit[0] is ranker:
+            return hit[1]
+        c = ranker.listed(user_id, n)
         if c is None:
-            c = self.ranker.candidates(user_id, now, n)
-        return c.with_columns(
-            pl.Series("source_score", 1.0 / (1.0 + np.arange(c.height, dtype=np.float64))))
+            c = ranker.candidates(user_id, now, n)
+            return c.with_columns(pl.Series("source_score", _rank_scores(c.height)))
+        # Built in the pipeline's column order (item_id, source, source_score) so that no
+        # stage has to reorder it.
+        c = pl.DataFrame([c.get_column("item_id"), c.get_column("source"),
+                          pl.Series("source_score", _rank_scores(c.height)),
+                          *[s for s in c.get_columns()
+                            if s.name not in ("item_id", "source", "source_score")]])
+        if len(self._lists) >= _LISTS_MAX:
+            self._lists = {}
+        self._lists[(user_id, n)] = (ranker, c)
+        return c
 
     def model_score(self, user_id: str, candidates: pl.DataFrame, fast: bool = False
                     ) -> list[float]:

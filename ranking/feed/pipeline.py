@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ranking.feed._frames import set_column, take
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
 from ranking.feed.filters.wellbeing_policy import WellbeingPolicyFilter
 from ranking.feed.hydrators.item_facts import ItemFactsHydrator
@@ -86,17 +87,19 @@ class FeedPipeline:
         scores = self._score(state)
         # Stable descending order computed in Python: one gather instead of a lazy sort.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
-        state.candidates = state.candidates.hstack(
-            [pl.Series("score", scores, dtype=pl.Float64)])
+        state.candidates = set_column(state.candidates,
+                                      pl.Series("score", scores, dtype=pl.Float64))
         if order != list(range(len(order))):
-            state.candidates = state.candidates[order]
+            state.candidates = take(state.candidates, order)
         for s in self.selectors:
             self._apply(state, s)
         c = state.candidates
+        reasons, labels = state.reasons, state.labels
         items = [
-            FeedItem(i, float(sc), src, tuple(state.reasons.get(i, ())),
-                     tuple(state.labels.get(i, ())))
-            for i, sc, src in zip(c["item_id"], c["score"], c["source"], strict=True)
+            FeedItem(i, float(sc), src, tuple(reasons.get(i, ())), tuple(labels.get(i, ())))
+            for i, sc, src in zip(c.get_column("item_id").to_list(),
+                                  c.get_column("score").to_list(),
+                                  c.get_column("source").to_list(), strict=True)
         ]
         return self._respond(state, policy.name, items)
 
@@ -137,14 +140,17 @@ class FeedPipeline:
             # Wellbeing never fails open: a failed filter removes everything still standing.
             log.exception("stage %s failed; removing remaining candidates", stage.name)
             state.removed += [Removal(i, stage.name, stage.name, "drop", "stage_failed")
-                              for i in state.candidates["item_id"]]
+                              for i in state.candidates["item_id"].to_list()]
             state.candidates = state.candidates.head(0)
             return
         state.candidates = result.kept
         state.removed += result.removed
 
     def _score(self, state: RequestState) -> list[float]:
-        scores = state.candidates["source_score"].fill_null(0.0).to_list()
+        col = state.candidates.get_column("source_score")
+        scores = col.to_list()
+        if col.null_count():
+            scores = [0.0 if s is None else s for s in scores]
         for s in self.scorers:
             state.extra["scores"] = scores
             try:

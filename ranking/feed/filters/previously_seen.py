@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import polars as pl
-
+from ranking.feed._frames import keep
 from ranking.feed.types import FilterResult, RequestState
 
 
@@ -14,8 +13,8 @@ class PreviouslySeenFilter:
         seen = state.engine.seen_items(state.request.user_id, state.request.now)
         if not seen:
             return FilterResult(state.candidates, [])
-        mask = [i not in seen for i in state.candidates["item_id"].to_list()]
-        if all(mask):
+        ids = state.candidates.get_column("item_id").to_list()
+        if seen.isdisjoint(ids):
             return FilterResult(state.candidates, [])
         # Already-seen is not a wellbeing removal: it is not audited.
-        return FilterResult(state.candidates.filter(pl.Series(mask, dtype=pl.Boolean)), [])
+        return FilterResult(keep(state.candidates, [i not in seen for i in ids]), [])

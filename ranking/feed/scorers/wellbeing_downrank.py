@@ -21,5 +21,6 @@ class WellbeingDownrankScorer:
             return scores
         return [
             s + math.log(max(factors.get(i, 1.0), 1e-6))
-            for i, s in zip(state.candidates["item_id"], scores, strict=True)
+            for i, s in zip(state.candidates.get_column("item_id").to_list(), scores,
+                            strict=True)
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ranking.feed._frames import take
 from ranking.feed.types import FilterResult, RequestState
 
 
@@ -18,12 +19,12 @@ class AuthorDiversitySelector:
         counts: dict[str, int] = {}
         first: list[int] = []
         rest: list[int] = []
-        ids = c["item_id"].to_list()
-        for n, creator in enumerate(c["creator_id"].to_list()):
+        ids = c.get_column("item_id").to_list()
+        for n, creator in enumerate(c.get_column("creator_id").to_list()):
             key = creator if creator is not None else ids[n]
             k = counts.get(key, 0)
             counts[key] = k + 1
             (first if k < self.max_per_author else rest).append(n)
         if not rest:
             return FilterResult(c, [])
-        return FilterResult(c[first + rest], [])
+        return FilterResult(take(c, first + rest), [])
