@@ -11,6 +11,7 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,13 +29,19 @@ def to_utc_naive(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
+@lru_cache(maxsize=4096)
+def _zone(tz: str) -> ZoneInfo:
+    # ZoneInfo's own cache keeps only 8 zones strongly: with viewers in more zones than that,
+    # every request would read a tz file from disk again.
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def local_time(ts: datetime, tz: str | None) -> datetime:
     """``ts`` (naive UTC) in the IANA zone ``tz`` (UTC when unknown)."""
-    try:
-        zone = ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return to_utc_naive(ts).replace(tzinfo=UTC).astimezone(zone)
+    return to_utc_naive(ts).replace(tzinfo=UTC).astimezone(_zone(tz or "UTC"))
 
 
 def in_window(local: datetime, window: str) -> bool:

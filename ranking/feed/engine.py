@@ -100,7 +100,7 @@ class FeedEngine:
         self.live_seen: dict[str, set[str]] = {}
         self.usage: dict[str, UsageState] = {}
         self.live: LiveViewers | None = None
-        self.verdicts: dict[tuple, Any] = {}
+        self.verdicts: dict[tuple[str, bool], dict[Any, Any]] = {}
         self._lists: dict[tuple[str, int], tuple[Any, pl.DataFrame]] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)

@@ -58,9 +58,14 @@ class WellbeingPolicyFilter:
         policy = engine.policy(viewer)
         cfg = engine.cfg
         facts_by_id = state.extra.get("facts", {})
-        catalog, consents, cache = engine.item_facts, engine.consents, engine.verdicts
+        catalog, consents = engine.item_facts, engine.consents
         sensitive_24h = viewer.sensitive_views_24h(now)  # counted once per request, not per item
         over_cap = sensitive_24h >= cfg.sensitive_cap_per_day
+        # One cache per (policy, over the cap): keyed by the video alone, or by the video and
+        # the consent outcome when it shows someone's likeness.
+        cache = engine.verdicts.get((policy.name, over_cap))
+        if cache is None:
+            cache = engine.verdicts.setdefault((policy.name, over_cap), {})
         # Videos whose facts are this viewer's own: their verdicts are never cached.
         own_creators = viewer.blocked_creators.union(viewer.creator_penalties)
         own_items = viewer.hidden_items | viewer.reported_items
@@ -79,11 +84,10 @@ class WellbeingPolicyFilter:
             if item.creator_id in own_creators or item_id in own_items:
                 key = None
             elif item.cameo_subjects:
-                key = (policy.name, over_cap, item_id,
-                       all(consent_allows(consents.get(s), s, viewer)
-                           for s in item.cameo_subjects))
+                key = (item_id, all(consent_allows(consents.get(s), s, viewer)
+                                    for s in item.cameo_subjects))
             else:
-                key = (policy.name, over_cap, item_id)
+                key = item_id
             out = cache.get(key) if key is not None else None
             if out is None:
                 out = Outcome.of(evaluate(policy, facts_for(
