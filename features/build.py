@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -19,9 +20,20 @@ import polars as pl
 from features.catalog import Catalog, FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
 
-__all__ = ["build_features", "default_now", "set_sql", "inline_params", "check_set"]
+__all__ = [
+    "BuiltSet", "build_features", "build_feature_tables", "default_now", "set_sql",
+    "inline_params", "check_set",
+]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuiltSet:
+    """Where a built feature set lives and how many rows it has."""
+
+    table: str
+    rows: int
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -110,22 +122,23 @@ def check_set(con: duckdb.DuckDBPyConnection, fs: FeatureSet, table: str) -> Non
             )
 
 
-def build_features(
+def build_feature_tables(
     con: duckdb.DuckDBPyConnection,
     now: datetime | None = None,
     sets: list[str] | None = None,
     materialize: bool = True,
-) -> dict[str, pl.DataFrame]:
-    """Compute feature sets as of ``now`` (events with ``ts < now`` only) and check them.
+) -> dict[str, BuiltSet]:
+    """Compute feature sets as of ``now`` (events with ``ts < now`` only) into checked tables.
 
     Args:
         con: a store connection with the raw tables.
         now: the as-of time (naive UTC; aware times are converted). Default: latest event + 1 µs.
         sets: set names to build (their dependencies are built too). Default: every set.
-        materialize: write ``feat_<name>`` tables (with ``as_of``); else leave no tables behind.
+        materialize: write ``feat_<name>`` tables (with ``as_of``); else TEMP tables
+            ``_tmp_feat_<name>`` the caller drops (see :func:`drop_tables`).
 
     Returns:
-        One polars frame per public set built (``view`` staging sets are not returned).
+        The table and row count of each public set built (``view`` staging sets excluded).
 
     Raises:
         DataError: a column check failed (the message names set, column and check).
@@ -135,36 +148,52 @@ def build_features(
     now = _naive_utc(now) if now is not None else default_now(con)
     plan = catalog.order(sets)
     needed_by_others = {d for fs in plan for d in fs.depends_on}
-    out: dict[str, pl.DataFrame] = {}
-    temps: list[str] = []
+    out: dict[str, BuiltSet] = {}
+    staging: list[FeatureSet] = []
     for fs in plan:
         t0 = time.perf_counter()
         sql, params = set_sql(catalog, fs, now)
         if fs.materialized == "view":
             # Inlined into each reader: materialising every event once costs more than rescans.
             con.execute(f"CREATE OR REPLACE TEMP VIEW {fs.name} AS {inline_params(sql, params)}")
-            temps.append(fs.name)
+            staging.append(fs)
             continue
         if fs.name in needed_by_others:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {fs.name} AS {sql}", params).fetchall()
-            temps.append(fs.name)
+            staging.append(fs)
             source, params = f"SELECT * FROM {fs.name}", {}
         else:
             source = sql
         table = fs.table if materialize else f"_tmp_{fs.table}"
         kind = "TABLE" if materialize else "TEMP TABLE"
         params = {**params, "as_of": now}
-        con.execute(
+        rows = con.execute(
             f"CREATE OR REPLACE {kind} {table} AS "
             f"SELECT *, $as_of::TIMESTAMP AS as_of FROM ({source})",
             params,
-        ).fetchall()
-        if not materialize:
-            temps.append(table)
+        ).fetchall()[0][0]
         check_set(con, fs, table)
-        out[fs.name] = con.sql(f"SELECT * FROM {table}").pl()
+        out[fs.name] = BuiltSet(table, rows)
         log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
-    for t in reversed(temps):
-        kind = "VIEW" if catalog.sets.get(t) and catalog.sets[t].materialized == "view" else "TABLE"
-        con.execute(f"DROP {kind} IF EXISTS {t}").fetchall()
+    for fs in reversed(staging):
+        kind = "VIEW" if fs.materialized == "view" else "TABLE"
+        con.execute(f"DROP {kind} IF EXISTS {fs.name}").fetchall()
+    return out
+
+
+def build_features(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    sets: list[str] | None = None,
+    materialize: bool = True,
+) -> dict[str, pl.DataFrame]:
+    """:func:`build_feature_tables`, returning one polars frame per public set built.
+
+    With ``materialize=False`` no table is left behind.
+    """
+    built = build_feature_tables(con, now, sets, materialize)
+    out = {name: con.sql(f"SELECT * FROM {b.table}").pl() for name, b in built.items()}
+    if not materialize:
+        for b in built.values():
+            con.execute(f"DROP TABLE IF EXISTS {b.table}").fetchall()
     return out

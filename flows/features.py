@@ -7,7 +7,7 @@ from datetime import datetime
 from prefect import flow, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
-from features.build import build_features as build_feature_sets
+from features.build import build_feature_tables
 from flows._store import open_store
 from flows.ingest import data_version_task
 
@@ -22,8 +22,8 @@ def build_features_task(db_path: str, now: datetime | None, data_version: str) -
     data and ``now`` skip the rebuild, and a new load rebuilds.
     """
     with open_store(db_path) as con:
-        frames = build_feature_sets(con, now)
-    return {name: f.height for name, f in frames.items()}
+        built = build_feature_tables(con, now)
+    return {name: b.rows for name, b in built.items()}
 
 
 @flow(name="build-features")

@@ -20,9 +20,9 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> di
     con = connect(db)
     out: dict[str, Any] = {}
     try:
-        from features.build import build_features
+        from features.build import build_feature_tables
 
-        feats = build_features(con)
+        feats = build_feature_tables(con)
         step(f"features: {len(feats)} sets")
     except ImportError:
         pass

@@ -56,7 +56,7 @@ def _catalog(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from features.build import build_features, default_now
+    from features.build import build_feature_tables, default_now
     from features.store import connect
     from flows.cli import emit
 
@@ -66,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         now = args.now or default_now(con)
         t0 = time.perf_counter()
-        frames = build_features(con, now=now, sets=args.sets)
+        built = build_feature_tables(con, now=now, sets=args.sets)
         seconds = time.perf_counter() - t0
     finally:
         con.close()
-    rows = {name: f.height for name, f in frames.items()}
+    rows = {name: b.rows for name, b in built.items()}
     text = "\n".join(
         [f"features as of {now} (events strictly before it), {seconds:.2f}s"]
         + [f"  feat_{n:24} {r:>10,} rows" for n, r in rows.items()]
