@@ -36,11 +36,13 @@ def _svc(request: Request) -> Service:
     return request.app.state.service
 
 
-def require_read(request: Request) -> None:
+# The token checks are async although they never await: FastAPI runs a plain ``def``
+# dependency in its thread pool, one thread hop per request for a few microseconds of work.
+async def require_read(request: Request) -> None:
     check(_svc(request).cfg.tokens, request, admin=False)
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     check(_svc(request).cfg.tokens, request, admin=True)
 
 
