@@ -1,0 +1,89 @@
+"""The request path's caches and frame helpers change nothing a response says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from ranking.feed._frames import keep, set_column, take
+from ranking.feed.engine import FeedEngine
+from ranking.feed.types import FeedRequest
+from tests.feed.conftest import NOW
+from wellbeing import Consent
+
+
+def _engine(world, tmp_path):
+    return FeedEngine(tmp_path / "test.duckdb", con=world)
+
+
+def _page(resp):
+    return ([(i.item_id, i.score, i.source, i.reasons, i.labels) for i in resp.items],
+            [(r.item_id, r.stage, r.rule, r.action, r.reason) for r in resp.removed],
+            [iv.type for iv in resp.interventions])
+
+
+def test_cached_verdicts_match_a_fresh_evaluation(world, tmp_path):
+    # An adult who chose less sensitive content: the sadness video is downranked with reasons.
+    world.execute("INSERT INTO users (user_id, birth_date, timezone, sensitive_content) "
+                  "VALUES ('adult_less', DATE '1990-01-01', 'UTC', 'less')")
+    e = _engine(world, tmp_path)
+    for user in ("adult", "adult_less", "teen", "nobody", "ghost"):
+        req = FeedRequest(user, NOW, limit=50)
+        e.verdicts = {}
+        cold = _page(e.feed(req))
+        warm = _page(e.feed(req))
+        assert e.verdicts, user
+        assert warm == cold, user
+    downranked = [i for i in e.feed(FeedRequest("adult_less", NOW, limit=50)).items
+                  if i.item_id == "selfharm"]
+    assert downranked and downranked[0].reasons
+
+
+def test_cameo_verdict_follows_the_consent_in_force_after_caching(world, tmp_path):
+    e = _engine(world, tmp_path)
+
+    def served():
+        return [i.item_id for i in e.feed(FeedRequest("adult", NOW, limit=50)).items]
+
+    assert "cameo_ok" in served() and "cameo_ok" in served()  # the second from the cache
+    e.set_consent(Consent("subj", NOW - timedelta(hours=1), "revoked"))
+    resp = e.feed(FeedRequest("adult", NOW, limit=50))
+    assert "cameo_ok" not in [i.item_id for i in resp.items]
+    assert [r.reason for r in resp.removed if r.item_id == "cameo_ok"] == ["cameo_consent"]
+    e.set_consent(Consent("subj", NOW - timedelta(minutes=30), "granted", "everyone"))
+    assert "cameo_ok" in served()
+
+
+class _Ranker:
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+        self.calls = 0
+
+    def listed(self, user_id: str, n: int) -> pl.DataFrame:
+        self.calls += 1
+        return pl.DataFrame({"item_id": self.ids[:n], "source": ["als"] * len(self.ids[:n]),
+                             "model_score": [float(-k) for k in range(len(self.ids[:n]))]})
+
+
+def test_model_candidates_are_cached_per_user_and_never_outlive_their_model(world, tmp_path):
+    e = _engine(world, tmp_path)
+    old, new = _Ranker(["safe1", "safe2"]), _Ranker(["safe3"])
+    e.ranker = old
+    first = e.model_candidates("adult", NOW, 10)
+    assert first.columns == ["item_id", "source", "source_score", "model_score"]
+    assert first["source_score"].to_list() == [1.0, 0.5]
+    assert e.model_candidates("adult", NOW, 10) is first and old.calls == 1
+    e.ranker = new  # published and loaded: the next request reads the new model's list
+    assert e.model_candidates("adult", NOW, 10)["item_id"].to_list() == ["safe3"]
+
+
+def test_frame_helpers_select_rows_and_leave_the_input_alone():
+    f = pl.DataFrame({"item_id": ["a", "b", "c"], "score": [3.0, 2.0, 1.0]})
+    assert take(f, [2, 0])["item_id"].to_list() == ["c", "a"]
+    assert take(f, []).schema == f.schema and take(f, []).height == 0
+    assert keep(f, [True, False, True])["item_id"].to_list() == ["a", "c"]
+    g = set_column(f, pl.Series("score", [0.0, 0.0, 0.0]))
+    assert g.columns == ["item_id", "score"] and g["score"].sum() == 0.0
+    assert set_column(f, pl.Series("creator_id", ["x", "y", "z"])).columns[-1] == "creator_id"
+    assert f["score"].to_list() == [3.0, 2.0, 1.0] and f.columns == ["item_id", "score"]
