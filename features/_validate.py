@@ -36,7 +36,8 @@ def typed_expr(col: Column, src_type: str | None) -> str:
             # Epoch seconds, or milliseconds when the number is too large for seconds.
             return (f"(to_timestamp(CASE WHEN abs({s}) < 100000000000 THEN {s} "
                     f"ELSE {s} / 1000.0 END) AT TIME ZONE 'UTC')")
-        return f"(TRY_CAST(NULLIF(trim(CAST({s} AS VARCHAR)), '') AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+        text = f"NULLIF(trim(CAST({s} AS VARCHAR)), '')"
+        return f"(TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
     if t == "DATE":
         if st.startswith("TIMESTAMP") or st == "DATE":
             return f"CAST({s} AS DATE)"
@@ -53,14 +54,32 @@ def typed_expr(col: Column, src_type: str | None) -> str:
         if st.endswith("[]"):
             return f"list_transform({s}, lambda v: CAST(v AS VARCHAR))"
         v = f"trim(CAST({s} AS VARCHAR))"
-        # CSV lists are '|'-separated; '[]' is an explicit empty list, an empty cell is NULL and a quoted "" an empty list.
+        # CSV lists are '|'-separated; '[]' is an explicit empty list, an empty cell is NULL
+        # and a quoted "" an empty list.
         return (
             f"CASE WHEN {s} IS NULL THEN NULL WHEN {v} IN ('', '[]') THEN CAST([] AS VARCHAR[]) "
-            f"WHEN starts_with({v}, '[') THEN TRY_CAST(from_json({v}, '[\"VARCHAR\"]') AS VARCHAR[]) "
+            f"WHEN starts_with({v}, '[') "
+            f"THEN TRY_CAST(from_json({v}, '[\"VARCHAR\"]') AS VARCHAR[]) "
             f"ELSE list_filter(list_transform(string_split({v}, '|'), lambda x: trim(x)), "
             f"lambda x: x <> '') END"
         )
     return f"TRY_CAST({s} AS {t})"
+
+
+def _cannot_fail(col: Column, src_type: str) -> bool:
+    """True when ``typed_expr`` of a present value of this source type is never NULL."""
+    st = src_type.upper()
+    t = col.sql_type
+    if t in ("TIMESTAMP", "DATE"):
+        return st.startswith("TIMESTAMP") or st == "DATE"
+    if t == "BIGINT":
+        return st in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                      "UINTEGER")
+    if t == "INTEGER":
+        return st in ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT")
+    if t == "BOOLEAN":
+        return st == "BOOLEAN"
+    return col.is_list and st.endswith("[]")
 
 
 def parse_error_expr(spec: TableSpec, src_types: dict[str, str]) -> str:
@@ -68,7 +87,7 @@ def parse_error_expr(spec: TableSpec, src_types: dict[str, str]) -> str:
     checks = []
     for col in spec.columns:
         st = src_types.get(col.name)
-        if st is None or col.sql_type == "VARCHAR":
+        if st is None or col.sql_type == "VARCHAR" or _cannot_fail(col, st):
             continue
         checks.append(
             f"WHEN s.{_ident(col.name)} IS NOT NULL AND "
@@ -113,18 +132,27 @@ def reason_expr(spec: TableSpec) -> str:
     return f"CASE {' '.join(whens)} END"
 
 
-def content_hash_expr(spec: TableSpec, alias: str, skip: tuple[str, ...] = ()) -> str:
-    """A stable hash of a row's contract content (NULLs kept distinct from empty strings)."""
+def content_hash_expr(spec: TableSpec, alias: str, skip: tuple[str, ...] = (),
+                      extra: str | None = None) -> str:
+    """A stable hash of a row's contract content (NULLs kept distinct from empty strings).
+
+    ``extra`` is the SQL of the row's extra-columns JSON when it is not ``{alias}.extra``
+    (``"NULL"`` for a batch without unknown columns); the hash is the same either way.
+    """
     parts = [
         f"coalesce(CAST({alias}.{c.name} AS VARCHAR), chr(0))"
         for c in spec.columns
         if c.name not in skip
     ]
-    parts.append(f"coalesce(CAST({alias}.extra AS VARCHAR), chr(0))")
+    parts.append(f"coalesce(CAST({extra or alias + '.extra'} AS VARCHAR), chr(0))")
     return f"md5(concat_ws(chr(31), {', '.join(parts)}))"
 
 
-def fast_hash_expr(spec: TableSpec, alias: str) -> str:
-    """A fast 64-bit hash of a row's content, to compare deliveries under one key in one run."""
-    cols = [f"{alias}.{c.name}" for c in spec.columns] + [f"CAST({alias}.extra AS VARCHAR)"]
+def fast_hash_expr(spec: TableSpec, alias: str, extra: str | None = None) -> str:
+    """A fast 64-bit hash of a row's content, to compare deliveries under one key in one run.
+
+    ``extra`` as in ``content_hash_expr``; a missing extra hashes like a NULL one.
+    """
+    cols = [f"{alias}.{c.name}" for c in spec.columns]
+    cols.append(f"CAST({extra or alias + '.extra'} AS VARCHAR)")
     return f"hash({', '.join(cols)})"

@@ -3,6 +3,12 @@
 Every row read is accounted for: ``read = accepted + quarantined + duplicates``. Rows that
 break the contract land in ``quarantine`` with a reason; exact re-deliveries are counted as
 duplicates and stored once. The whole load is one transaction, so a failure writes nothing.
+
+Each table is typed and checked in one pass into a temp table ``_checked`` (one projection:
+typed columns, the quarantine reason, file and row number). Most batches are new rows with
+unique keys: they go to the store with a single ``INSERT ... SELECT`` from ``_checked``.
+Only the rows whose key repeats in the batch or is already stored get a verdict row by row,
+in the narrow ``_resolved`` table; the batch itself is never copied a second time.
 """
 
 from __future__ import annotations
@@ -16,7 +22,11 @@ import duckdb
 
 from features._readers import SourceFile, find_sources, reader_sql, source_columns
 from features._validate import (
-    content_hash_expr, fast_hash_expr, parse_error_expr, reason_expr, typed_expr,
+    content_hash_expr,
+    fast_hash_expr,
+    parse_error_expr,
+    reason_expr,
+    typed_expr,
 )
 from features.contract import CONTRACT, TableSpec
 from features.errors import DataError
@@ -49,29 +59,52 @@ class TableReport:
         }
 
 
-def _file_select(spec: TableSpec, src: SourceFile, cols: dict[str, str], idx: int) -> str:
+@dataclass
+class _Staged:
+    """One table's batch, typed and checked in ``_checked``."""
+
+    files: list[SourceFile]
+    # Some file has unknown columns, so ``_checked`` holds an ``extra`` JSON column.
+    with_extra: bool
+    # Some valid rows repeat or share a stored key: their verdicts are in ``_resolved``.
+    resolved: bool = False
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _file_select(spec: TableSpec, src: SourceFile, cols: dict[str, str], idx: int,
+                 with_extra: bool) -> str:
     known = {c.name for c in spec.columns}
     typed = [f"{typed_expr(c, cols.get(c.name))} AS {c.name}" for c in spec.columns]
     extras = [c for c in cols if c not in known]
-    if extras:
-        pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', s.\"{c}\"" for c in extras)
-        extra = f"CAST(json_object({pairs}) AS JSON)"
-    else:
-        extra = "CAST(NULL AS JSON)"
-    source = str(src.path).replace("'", "''")
-    # Parquet numbers its rows as it reads (parallel); other formats need a window.
-    row = ("s.file_row_number + 1" if src.fmt == "parquet" else "row_number() OVER ()")
+    extra = ""
+    if with_extra and extras:
+        pairs = ", ".join(f"{_q(c)}, s.\"{c.replace(chr(34), chr(34) * 2)}\"" for c in extras)
+        extra = f"CAST(json_object({pairs}) AS JSON) AS extra, "
+    elif with_extra:
+        extra = "CAST(NULL AS JSON) AS extra, "
+    # Parquet numbers its rows as it reads; other formats need a window.
+    row = "s.file_row_number + 1" if src.fmt == "parquet" else "row_number() OVER ()"
+    # The path is not staged per row: the write names it from _file (see _source_sql).
     return (
-        f"SELECT {', '.join(typed)}, {extra} AS extra, "
-        f"{parse_error_expr(spec, cols)} AS _parse_error, '{source}' AS _source, "
+        f"SELECT {', '.join(typed)}, {extra}{parse_error_expr(spec, cols)} AS _parse_error, "
         f"{idx} AS _file, {row} AS _row FROM {reader_sql(src, row_numbers=True)} s"
     )
 
 
+def _file_select_empty(spec: TableSpec) -> str:
+    typed = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in spec.columns)
+    return (f"SELECT {typed}, CAST(NULL AS VARCHAR) AS _parse_error, "
+            "0 AS _file, CAST(0 AS BIGINT) AS _row LIMIT 0")
+
+
 def _stage(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFile],
-           max_ts: datetime) -> None:
-    """Type every file of one table into ``_checked`` with a reason and a content hash."""
-    selects = []
+           max_ts: datetime) -> _Staged:
+    """Type every file of one table into ``_checked`` with its quarantine reason."""
+    known = set(spec.names)
+    found: list[tuple[int, SourceFile, dict[str, str]]] = []
     for i, src in enumerate(files):
         cols = source_columns(con, src)
         if not cols:
@@ -82,28 +115,27 @@ def _stage(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFi
                 f"{src.path}: missing required column {', '.join(repr(m) for m in missing)} "
                 f"for table '{spec.name}' (found: {', '.join(cols)})"
             )
-        selects.append(_file_select(spec, src, cols, i))
+        found.append((i, src, cols))
+    # Without unknown columns anywhere, `extra` is a constant NULL at write time, not staged.
+    with_extra = any(set(cols) - known for _, _, cols in found)
+    selects = [_file_select(spec, src, cols, i, with_extra) for i, src, cols in found]
     union = " UNION ALL BY NAME ".join(selects) if selects else _file_select_empty(spec)
     if spec.name == "events":
         # A missing event_id becomes a stable hash of the row, so re-loads still deduplicate.
-        union = (f"SELECT * REPLACE (coalesce(event_id, 'h_' || "
-                 f"{content_hash_expr(spec, 's0', skip=('event_id',))}) AS event_id) "
+        row_hash = content_hash_expr(spec, "s0", skip=("event_id",),
+                                     extra=None if with_extra else "NULL")
+        union = (f"SELECT * REPLACE (coalesce(event_id, 'h_' || {row_hash}) AS event_id) "
                  f"FROM ({union}) s0")
     _drop(con, "_checked")
     try:
         con.execute(
-            f"CREATE TEMP TABLE _checked AS SELECT *, {reason_expr(spec)} AS _reason "
-            f"FROM ({union}) s1",
+            f"CREATE TEMP TABLE _checked AS SELECT * EXCLUDE (_parse_error), "
+            f"{reason_expr(spec)} AS _reason FROM ({union}) s1",
             {"max_ts": max_ts} if spec.name in ("events", "users", "consents") else None,
         )
     except duckdb.Error as exc:
         raise DataError(f"cannot read table '{spec.name}': {str(exc).splitlines()[0]}") from exc
-
-
-def _file_select_empty(spec: TableSpec) -> str:
-    typed = ", ".join(f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in spec.columns)
-    return (f"SELECT {typed}, CAST(NULL AS JSON) AS extra, CAST(NULL AS VARCHAR) AS _parse_error, "
-            "'' AS _source, 0 AS _file, CAST(0 AS BIGINT) AS _row LIMIT 0")
+    return _Staged(files=files, with_extra=with_extra)
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -116,28 +148,86 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {k} {name}")
 
 
-def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    """Build ``_classified``: each checked row with ``_status`` accept | duplicate | quarantine.
+def _reasons(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int]]:
+    """Valid rows in ``_checked`` and the count of every quarantine reason."""
+    rows = con.execute("SELECT _reason, count(*) FROM _checked GROUP BY ALL").fetchall()
+    return (next((int(n) for r, n in rows if r is None), 0),
+            {r: int(n) for r, n in rows if r is not None})
 
-    Most rows have a key seen once in the batch and never before: they are accepted without
-    any window. Only keys repeated in the batch or already stored are resolved row by row.
+
+def _find_clashes(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> tuple[int, int]:
+    """Fill ``_rep`` (keys repeated in the batch) and ``_old`` (stored rows sharing a key).
+
+    ``_old`` holds only key and content hash. It is left empty without a probe when the
+    table is empty, and zone maps skip stored row groups outside the batch's key range.
     """
+    key, first = ", ".join(spec.key), spec.key[0]
+    valid = "FROM _checked WHERE _reason IS NULL"
+    con.execute(f"CREATE TEMP TABLE _rep AS SELECT {key} {valid} GROUP BY ALL HAVING count(*) > 1")
+    con.execute(f"CREATE TEMP TABLE _old AS SELECT {key}, {fast_hash_expr(spec, 't')} AS _shash "
+                f"FROM {spec.name} t LIMIT 0")
+    lo, hi = con.execute(f"SELECT min({first}), max({first}) {valid}").fetchall()[0]
+    if lo is not None and con.execute(f"SELECT 1 FROM {spec.name} LIMIT 1").fetchall():
+        con.execute(
+            f"INSERT INTO _old SELECT {key}, {fast_hash_expr(spec, 't')} FROM {spec.name} t "
+            f"WHERE {first} BETWEEN $lo AND $hi AND ({key}) IN (SELECT ({key}) {valid})",
+            {"lo": lo, "hi": hi})
+    (rep,), (old,) = (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0]
+                      for t in ("_rep", "_old"))
+    return int(rep), int(old)
+
+
+def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
+              rep: TableReport) -> None:
+    """Decide accept | duplicate | quarantine for every checked row and count them in ``rep``.
+
+    Most batches are new rows: each valid key is seen once in the batch and is not stored.
+    They are accepted as staged, with no window and no copy. Otherwise only the rows whose
+    key repeats or is stored are resolved, into the narrow ``_resolved`` (file, row, key,
+    status, reason); the write and the quarantine read the batch from ``_checked``.
+    """
+    valid, reasons = _reasons(con)
+    for t in ("_rep", "_old", "_resolved"):
+        _drop(con, t)
+    repeated, stored = _find_clashes(con, spec)
+    if repeated or stored:
+        _resolve(con, spec, st, repeated > 0)
+        st.resolved = True
+        for status, reason, n in con.execute(
+            "SELECT _status, _reason, count(*) FROM _resolved WHERE _status <> 'accept' "
+            "GROUP BY ALL"
+        ).fetchall():
+            if status == "duplicate":
+                rep.duplicates += int(n)
+            else:
+                reasons[reason] = reasons.get(reason, 0) + int(n)
+            valid -= int(n)
+    rep.accepted = valid
+    rep.quarantined = sum(reasons.values())
+    rep.quarantine_reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    rep.read = rep.accepted + rep.duplicates + rep.quarantined
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
+             repeated: bool) -> None:
+    """Build ``_resolved``: the valid rows whose key repeats in the batch or is stored."""
     key = ", ".join(spec.key)
     history = spec.name in _HISTORY
-    _drop(con, "_classified")
-    repeated = con.execute(
-        f"SELECT count(*) FROM (SELECT {key} FROM _checked WHERE _reason IS NULL "
-        f"GROUP BY {key} HAVING count(*) > 1)").fetchall()[0][0]
-    stored = con.execute(
-        f"SELECT count(*) FROM {spec.name} WHERE ({key}) IN "
-        f"(SELECT ({key}) FROM _checked WHERE _reason IS NULL)").fetchall()[0][0]
-    if not repeated and not stored:
-        # The common case, a batch of new rows: nothing to resolve, nothing to copy.
-        con.execute("CREATE TEMP VIEW _classified AS SELECT *, CASE WHEN _reason IS NULL "
-                    "THEN 'accept' ELSE 'quarantine' END AS _status FROM _checked")
-        return
-    stored_hash = fast_hash_expr(spec, "t")
+    row_hash = fast_hash_expr(spec, "c", None if st.with_extra else "CAST(NULL AS VARCHAR)")
     conflict = f"conflicting_{'_'.join(spec.key)}"
+    # A changed stored row is a conflict for history and an update for entities.
+    changed = "'quarantine'" if history else "'accept'"
+    if not repeated:
+        # Only stored keys (a re-load): one join of the batch with their hashes, no window.
+        con.execute(f"""
+            CREATE TEMP TABLE _resolved AS
+            SELECT c._file, c._row, {', '.join('c.' + k for k in spec.key)}, true AS _stored,
+                CASE WHEN o._shash = {row_hash} THEN 'duplicate' ELSE {changed} END AS _status,
+                CASE WHEN o._shash <> {row_hash} AND {str(history).upper()}
+                     THEN '{conflict}' END AS _reason
+            FROM _checked c JOIN _old o USING ({key}) WHERE c._reason IS NULL
+        """)
+        return
     if history:
         # History: the first delivery of a key wins; an identical re-delivery is a duplicate,
         # a different one under the same key is a conflict and is quarantined.
@@ -150,90 +240,82 @@ def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
         order = f"PARTITION BY {key} ORDER BY _file DESC, _row DESC"
         within = f"CASE WHEN row_number() OVER ({order}) = 1 THEN 'accept' ELSE 'duplicate' END"
     con.execute(f"""
-        CREATE TEMP TABLE _classified AS
-        WITH v AS (SELECT *, {fast_hash_expr(spec, "_checked")} AS _hash
-                   FROM _checked WHERE _reason IS NULL),
-        rep AS (SELECT {key} FROM v GROUP BY {key} HAVING count(*) > 1),
-        old AS (
-            SELECT {key}, {stored_hash} AS _stored_hash FROM {spec.name} t
-            WHERE ({key}) IN (SELECT ({key}) FROM v)
+        CREATE TEMP TABLE _resolved AS
+        WITH v AS (
+            SELECT c._file, c._row, {', '.join('c.' + k for k in spec.key)}, {row_hash} AS _hash
+            FROM _checked c
+            WHERE c._reason IS NULL AND (({key}) IN (SELECT ({key}) FROM _rep)
+                                         OR ({key}) IN (SELECT ({key}) FROM _old))
         ),
-        once AS (
-            SELECT v.*, 'accept' AS _within FROM v ANTI JOIN rep USING ({key})
+        w AS (
+            SELECT v.*, 'accept' AS _within FROM v ANTI JOIN _rep USING ({key})
+            UNION ALL
+            SELECT v.*, {within} AS _within FROM v SEMI JOIN _rep USING ({key})
         ),
-        many AS (
-            SELECT v.*, {within} AS _within FROM v SEMI JOIN rep USING ({key})
-        ),
-        j AS (
-            SELECT c.*, o._stored_hash
-            FROM (SELECT * FROM once UNION ALL SELECT * FROM many) c LEFT JOIN old o USING ({key})
-        )
-        SELECT * EXCLUDE (_within, _stored_hash, _reason, _hash),
-            CASE WHEN _within = 'conflict' OR (_within = 'accept' AND _stored_hash IS NOT NULL
-                      AND _stored_hash <> _hash AND {str(history).upper()})
-                 THEN '{conflict}' END AS _reason,
+        j AS (SELECT w.*, o._shash FROM w LEFT JOIN _old o USING ({key}))
+        SELECT _file, _row, {key}, _shash IS NOT NULL AS _stored,
             CASE
                 WHEN _within = 'duplicate' THEN 'duplicate'
                 WHEN _within = 'conflict' THEN 'quarantine'
-                WHEN _stored_hash IS NULL THEN 'accept'
-                WHEN _stored_hash = _hash THEN 'duplicate'
-                WHEN {str(history).upper()} THEN 'quarantine'
-                ELSE 'accept'
-            END AS _status
+                WHEN _shash IS NULL THEN 'accept'
+                WHEN _shash = _hash THEN 'duplicate'
+                ELSE {changed}
+            END AS _status,
+            CASE WHEN _within = 'conflict' OR (_within = 'accept' AND _shash <> _hash
+                                               AND {str(history).upper()})
+                 THEN '{conflict}' END AS _reason
         FROM j
-        UNION ALL BY NAME
-        SELECT *, 'quarantine' AS _status FROM _checked WHERE _reason IS NOT NULL
     """)
 
 
-def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, loaded_at: datetime) -> None:
-    cols = ", ".join(spec.names + ["extra", "_source"])
-    accepted = "FROM _classified WHERE _status = 'accept'"
-    if spec.name not in _HISTORY:
-        on = " AND ".join(f"{spec.name}.{k} = a.{k}" for k in spec.key)
-        con.execute(f"DELETE FROM {spec.name} USING (SELECT {', '.join(spec.key)} {accepted}) a "
-                    f"WHERE {on}")
+def _source_sql(files: list[SourceFile]) -> str:
+    """The ``_source`` of a staged row, from its ``_file`` index (a constant for one file)."""
+    paths = [_q(str(f.path)) for f in files]
+    return paths[0] if len(paths) == 1 else f"[{', '.join(paths)}][_file + 1]"
+
+
+def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
+           loaded_at: datetime) -> None:
+    """One ``INSERT ... SELECT`` of the accepted rows (and, for entities, the replaced ones out)."""
+    cols = ", ".join(f"c.{n}" for n in spec.names)
+    accepted = "FROM _checked c WHERE c._reason IS NULL"
+    if st.resolved:
+        accepted = ("FROM _checked c ANTI JOIN (SELECT _file, _row FROM _resolved "
+                    "WHERE _status <> 'accept') r USING (_file, _row) WHERE c._reason IS NULL")
+        if spec.name not in _HISTORY:
+            on = " AND ".join(f"{spec.name}.{k} = a.{k}" for k in spec.key)
+            con.execute(f"DELETE FROM {spec.name} USING (SELECT {', '.join(spec.key)} "
+                        f"FROM _resolved WHERE _status = 'accept' AND _stored) a WHERE {on}")
+    extra = "c.extra" if st.with_extra else "CAST(NULL AS JSON)"
     con.execute(
-        f"INSERT INTO {spec.name} ({cols}, _loaded_at) SELECT {cols}, $at {accepted}",
+        f"INSERT INTO {spec.name} ({', '.join(spec.names)}, extra, _source, _loaded_at) "
+        f"SELECT {cols}, {extra}, {_source_sql(st.files)}, $at {accepted}",
         {"at": loaded_at},
     )
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFile],
+def _quarantine(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
                 loaded_at: datetime) -> None:
     """Store each quarantined row as read, once: re-loading the same bad file adds nothing."""
-    bad = con.execute(
-        "SELECT DISTINCT _file FROM _classified WHERE _status = 'quarantine'"
-    ).fetchall()
-    for (idx,) in bad:
-        src = files[idx]
+    bad = "SELECT _file, _row, _reason FROM _checked WHERE _reason IS NOT NULL"
+    if st.resolved:
+        bad += " UNION ALL SELECT _file, _row, _reason FROM _resolved WHERE _status = 'quarantine'"
+    for (idx,) in con.execute(f"SELECT DISTINCT _file FROM ({bad})").fetchall():
+        src = st.files[idx]
+        source = _q(str(src.path))
+        if src.fmt == "parquet":
+            read = (f"(SELECT s AS rec, file_row_number + 1 AS _qrow "
+                    f"FROM {reader_sql(src, row_numbers=True)} s)")
+        else:
+            read = f"(SELECT s AS rec, row_number() OVER () AS _qrow FROM {reader_sql(src)} s)"
         con.execute(f"""
             INSERT INTO quarantine
-            SELECT '{spec.name}', q._source, q._row, q._reason, CAST(to_json(r.rec) AS JSON), $at
-            FROM _classified q
-            JOIN (SELECT s AS rec, row_number() OVER () AS _qrow
-                  FROM {reader_sql(src)} s) r ON r._qrow = q._row
-            WHERE q._status = 'quarantine' AND q._file = {idx}
-              AND NOT EXISTS (
+            SELECT '{spec.name}', {source}, q._row, q._reason, CAST(to_json(r.rec) AS JSON), $at
+            FROM ({bad}) q JOIN {read} r ON r._qrow = q._row
+            WHERE q._file = {idx} AND NOT EXISTS (
                 SELECT 1 FROM quarantine x WHERE x.table_name = '{spec.name}'
-                  AND x.source = q._source AND x.row_number = q._row AND x.reason = q._reason)
+                  AND x.source = {source} AND x.row_number = q._row AND x.reason = q._reason)
         """, {"at": loaded_at})
-
-
-def _report(con: duckdb.DuckDBPyConnection, files: list[SourceFile]) -> TableReport:
-    rep = TableReport(files=[str(f.path) for f in files])
-    for status, n in con.execute(
-        "SELECT _status, count(*) FROM _classified GROUP BY 1"
-    ).fetchall():
-        setattr(rep, {"accept": "accepted", "duplicate": "duplicates",
-                      "quarantine": "quarantined"}[status], int(n))
-    rep.read = rep.accepted + rep.duplicates + rep.quarantined
-    rows = con.execute(
-        "SELECT _reason, count(*) FROM _classified WHERE _status = 'quarantine' "
-        "GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
-    rep.quarantine_reasons = {r: int(n) for r, n in rows}
-    return rep
 
 
 def ingest_dir(
@@ -275,11 +357,12 @@ def ingest_dir(
     try:
         for i, (name, files) in enumerate(plan.items()):
             spec = CONTRACT[name]
-            _stage(con, spec, files, clock + CLOCK_SKEW)
-            _classify(con, spec)
-            _write(con, spec, loaded_at)
-            _quarantine(con, spec, files, loaded_at)
-            reports[name] = rep = _report(con, files)
+            staged = _stage(con, spec, files, clock + CLOCK_SKEW)
+            reports[name] = rep = TableReport(files=[str(f.path) for f in files])
+            _classify(con, spec, staged, rep)
+            _write(con, spec, staged, loaded_at)
+            if rep.quarantined:
+                _quarantine(con, spec, staged, loaded_at)
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [loaded_at, name, str(root), rep.read, rep.accepted, rep.quarantined,
@@ -287,8 +370,8 @@ def ingest_dir(
             )
             if progress:
                 progress(name, i + 1, len(plan))
-        _drop(con, "_classified")
-        _drop(con, "_checked")
+        for t in ("_resolved", "_old", "_rep", "_checked"):
+            _drop(con, t)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
