@@ -73,8 +73,21 @@ def latency(db: str, n: int, seed: int = 1) -> dict:
             "startup_s": round(load_s, 1), "now": now.isoformat(), "users": len(users)}
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(db: str, now: str, seconds: int, connections: int) -> dict:
-    """Requests/s of the real server under wrk (16 connections, 2 threads), loopback only."""
+    """Requests/s of the real server under wrk (16 connections, 2 threads), loopback only.
+
+    Also the server's CPU time per request over the measured run: it moves less than requests/s
+    when other processes share the cores, though contention still inflates it.
+    """
     if shutil.which("wrk") is None:
         return {"skipped": "wrk not installed (apt-get install -y wrk)"}
     from features.store import connect
@@ -101,17 +114,22 @@ def throughput(db: str, now: str, seconds: int, connections: int) -> dict:
             f.write(_LUA % (",".join(json.dumps(u) for u in users), now))
         url = f"http://127.0.0.1:{port}"
         subprocess.run(["wrk", "-t2", "-c16", "-d3s", "-s", f.name, url], capture_output=True)
+        cpu0 = _cpu_seconds(server.pid)
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                               "-s", f.name, url], capture_output=True, text=True).stdout
+        cpu1 = _cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out))
+    done = re.search(r"(\d+) requests in", out)
+    cpu_ms = (round((cpu1 - cpu0) / int(done.group(1)) * 1000, 3)
+              if done and int(done.group(1)) and None not in (cpu0, cpu1) else None)
     return {"requests_per_s": float(rps.group(1)) if rps else None, "connections": connections,
             "seconds": seconds, "non_2xx": int(errors.group(1)) if errors else 0,
-            "p50": lat.get("50"), "p99": lat.get("99")}
+            "p50": lat.get("50"), "p99": lat.get("99"), "server_cpu_ms_per_request": cpu_ms}
 
 
 def main() -> int:
@@ -123,6 +141,8 @@ def main() -> int:
     args = p.parse_args()
     if not Path(args.db).exists():
         sys.exit(f"{args.db} not found: build the world first (see the module docstring)")
+    # Other processes' load before this run starts (the run itself adds about 2).
+    print(json.dumps({"load_avg_before": [round(x, 2) for x in os.getloadavg()]}), flush=True)
     lat = latency(args.db, args.requests)
     print(json.dumps({"latency": lat}), flush=True)
     thr = throughput(args.db, lat["now"], args.seconds, args.connections)
