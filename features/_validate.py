@@ -97,8 +97,12 @@ def parse_error_expr(spec: TableSpec, src_types: dict[str, str]) -> str:
     return f"CASE {' '.join(checks)} END" if checks else "CAST(NULL AS VARCHAR)"
 
 
-def reason_expr(spec: TableSpec) -> str:
-    """The quarantine reason of a typed staging row, or NULL when it meets the contract."""
+def reason_expr(spec: TableSpec, max_ts: str = "$max_ts") -> str:
+    """The quarantine reason of a typed staging row, or NULL when it meets the contract.
+
+    ``max_ts`` is the SQL of the latest acceptable time (a parameter by default; a literal
+    where the expression must not depend on parameters, as in a view).
+    """
     # An unreadable value is named as such before "missing" (a bad time is not an absent one).
     whens = ["WHEN _parse_error IS NOT NULL THEN _parse_error"]
     whens += [f"WHEN {c.name} IS NULL THEN 'missing_{c.name}'" for c in spec.columns if c.required]
@@ -111,7 +115,7 @@ def reason_expr(spec: TableSpec) -> str:
         types = ", ".join(f"'{v}'" for v in spec.column("type").accepted or ())
         whens += [
             f"WHEN type NOT IN ({types}) THEN 'unknown_event_type'",
-            "WHEN ts > $max_ts THEN 'future_ts'",
+            f"WHEN ts > {max_ts} THEN 'future_ts'",
             "WHEN watch_ms < 0 THEN 'negative_watch_ms'",
             "WHEN type IN ('follow', 'unfollow', 'block') AND target_user_id IS NULL "
             "THEN 'missing_target_user_id'",
@@ -121,14 +125,14 @@ def reason_expr(spec: TableSpec) -> str:
     if spec.name == "items":
         whens.append("WHEN duration_ms < 0 THEN 'negative_duration_ms'")
     if spec.name == "users":
-        whens.append("WHEN birth_date > CAST($max_ts AS DATE) THEN 'future_birth_date'")
+        whens.append(f"WHEN birth_date > CAST({max_ts} AS DATE) THEN 'future_birth_date'")
         whens.append("WHEN daily_limit_minutes < 0 THEN 'negative_daily_limit_minutes'")
         whens.append(
             "WHEN quiet_hours IS NOT NULL AND NOT regexp_full_match(quiet_hours, "
             "'([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]') THEN 'bad_quiet_hours'"
         )
     if spec.name == "consents":
-        whens.append("WHEN ts > $max_ts THEN 'future_ts'")
+        whens.append(f"WHEN ts > {max_ts} THEN 'future_ts'")
     return f"CASE {' '.join(whens)} END"
 
 

@@ -61,11 +61,15 @@ class TableReport:
 
 @dataclass
 class _Staged:
-    """One table's batch, typed and checked in ``_checked``."""
+    """One table's batch: typed and checked rows in ``rel``, a view or a temp table."""
 
     files: list[SourceFile]
-    # Some file has unknown columns, so ``_checked`` holds an ``extra`` JSON column.
+    # Some file has unknown columns, so the batch has an ``extra`` JSON column.
     with_extra: bool
+    # ``_batch`` (a view that reads the files) or ``_checked`` (the batch materialized).
+    rel: str = "_batch"
+    # Rows that break the contract (they carry a ``_reason``).
+    bad: int = 0
     # Some valid rows repeat or share a stored key: their verdicts are in ``_resolved``.
     resolved: bool = False
 
@@ -126,16 +130,23 @@ def _stage(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFi
                                      extra=None if with_extra else "NULL")
         union = (f"SELECT * REPLACE (coalesce(event_id, 'h_' || {row_hash}) AS event_id) "
                  f"FROM ({union}) s0")
+    _drop(con, "_batch")
+    # A view has no parameters: the clock goes in as a literal.
+    clock = f"TIMESTAMP '{max_ts.isoformat(sep=' ')}'"
+    con.execute(f"CREATE TEMP VIEW _batch AS SELECT * EXCLUDE (_parse_error), "
+                f"{reason_expr(spec, clock)} AS _reason FROM ({union}) s1")
+    st = _Staged(files=files, with_extra=with_extra)
+    if any(src.fmt != "parquet" for _, src, _ in found):
+        # Text formats are parsed once, not once per pass.
+        _materialize(con, st)
+    return st
+
+
+def _materialize(con: duckdb.DuckDBPyConnection, st: _Staged) -> None:
+    """Copy the batch into the temp table ``_checked`` (for text files, or to resolve clashes)."""
     _drop(con, "_checked")
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE _checked AS SELECT * EXCLUDE (_parse_error), "
-            f"{reason_expr(spec)} AS _reason FROM ({union}) s1",
-            {"max_ts": max_ts} if spec.name in ("events", "users", "consents") else None,
-        )
-    except duckdb.Error as exc:
-        raise DataError(f"cannot read table '{spec.name}': {str(exc).splitlines()[0]}") from exc
-    return _Staged(files=files, with_extra=with_extra)
+    con.execute("CREATE TEMP TABLE _checked AS SELECT * FROM _batch")
+    st.rel = "_checked"
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -148,30 +159,61 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {k} {name}")
 
 
-def _reasons(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int]]:
-    """Valid rows in ``_checked`` and the count of every quarantine reason."""
-    rows = con.execute("SELECT _reason, count(*) FROM _checked GROUP BY ALL").fetchall()
-    return (next((int(n) for r, n in rows if r is None), 0),
-            {r: int(n) for r, n in rows if r is not None})
+def _survey(con: duckdb.DuckDBPyConnection, spec: TableSpec,
+            st: _Staged) -> tuple[int, bool, object, object]:
+    """One pass over the batch: valid rows, whether their keys may repeat, and the key range.
+
+    Keys that rise strictly in batch order cannot repeat; that is proven with ``lag`` in the
+    same pass (logs keyed by sequence or time-ordered ids). Only otherwise are the keys
+    grouped, in a second pass. Sets ``st.bad``.
+    """
+    key, first = ", ".join(spec.key), spec.key[0]
+    valid, rising, lo, hi, bad = con.execute(
+        f"SELECT count(*) FILTER (WHERE _ok), coalesce(bool_and(_k > _p), true), "
+        f"min({first}) FILTER (WHERE _ok), max({first}) FILTER (WHERE _ok), "
+        f"count(*) FILTER (WHERE NOT _ok) FROM (SELECT {first}, _reason IS NULL AS _ok, "
+        f"({key}) AS _k, lag(({key})) OVER () AS _p FROM {st.rel})"
+    ).fetchall()[0]
+    st.bad = int(bad)
+    # With contract breaks in between, neighbours are not all valid rows: group instead.
+    repeated = valid > 1 and not (rising and not st.bad)
+    if repeated:
+        repeated = bool(con.execute(
+            f"SELECT {key} FROM {st.rel} WHERE _reason IS NULL GROUP BY ALL "
+            "HAVING count(*) > 1 LIMIT 1").fetchall())
+    return int(valid), repeated, lo, hi
 
 
-def _find_clashes(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> tuple[int, int]:
-    """Fill ``_rep`` (keys repeated in the batch) and ``_old`` (stored rows sharing a key).
+def _in_range(con: duckdb.DuckDBPyConnection, spec: TableSpec, lo: object, hi: object) -> bool:
+    """Whether any stored row has a key in the batch's range (zone maps make this cheap)."""
+    return lo is not None and bool(con.execute(
+        f"SELECT 1 FROM {spec.name} WHERE {spec.key[0]} BETWEEN $lo AND $hi LIMIT 1",
+        {"lo": lo, "hi": hi}).fetchall())
 
-    ``_old`` holds only key and content hash. It is left empty without a probe when the
-    table is empty, and zone maps skip stored row groups outside the batch's key range.
+
+def _likely_reload(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged) -> bool:
+    """Whether the batch's first valid key is already stored: then skip straight to resolving."""
+    key = ", ".join(spec.key)
+    return bool(con.execute(
+        f"SELECT 1 FROM {spec.name} WHERE ({key}) IN (SELECT ({key}) FROM {st.rel} "
+        f"WHERE _reason IS NULL LIMIT 1)").fetchall())
+
+
+def _find_clashes(con: duckdb.DuckDBPyConnection, spec: TableSpec, repeated: bool,
+                  lo: object, hi: object) -> tuple[int, int]:
+    """Fill ``_rep`` (keys repeated in ``_checked``) and ``_old`` (stored rows sharing a key).
+
+    ``_old`` holds only key and content hash; stored row groups outside the batch's key range
+    are skipped by their zone maps.
     """
     key, first = ", ".join(spec.key), spec.key[0]
     valid = "FROM _checked WHERE _reason IS NULL"
-    con.execute(f"CREATE TEMP TABLE _rep AS SELECT {key} {valid} GROUP BY ALL HAVING count(*) > 1")
-    con.execute(f"CREATE TEMP TABLE _old AS SELECT {key}, {fast_hash_expr(spec, 't')} AS _shash "
-                f"FROM {spec.name} t LIMIT 0")
-    lo, hi = con.execute(f"SELECT min({first}), max({first}) {valid}").fetchall()[0]
-    if lo is not None and con.execute(f"SELECT 1 FROM {spec.name} LIMIT 1").fetchall():
-        con.execute(
-            f"INSERT INTO _old SELECT {key}, {fast_hash_expr(spec, 't')} FROM {spec.name} t "
-            f"WHERE {first} BETWEEN $lo AND $hi AND ({key}) IN (SELECT ({key}) {valid})",
-            {"lo": lo, "hi": hi})
+    having = "HAVING count(*) > 1" if repeated else "LIMIT 0"
+    con.execute(f"CREATE TEMP TABLE _rep AS SELECT {key} {valid} GROUP BY ALL {having}")
+    con.execute(
+        f"CREATE TEMP TABLE _old AS SELECT {key}, {fast_hash_expr(spec, 't')} AS _shash "
+        f"FROM {spec.name} t WHERE {first} BETWEEN $lo AND $hi "
+        f"AND ({key}) IN (SELECT ({key}) {valid})", {"lo": lo, "hi": hi})
     (rep,), (old,) = (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0]
                       for t in ("_rep", "_old"))
     return int(rep), int(old)
@@ -179,29 +221,42 @@ def _find_clashes(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> tuple[int,
 
 def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
               rep: TableReport) -> None:
-    """Decide accept | duplicate | quarantine for every checked row and count them in ``rep``.
+    """Decide accept | duplicate | quarantine for every row of the batch; count them in ``rep``.
 
-    Most batches are new rows: each valid key is seen once in the batch and is not stored.
-    They are accepted as staged, with no window and no copy. Otherwise only the rows whose
-    key repeats or is stored are resolved, into the narrow ``_resolved`` (file, row, key,
-    status, reason); the write and the quarantine read the batch from ``_checked``.
+    Most batches are new rows: each valid key is seen once and no stored key falls in the
+    batch's key range. One aggregate pass proves it, and the rows go from the files to the
+    table in one ``INSERT``. Otherwise the batch is materialized and only the rows whose key
+    repeats or is stored get a verdict, in the narrow ``_resolved`` (file, row, key, status,
+    reason).
     """
-    valid, reasons = _reasons(con)
     for t in ("_rep", "_old", "_resolved"):
         _drop(con, t)
-    repeated, stored = _find_clashes(con, spec)
-    if repeated or stored:
-        _resolve(con, spec, st, repeated > 0)
-        st.resolved = True
-        for status, reason, n in con.execute(
-            "SELECT _status, _reason, count(*) FROM _resolved WHERE _status <> 'accept' "
-            "GROUP BY ALL"
-        ).fetchall():
-            if status == "duplicate":
-                rep.duplicates += int(n)
-            else:
-                reasons[reason] = reasons.get(reason, 0) + int(n)
-            valid -= int(n)
+    stored_any = bool(con.execute(f"SELECT 1 FROM {spec.name} LIMIT 1").fetchall())
+    if st.rel == "_batch" and stored_any and _likely_reload(con, spec, st):
+        _materialize(con, st)
+    valid, repeated, lo, hi = _survey(con, spec, st)
+    in_range = stored_any and _in_range(con, spec, lo, hi)
+    reasons: dict[str, int] = {}
+    if st.bad:
+        reasons = {r: int(n) for r, n in con.execute(
+            f"SELECT _reason, count(*) FROM {st.rel} WHERE _reason IS NOT NULL GROUP BY ALL"
+        ).fetchall()}
+    if repeated or in_range:
+        if st.rel == "_batch":
+            _materialize(con, st)
+        n_rep, n_old = _find_clashes(con, spec, repeated, lo, hi)
+        if n_rep or n_old:
+            _resolve(con, spec, st, n_rep > 0)
+            st.resolved = True
+            for status, reason, n in con.execute(
+                "SELECT _status, _reason, count(*) FROM _resolved WHERE _status <> 'accept' "
+                "GROUP BY ALL"
+            ).fetchall():
+                if status == "duplicate":
+                    rep.duplicates += int(n)
+                else:
+                    reasons[reason] = reasons.get(reason, 0) + int(n)
+                valid -= int(n)
     rep.accepted = valid
     rep.quarantined = sum(reasons.values())
     rep.quarantine_reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -278,9 +333,10 @@ def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
            loaded_at: datetime) -> None:
     """One ``INSERT ... SELECT`` of the accepted rows (and, for entities, the replaced ones out)."""
     cols = ", ".join(f"c.{n}" for n in spec.names)
-    accepted = "FROM _checked c WHERE c._reason IS NULL"
+    # Without contract breaks the filter is left out: it would type every row a second time.
+    accepted = f"FROM {st.rel} c" + (" WHERE c._reason IS NULL" if st.bad else "")
     if st.resolved:
-        accepted = ("FROM _checked c ANTI JOIN (SELECT _file, _row FROM _resolved "
+        accepted = (f"FROM {st.rel} c ANTI JOIN (SELECT _file, _row FROM _resolved "
                     "WHERE _status <> 'accept') r USING (_file, _row) WHERE c._reason IS NULL")
         if spec.name not in _HISTORY:
             on = " AND ".join(f"{spec.name}.{k} = a.{k}" for k in spec.key)
@@ -297,7 +353,7 @@ def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
 def _quarantine(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
                 loaded_at: datetime) -> None:
     """Store each quarantined row as read, once: re-loading the same bad file adds nothing."""
-    bad = "SELECT _file, _row, _reason FROM _checked WHERE _reason IS NOT NULL"
+    bad = f"SELECT _file, _row, _reason FROM {st.rel} WHERE _reason IS NOT NULL"
     if st.resolved:
         bad += " UNION ALL SELECT _file, _row, _reason FROM _resolved WHERE _status = 'quarantine'"
     for (idx,) in con.execute(f"SELECT DISTINCT _file FROM ({bad})").fetchall():
@@ -357,12 +413,17 @@ def ingest_dir(
     try:
         for i, (name, files) in enumerate(plan.items()):
             spec = CONTRACT[name]
-            staged = _stage(con, spec, files, clock + CLOCK_SKEW)
             reports[name] = rep = TableReport(files=[str(f.path) for f in files])
-            _classify(con, spec, staged, rep)
-            _write(con, spec, staged, loaded_at)
-            if rep.quarantined:
-                _quarantine(con, spec, staged, loaded_at)
+            staged = _stage(con, spec, files, clock + CLOCK_SKEW)
+            try:
+                # The files are read here (the staged batch is a view until it must be copied).
+                _classify(con, spec, staged, rep)
+                _write(con, spec, staged, loaded_at)
+                if rep.quarantined:
+                    _quarantine(con, spec, staged, loaded_at)
+            except duckdb.Error as exc:
+                raise DataError(
+                    f"cannot read table '{name}': {str(exc).splitlines()[0]}") from exc
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [loaded_at, name, str(root), rep.read, rep.accepted, rep.quarantined,
@@ -370,7 +431,7 @@ def ingest_dir(
             )
             if progress:
                 progress(name, i + 1, len(plan))
-        for t in ("_resolved", "_old", "_rep", "_checked"):
+        for t in ("_resolved", "_old", "_rep", "_checked", "_batch"):
             _drop(con, t)
         con.execute("COMMIT")
     except BaseException:

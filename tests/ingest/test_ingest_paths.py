@@ -129,3 +129,15 @@ def test_failed_table_rolls_back_the_tables_before_it(con, tmp_path):
         ingest_dir(con, d, now=NOW)
     assert scalar(con, "SELECT count(*) FROM users") == 0
     assert scalar(con, "SELECT count(*) FROM events") == 0
+
+
+def test_keys_out_of_order_are_still_checked_for_repeats(con, tmp_path):
+    # Falling keys cannot be proven unique by their order: they are grouped instead.
+    _jsonl(tmp_path / "a" / "events.jsonl", [_ev("e3"), _ev("e1"), _ev("e2")])
+    rep = ingest_dir(con, tmp_path / "a", now=NOW)["events"]
+    assert (rep.accepted, rep.duplicates) == (3, 0)
+    # A rising run broken only by a bad row must not hide a repeat around it.
+    _jsonl(tmp_path / "b" / "events.jsonl", [_ev("e5"), _ev("e4", type="zap"), _ev("e5")])
+    rep = ingest_dir(con, tmp_path / "b", now=NOW)["events"]
+    assert (rep.accepted, rep.duplicates, rep.quarantined) == (1, 1, 1) and _reconciles(rep)
+    assert scalar(con, "SELECT count(*) FROM events") == 4
