@@ -150,13 +150,8 @@ def _materialize(con: duckdb.DuckDBPyConnection, st: _Staged) -> None:
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Drop a temp table or view of that name, whichever it is."""
-    kind = con.execute(
-        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND temporary "
-        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND temporary",
-        [name, name]).fetchall()
-    for (k,) in kind:
-        con.execute(f"DROP {k} {name}")
+    """Drop this load's temp object ``name`` (``_batch`` is a view, the others tables)."""
+    con.execute(f"DROP {'VIEW' if name == '_batch' else 'TABLE'} IF EXISTS temp.{name}")
 
 
 def _survey(con: duckdb.DuckDBPyConnection, spec: TableSpec,
