@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-__all__ = ["split_history", "grade_labels", "fit_lambdarank"]
+__all__ = ["split_history", "grade_labels", "fit_lambdarank", "LtrFit"]
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +62,31 @@ def _keep_informative(y: np.ndarray, users: np.ndarray) -> np.ndarray:
     return pos
 
 
+class LtrFit(NamedTuple):
+    """The blend refit on every labelled user, plus what later choices need out of sample."""
+
+    booster: lgb.Booster | None
+    report: dict
+    valid_users: frozenset = frozenset()
+    """Users held out while the settings were chosen."""
+    valid_booster: lgb.Booster | None = None
+    """The chosen setting as trained without ``valid_users`` (score them with its best round)."""
+
+
 def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[str],
-                   cfg: Any, sources: list) -> tuple[lgb.Booster | None, dict]:
+                   cfg: Any, sources: list) -> LtrFit:
     """Choose settings on held-out users, then refit on all labelled users.
 
     Returns:
-        The booster (None when there is no signal) and a report with the validation scores.
+        The booster (None when there is no signal), a report with the validation scores, the
+        held-out users and the chosen setting's booster trained without them.
     """
     keep = _keep_informative(y, users)
     x, y, users = x[keep], y[keep], users[keep]
     report: dict[str, Any] = {"ltr_rows": int(len(y)), "ltr_users": int(len(np.unique(users)))}
     if len(np.unique(users)) < 4:
         log.warning("ranker: %d users with labels; no LambdaRank blend", len(np.unique(users)))
-        return None, report
+        return LtrFit(None, report)
     uniq = np.unique(users)
     rng = np.random.default_rng(cfg.seed)
     valid_users = set(rng.choice(uniq, max(1, int(len(uniq) * cfg.valid_fraction)), replace=False))
@@ -95,6 +107,7 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
                         free_raw_data=False, params={"feature_pre_filter": False, "max_bin": 63})
     dva_b = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr_b)
     best: tuple[float, dict, int] = (-1.0, {}, 0)
+    best_bst: lgb.Booster | None = None
     trials = []
     for g in cfg.grid:
         params = {**base, **g}
@@ -108,7 +121,7 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
         score = float(max(ev["valid"]["ndcg@10"]))
         trials.append({**g, "ndcg@10": round(score, 4), "rounds": bst.best_iteration})
         if score > best[0]:
-            best = (score, g, max(bst.best_iteration, 10))
+            best, best_bst = (score, g, max(bst.best_iteration, 10)), bst
     report.update({"grid": trials, "chosen": {**best[1], "rounds": best[2]},
                    "valid_ndcg@10": round(best[0], 4)})
     yall = (y > 0).astype(np.int32) if best[1].get("objective") == "binary" else y
@@ -118,4 +131,4 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
     imp = booster.feature_importance("gain")
     report["importance"] = {n: round(float(v), 1) for n, v in
                             sorted(zip(names, imp), key=lambda t: -t[1])[:12]}
-    return booster, report
+    return LtrFit(booster, report, frozenset(valid_users), best_bst)

@@ -105,10 +105,11 @@ class Interactions:
         neg = self.negatives.filter(pl.col("user_id") == user_id)["item_id"].to_list()
         return set(pos) | set(neg)
 
-    def restrict(self, frame: pl.DataFrame) -> Interactions:
-        """A copy with other positives but the same catalog, negatives and follows."""
-        return Interactions(frame, self.negatives, self.items, self.follows,
-                            self.user_ids, self.item_ids, self.now)
+    def restrict(self, frame: pl.DataFrame, negatives: pl.DataFrame | None = None
+                 ) -> Interactions:
+        """A copy with other positives (and optionally negatives), the same catalog and follows."""
+        return Interactions(frame, self.negatives if negatives is None else negatives,
+                            self.items, self.follows, self.user_ids, self.item_ids, self.now)
 
 
 def _empty_events() -> pl.DataFrame:

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from features.errors import PipelineError
+from ranking._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking._ltr_features import Stats, compute_stats, feature_names, pair_features
 from ranking._ltr_train import fit_lambdarank, grade_labels, split_history
 from ranking._precompute import Precomputed, precompute
@@ -85,9 +86,10 @@ class LtrRanker:
     """A trained two-stage ranker, ready to serve."""
 
     def __init__(self, config: LtrConfig, sources: list[CandidateSource], stats: Stats,
-                 booster: lgb.Booster | None, data: Interactions, report: dict | None = None) -> None:
+                 booster: lgb.Booster | None, data: Interactions, report: dict | None = None,
+                 head: FeedbackHead | None = None) -> None:
         self.config, self.sources, self.stats, self.booster = config, sources, stats, booster
-        self.data, self.report = data, report or {}
+        self.data, self.report, self.head = data, report or {}, head
         self.features = feature_names(sources)
         self.pre: Precomputed | None = None
 
@@ -104,8 +106,10 @@ class LtrRanker:
         t0 = time.perf_counter()
         history, future = split_history(data.frame, cfg.holdout_fraction, cfg.seed,
                                         temporal=cfg.holdout == "temporal")
-        hist = data.restrict(history)
-        booster, report = None, {"n_interactions": data.frame.height}
+        # Hides and reports are held out like positives, so no label sits in its own features.
+        neg_hist, neg_future = split_negatives(data.negatives, cfg.holdout_fraction, cfg.seed)
+        hist = data.restrict(history, negatives=neg_hist)
+        booster, head, report = None, None, {"n_interactions": data.frame.height}
         report_tune: dict = {}
         names = list(cfg.sources)
         if future.height and history.height:
@@ -124,13 +128,22 @@ class LtrRanker:
             y = grade_labels(cand, future, data.negatives)
             x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
                 cand["item_id"].to_list()))
-            booster, report = fit_lambdarank(x, y, cand["user_id"].to_numpy(), feature_names(srcs),
-                                             cfg, srcs)
+            cu = cand["user_id"].to_numpy()
+            fit = fit_lambdarank(x, y, cu, feature_names(srcs), cfg, srcs)
+            booster, report = fit.booster, fit.report
+            liked = future.filter(pl.col("liked") > 0)
+            xp, xn = (pair_features(srcs, stats, _uidx(data, f["user_id"]),
+                                    data.item_index(f["item_id"].to_list()))
+                      for f in (liked, neg_future))
+            head, head_report = fit_feedback_head(
+                xp, liked["user_id"].to_numpy(), xn, neg_future["user_id"].to_numpy(), fit,
+                (x, y, cu), feature_names(srcs), cfg)
+            report.update(head_report)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
-        ranker = cls(cfg, srcs, compute_stats(data), booster, data, report)
+        ranker = cls(cfg, srcs, compute_stats(data), booster, data, report, head)
         if cfg.precompute_users > 0:
             t1 = time.perf_counter()
             ranker.pre = precompute(ranker, cfg.precompute_users)
@@ -183,6 +196,8 @@ class LtrRanker:
         x = pair_features(self.sources, self.stats, u, i)
         if self.booster is not None:
             s = self.booster.predict(x, num_threads=1)
+            if self.head is not None:  # predicted liked-rather-than-hidden, weighed in
+                s = s + self.head.coef * self.head.margin(x)
         else:  # not enough data to learn a blend: fall back to the first usable source score
             col = next((k for k, n in enumerate(self.features) if n.startswith(("z_", "score_"))), 0)
             s = np.nan_to_num(x[:, col], nan=-1e3)
@@ -243,6 +258,8 @@ class LtrRanker:
         p.mkdir(parents=True, exist_ok=True)
         if self.booster is not None:
             self.booster.save_model(str(p / "lgbm.txt"))
+        if self.head is not None:
+            self.head.booster.save_model(str(p / "feedback.txt"))
         for s in self.sources:
             np.savez(p / f"source_{s.name}.npz", **(s.arrays() if s.fitted else {}))
         np.savez(p / "stats.npz", **self.stats.arrays())
@@ -255,6 +272,7 @@ class LtrRanker:
         d.follows.write_parquet(p / "follows.parquet")
         meta = {"config": asdict(self.config), "features": self.features, "report": self.report,
                 "now": d.now.isoformat() if d.now else None,
+                "feedback_coef": self.head.coef if self.head is not None else None,
                 "sources": {s.name: s.params() for s in self.sources},
                 "user_ids": d.user_ids.tolist(), "item_ids": d.item_ids.tolist()}
         (p / "ranker.json").write_text(json.dumps(meta, default=str))
@@ -286,7 +304,11 @@ class LtrRanker:
             stats = Stats.from_arrays({k: z[k] for k in z.files})
         booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
         cfg = LtrConfig(**meta["config"])
-        ranker = cls(cfg, srcs, stats, booster, data, meta["report"])
+        head = None
+        if (p / "feedback.txt").exists() and meta.get("feedback_coef") is not None:
+            head = FeedbackHead(lgb.Booster(model_file=str(p / "feedback.txt")),
+                                float(meta["feedback_coef"]))
+        ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head)
         if (p / "precomputed.npz").exists():
             with np.load(p / "precomputed.npz", allow_pickle=False) as z:
                 ranker.pre = Precomputed.from_arrays({k: z[k] for k in z.files})
