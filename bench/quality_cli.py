@@ -1,6 +1,7 @@
 """Ranking quality through the real CLI, the way the maintainers check it (see bench/README.md).
 
     .venv/bin/python -m bench.quality_cli --protocol random|short [--users adults|none]
+        [--flow train|run]
 
 The same data as ``bench.quality`` (not our simulator), written as a contract data folder and run
 through ``feedwell ingest``, ``feedwell train`` and then:
@@ -63,13 +64,25 @@ def write_folder(folder: Path, events: pl.DataFrame, items: pl.DataFrame | None,
         ).write_parquet(folder / "items.parquet")
 
 
-def run_random(work: Path, with_users: bool) -> dict:
+def train(db: Path, flow: str) -> dict:
+    """``feedwell train`` or the whole ``feedwell run`` (features, train, evaluate, publish)."""
+    if flow == "train":
+        feedwell(db, "train")
+        return {}
+    try:
+        feedwell(db, "run")
+    except subprocess.CalledProcessError as exc:  # the gate refused: scoring uses what serves
+        return {"run": "not published", "run_error": (exc.stderr or "").strip()[-300:]}
+    return {"run": "published"}
+
+
+def run_random(work: Path, with_users: bool, flow: str) -> dict:
     events = ratings_to_events(ratings_world())
     train, test = random_holdout(events, 0.25, seed=0)
     write_folder(work / "data", train, None, with_users)
     db = work / "q.duckdb"
     feedwell(db, "ingest", str(work / "data"))
-    feedwell(db, "train")
+    trained = train(db, flow)
     users = train.select("user_id").unique().sort("user_id")
     users.write_parquet(work / "users_in.parquet")
     feedwell(db, "recommend", "--users", str(work / "users_in.parquet"), "--k", "10",
@@ -80,10 +93,10 @@ def run_random(work: Path, with_users: bool) -> dict:
     uids = sorted(rel)
     return {"ndcg@10": round(ndcg_at_k([by_user.get(u, []) for u in uids],
                                        [set(rel[u]) for u in uids], 10), 4),
-            "users_fed": len(by_user), "users": len(uids)}
+            "users_fed": len(by_user), "users": len(uids), **trained}
 
 
-def run_short(work: Path, with_users: bool) -> dict:
+def run_short(work: Path, with_users: bool, flow: str) -> dict:
     events, items = shortvideo_world()
     events = events.with_row_index("n").with_columns(pl.format("e{}", "n").alias("event_id"))
     cut = events["ts"].min() + (events["ts"].max() - events["ts"].min()) * 0.75
@@ -91,10 +104,11 @@ def run_short(work: Path, with_users: bool) -> dict:
     write_folder(work / "data", train, items, with_users)
     db = work / "q.duckdb"
     feedwell(db, "ingest", str(work / "data"))
-    feedwell(db, "train")
+    trained = train(db, flow)
     judged = (test.filter(pl.col("type").is_in(["like", "hide"]))
               .group_by("user_id", "item_id").agg((pl.col("type") == "like").any().alias("liked"))
-              .filter(pl.col("liked").any().over("user_id") & (~pl.col("liked")).any().over("user_id")))
+              .filter(pl.col("liked").any().over("user_id")
+                      & (~pl.col("liked")).any().over("user_id")))
     judged.select(pl.col("user_id").alias("request_id"), "user_id", pl.lit(cut).alias("ts"),
                   "item_id").write_parquet(work / "requests.parquet")
     feedwell(db, "score", "--requests", str(work / "requests.parquet"),
@@ -114,18 +128,20 @@ def run_short(work: Path, with_users: bool) -> dict:
         return round(float(np.nanmean(vals)), 4)
 
     return {"auc_ranker": auc("score"), "auc_like_rate": auc("like_rate"),
-            "users": scored["user_id"].n_unique(), "pairs": scored.height}
+            "users": scored["user_id"].n_unique(), "pairs": scored.height, **trained}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--protocol", choices=["random", "short"], default="random")
     ap.add_argument("--users", choices=["adults", "none"], default="adults")
+    ap.add_argument("--flow", choices=["train", "run"], default="train",
+                    help="`feedwell train`, or `feedwell run` with its publish gate")
     a = ap.parse_args()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fw_qcli_") as tmp:
         run = run_random if a.protocol == "random" else run_short
-        res = run(Path(tmp), a.users == "adults")
+        res = run(Path(tmp), a.users == "adults", a.flow)
     res.update({"protocol": a.protocol, "users_table": a.users,
                 "seconds": round(time.perf_counter() - t0, 1)})
     print(json.dumps(res))
