@@ -64,7 +64,7 @@ def write_folder(folder: Path, events: pl.DataFrame, items: pl.DataFrame | None,
         ).write_parquet(folder / "items.parquet")
 
 
-def train(db: Path, flow: str) -> dict:
+def fit_model(db: Path, flow: str) -> dict:
     """``feedwell train`` or the whole ``feedwell run`` (features, train, evaluate, publish)."""
     if flow == "train":
         feedwell(db, "train")
@@ -82,7 +82,7 @@ def run_random(work: Path, with_users: bool, flow: str) -> dict:
     write_folder(work / "data", train, None, with_users)
     db = work / "q.duckdb"
     feedwell(db, "ingest", str(work / "data"))
-    trained = train(db, flow)
+    trained = fit_model(db, flow)
     users = train.select("user_id").unique().sort("user_id")
     users.write_parquet(work / "users_in.parquet")
     feedwell(db, "recommend", "--users", str(work / "users_in.parquet"), "--k", "10",
@@ -104,7 +104,7 @@ def run_short(work: Path, with_users: bool, flow: str) -> dict:
     write_folder(work / "data", train, items, with_users)
     db = work / "q.duckdb"
     feedwell(db, "ingest", str(work / "data"))
-    trained = train(db, flow)
+    trained = fit_model(db, flow)
     judged = (test.filter(pl.col("type").is_in(["like", "hide"]))
               .group_by("user_id", "item_id").agg((pl.col("type") == "like").any().alias("liked"))
               .filter(pl.col("liked").any().over("user_id")
