@@ -14,6 +14,7 @@ in the narrow ``_resolved`` table; the batch itself is never copied a second tim
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,6 +73,10 @@ class _Staged:
     bad: int = 0
     # Some valid rows repeat or share a stored key: their verdicts are in ``_resolved``.
     resolved: bool = False
+    # The query behind ``_batch`` (a temp view is not visible to a second connection).
+    sql: str = ""
+    # The accepted rows are already in the table.
+    written: bool = False
 
 
 def _q(text: str) -> str:
@@ -106,7 +111,10 @@ def _file_select_empty(spec: TableSpec) -> str:
 
 def _stage(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFile],
            max_ts: datetime) -> _Staged:
-    """Type every file of one table into ``_checked`` with its quarantine reason."""
+    """Define the view ``_batch``: every file of one table typed, with its quarantine reason.
+
+    Text files are copied into ``_checked`` at once; Parquet is read by each pass instead.
+    """
     known = set(spec.names)
     found: list[tuple[int, SourceFile, dict[str, str]]] = []
     for i, src in enumerate(files):
@@ -133,9 +141,10 @@ def _stage(con: duckdb.DuckDBPyConnection, spec: TableSpec, files: list[SourceFi
     _drop(con, "_batch")
     # A view has no parameters: the clock goes in as a literal.
     clock = f"TIMESTAMP '{max_ts.isoformat(sep=' ')}'"
-    con.execute(f"CREATE TEMP VIEW _batch AS SELECT * EXCLUDE (_parse_error), "
-                f"{reason_expr(spec, clock)} AS _reason FROM ({union}) s1")
-    st = _Staged(files=files, with_extra=with_extra)
+    sql = (f"SELECT * EXCLUDE (_parse_error), {reason_expr(spec, clock)} AS _reason "
+           f"FROM ({union}) s1")
+    con.execute(f"CREATE TEMP VIEW _batch AS {sql}")
+    st = _Staged(files=files, with_extra=with_extra, sql=sql)
     if any(src.fmt != "parquet" for _, src, _ in found):
         # Text formats are parsed once, not once per pass.
         _materialize(con, st)
@@ -155,28 +164,55 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _survey(con: duckdb.DuckDBPyConnection, spec: TableSpec,
-            st: _Staged) -> tuple[int, bool, object, object]:
-    """One pass over the batch: valid rows, whether their keys may repeat, and the key range.
+            rel: str) -> tuple[int, bool, object, object, int]:
+    """One pass over the batch ``rel``: ``(valid rows, keys may repeat, min key, max key,
+    rows breaking the contract)``.
 
     Keys that rise strictly in batch order cannot repeat; that is proven with ``lag`` in the
     same pass (logs keyed by sequence or time-ordered ids). Only otherwise are the keys
-    grouped, in a second pass. Sets ``st.bad``.
+    grouped, in a second pass.
     """
     key, first = ", ".join(spec.key), spec.key[0]
     valid, rising, lo, hi, bad = con.execute(
         f"SELECT count(*) FILTER (WHERE _ok), coalesce(bool_and(_k > _p), true), "
         f"min({first}) FILTER (WHERE _ok), max({first}) FILTER (WHERE _ok), "
         f"count(*) FILTER (WHERE NOT _ok) FROM (SELECT {first}, _reason IS NULL AS _ok, "
-        f"({key}) AS _k, lag(({key})) OVER () AS _p FROM {st.rel})"
+        f"({key}) AS _k, lag(({key})) OVER () AS _p FROM {rel})"
     ).fetchall()[0]
-    st.bad = int(bad)
     # With contract breaks in between, neighbours are not all valid rows: group instead.
-    repeated = valid > 1 and not (rising and not st.bad)
+    repeated = valid > 1 and not (rising and not bad)
     if repeated:
         repeated = bool(con.execute(
-            f"SELECT {key} FROM {st.rel} WHERE _reason IS NULL GROUP BY ALL "
+            f"SELECT {key} FROM {rel} WHERE _reason IS NULL GROUP BY ALL "
             "HAVING count(*) > 1 LIMIT 1").fetchall())
-    return int(valid), repeated, lo, hi
+    return int(valid), repeated, lo, hi, int(bad)
+
+
+def _write_while_surveying(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
+                           loaded_at: datetime) -> tuple[int, bool, object, object]:
+    """Into an empty table: write the whole batch while a second connection surveys it.
+
+    The two passes over the files run on two cores. If the survey finds a contract break or
+    a repeated key, the rows just written (the only ones this transaction sees) are deleted
+    and the batch goes the careful way; a first load of messy data pays the write twice.
+    """
+    cur = con.cursor()
+    # Text times without an offset are read in the session time zone: use the same one.
+    tz = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+    cur.execute(f"SET TimeZone = {_q(tz)}")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            survey = pool.submit(_survey, cur, spec, f"({st.sql})")
+            try:
+                _write(con, spec, st, loaded_at)
+            finally:
+                valid, repeated, lo, hi, st.bad = survey.result()
+    finally:
+        cur.close()
+    st.written = not (repeated or st.bad)
+    if not st.written:
+        con.execute(f"DELETE FROM {spec.name}")
+    return valid, repeated, lo, hi
 
 
 def _in_range(con: duckdb.DuckDBPyConnection, spec: TableSpec, lo: object, hi: object) -> bool:
@@ -215,7 +251,7 @@ def _find_clashes(con: duckdb.DuckDBPyConnection, spec: TableSpec, repeated: boo
 
 
 def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
-              rep: TableReport) -> None:
+              rep: TableReport, loaded_at: datetime) -> None:
     """Decide accept | duplicate | quarantine for every row of the batch; count them in ``rep``.
 
     Most batches are new rows: each valid key is seen once and no stored key falls in the
@@ -227,9 +263,12 @@ def _classify(con: duckdb.DuckDBPyConnection, spec: TableSpec, st: _Staged,
     for t in ("_rep", "_old", "_resolved"):
         _drop(con, t)
     stored_any = bool(con.execute(f"SELECT 1 FROM {spec.name} LIMIT 1").fetchall())
-    if st.rel == "_batch" and stored_any and _likely_reload(con, spec, st):
-        _materialize(con, st)
-    valid, repeated, lo, hi = _survey(con, spec, st)
+    if st.rel == "_batch" and not stored_any:
+        valid, repeated, lo, hi = _write_while_surveying(con, spec, st, loaded_at)
+    else:
+        if st.rel == "_batch" and _likely_reload(con, spec, st):
+            _materialize(con, st)
+        valid, repeated, lo, hi, st.bad = _survey(con, spec, st.rel)
     in_range = stored_any and _in_range(con, spec, lo, hi)
     reasons: dict[str, int] = {}
     if st.bad:
@@ -409,11 +448,11 @@ def ingest_dir(
         for i, (name, files) in enumerate(plan.items()):
             spec = CONTRACT[name]
             reports[name] = rep = TableReport(files=[str(f.path) for f in files])
-            staged = _stage(con, spec, files, clock + CLOCK_SKEW)
             try:
-                # The files are read here (the staged batch is a view until it must be copied).
-                _classify(con, spec, staged, rep)
-                _write(con, spec, staged, loaded_at)
+                staged = _stage(con, spec, files, clock + CLOCK_SKEW)
+                _classify(con, spec, staged, rep, loaded_at)
+                if not staged.written:
+                    _write(con, spec, staged, loaded_at)
                 if rep.quarantined:
                     _quarantine(con, spec, staged, loaded_at)
             except duckdb.Error as exc:

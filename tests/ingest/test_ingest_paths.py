@@ -141,3 +141,15 @@ def test_keys_out_of_order_are_still_checked_for_repeats(con, tmp_path):
     rep = ingest_dir(con, tmp_path / "b", now=NOW)["events"]
     assert (rep.accepted, rep.duplicates, rep.quarantined) == (1, 1, 1) and _reconciles(rep)
     assert scalar(con, "SELECT count(*) FROM events") == 4
+
+
+def test_first_parquet_load_with_a_repeat_takes_the_write_back(con, tmp_path):
+    # Into an empty table the batch is written while it is surveyed; a repeat undoes that.
+    d = tmp_path / "d"
+    d.mkdir()
+    pl.DataFrame([_ev("e1"), _ev("e2"), _ev("e1"), _ev("e3", watch_ms=-1)]).write_parquet(
+        d / "events.parquet")
+    rep = ingest_dir(con, d, now=NOW)["events"]
+    assert (rep.accepted, rep.duplicates, rep.quarantined) == (2, 1, 1) and _reconciles(rep)
+    assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [("e1",), ("e2",)]
+    assert scalar(con, "SELECT reason FROM quarantine") == "negative_watch_ms"
