@@ -4,11 +4,13 @@ Every row read is accounted for: ``read = accepted + quarantined + duplicates``.
 break the contract land in ``quarantine`` with a reason; exact re-deliveries are counted as
 duplicates and stored once. The whole load is one transaction, so a failure writes nothing.
 
-Each table is typed and checked in one pass into a temp table ``_checked`` (one projection:
-typed columns, the quarantine reason, file and row number). Most batches are new rows with
-unique keys: they go to the store with a single ``INSERT ... SELECT`` from ``_checked``.
-Only the rows whose key repeats in the batch or is already stored get a verdict row by row,
-in the narrow ``_resolved`` table; the batch itself is never copied a second time.
+Each table's files are typed and checked by one projection, the view ``_batch`` (typed
+columns, the quarantine reason, file and row number). A Parquet batch is not copied: one
+survey pass proves that its valid keys are unique and miss the stored range, and one
+``INSERT ... SELECT`` moves it from the files to the table (into an empty table both passes
+run at once, on two connections). Text files, likely re-loads and batches whose keys clash
+are materialized in ``_checked``; only the rows whose key repeats in the batch or is stored
+get a verdict row by row, in the narrow ``_resolved`` table.
 """
 
 from __future__ import annotations
