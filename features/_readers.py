@@ -11,7 +11,9 @@ from features.errors import DataError
 
 __all__ = ["SourceFile", "find_sources", "reader_sql", "source_columns"]
 
-_EXTS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
+_EXTS = {
+    ".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl",
+}
 
 
 @dataclass(frozen=True)
