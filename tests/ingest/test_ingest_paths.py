@@ -153,3 +153,17 @@ def test_first_parquet_load_with_a_repeat_takes_the_write_back(con, tmp_path):
     assert (rep.accepted, rep.duplicates, rep.quarantined) == (2, 1, 1) and _reconciles(rep)
     assert con.execute("SELECT event_id FROM events ORDER BY 1").fetchall() == [("e1",), ("e2",)]
     assert scalar(con, "SELECT reason FROM quarantine") == "negative_watch_ms"
+
+
+def test_survey_connection_reads_times_in_the_session_time_zone(con, tmp_path):
+    # Text times without an offset follow the session time zone, on both connections.
+    con.execute("SET TimeZone = 'America/New_York'")
+    d = tmp_path / "d"
+    d.mkdir()
+    pl.DataFrame([_ev("e1", ts="2026-05-31 20:04:00")]).write_parquet(d / "events.parquet")
+    rep = ingest_dir(con, d, now=NOW)["events"]  # 20:04 New York = 00:04 UTC on June 1
+    assert rep.accepted == 1
+    pl.DataFrame([_ev("e2", ts="2026-05-31 21:00:00")]).write_parquet(d / "events.parquet")
+    con.execute("DELETE FROM events")
+    rep = ingest_dir(con, d, now=NOW)["events"]  # 01:00 UTC: beyond the 5-minute skew
+    assert rep.quarantine_reasons == {"future_ts": 1}
