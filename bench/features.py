@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -139,6 +140,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None, help="keep simulated worlds here (default: temp)")
     ap.add_argument("--readme", action="store_true", help="write figures into bench/README.md")
+    ap.add_argument("--memory-limit", default=None,
+                    help="DuckDB memory_limit for the measured builds (FEEDWELL_MEMORY_LIMIT)")
     ap.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
@@ -149,8 +152,12 @@ def main() -> None:
     results = []
     for n in args.events:
         db = prepare(n, work)
+        env = dict(os.environ)
+        if args.memory_limit:
+            env["FEEDWELL_MEMORY_LIMIT"] = args.memory_limit
         out = subprocess.run([sys.executable, __file__, "--measure", str(db), "--repeat",
-                              str(args.repeat)], check=True, capture_output=True, text=True)
+                              str(args.repeat)], check=True, capture_output=True, text=True,
+                             env=env)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
     body = report(results)

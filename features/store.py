@@ -7,6 +7,7 @@ query on that connection, so every helper here reads its result fully.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,16 @@ import duckdb
 import polars as pl
 
 from features.contract import CONTRACT
+from features.errors import ConfigError
 
-__all__ = ["DEFAULT_DB", "connect", "ensure_schema", "query", "scalar", "table_exists"]
+__all__ = ["DEFAULT_DB", "MEMORY_ENV", "connect", "ensure_schema", "query", "scalar",
+           "table_exists"]
 
 DEFAULT_DB = "feedwell.duckdb"
+MEMORY_ENV = "FEEDWELL_MEMORY_LIMIT"
+"""DuckDB ``memory_limit`` for every store connection (e.g. ``2GB``): aggregates, joins and sorts
+beyond it spill to ``<db>.tmp`` instead of growing the process. Unset: DuckDB's default (80% of
+RAM)."""
 
 
 def _table_ddl(name: str) -> str:
@@ -54,15 +61,26 @@ def connect(db_path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb
     Args:
         db_path: the database file (``:memory:`` for tests).
         read_only: open without write access (several readers may share the file).
+
+    Raises:
+        ConfigError: ``FEEDWELL_MEMORY_LIMIT`` is set to something DuckDB does not accept.
     """
     con = duckdb.connect(str(db_path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    if limit := os.environ.get(MEMORY_ENV, "").strip():
+        try:
+            con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            con.close()
+            raise ConfigError(f"{MEMORY_ENV}={limit!r} is not a DuckDB memory limit "
+                              f"(e.g. 2GB, 512MB): {exc}") from exc
     if not read_only:
         ensure_schema(con)
     return con
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+          ) -> pl.DataFrame:
     """Run a query and return a polars frame."""
     return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
 
