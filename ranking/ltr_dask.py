@@ -23,6 +23,7 @@ import polars as pl
 
 from features.errors import PipelineError
 from ranking import registry
+from ranking._feedback import split_negatives
 from ranking._ltr_features import compute_stats, feature_names, pair_features
 from ranking._ltr_train import grade_labels, split_history
 from ranking.candidates import CandidateSource, merge_candidates
@@ -63,10 +64,12 @@ class TrainingMatrix:
 
 def training_matrix(data: Interactions, cfg: LtrConfig) -> TrainingMatrix | None:
     """Build X/y/users exactly as ``LtrRanker.fit`` does; None when there is nothing to label."""
-    history, future = split_history(data.frame, cfg.holdout_fraction, cfg.seed)
+    history, future = split_history(data.frame, cfg.holdout_fraction, cfg.seed,
+                                    temporal=cfg.holdout == "temporal")
     if not (future.height and history.height):
         return None
-    hist = data.restrict(history)
+    hist = data.restrict(history, negatives=split_negatives(
+        data.negatives, cfg.holdout_fraction, cfg.seed)[0])
     srcs = _fit_sources(cfg, hist)
     stats = compute_stats(hist)
     users = future["user_id"].unique().sort().to_list()
