@@ -59,12 +59,14 @@ def run(args: argparse.Namespace) -> int:
     from features.build import build_feature_tables, default_now
     from features.store import connect
     from flows.cli import emit
+    from wellbeing.sessions import to_utc_naive
 
     if args.list:
         return _catalog(args)
     con = connect(args.db)
     try:
-        now = args.now or default_now(con)
+        # Reported as the naive UTC time the sets were built at, whatever offset was given.
+        now = to_utc_naive(args.now) if args.now else default_now(con)
         t0 = time.perf_counter()
         built = build_feature_tables(con, now=now, sets=args.sets)
         seconds = time.perf_counter() - t0

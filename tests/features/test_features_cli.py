@@ -23,6 +23,10 @@ def test_features_cli_builds_and_lists(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["as_of"] == "2024-01-10T12:00:00"
     assert out["rows"]["user_engagement"] == 2 and out["rows"]["fatigue_item"] == 1
+    # An offset is converted: the report names the UTC time the sets were built at.
+    assert main(["--db", str(db), "features", "--now", "2024-01-10T14:00:00+02:00", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["as_of"] == "2024-01-10T12:00:00" and again["rows"] == out["rows"]
     assert main(["--db", str(db), "features", "--list"]) == 0
     assert "user_topic_affinity" in capsys.readouterr().out
     assert main(["--db", str(db), "features", "--set", "nope"]) == 1
