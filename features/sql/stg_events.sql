@@ -9,7 +9,7 @@ source as (
 ),
 
 items_of_record as (
-    select item_id, creator_id, duration_ms from items
+    select item_id, creator_id, duration_ms, topics from items
 ),
 
 resets as (
@@ -30,6 +30,7 @@ joined as (
         -- follow/unfollow/block name the creator directly
         coalesce(i.creator_id, case when s.item_id is null then s.target_user_id end) as creator_id,
         i.duration_ms,
+        i.topics,
         r.reset_ts is null or s.ts >= r.reset_ts as personal,
         date_diff('microsecond', s.ts, $now::timestamp) / 3600e6 as age_h
     from source as s

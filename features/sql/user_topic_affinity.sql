@@ -1,5 +1,6 @@
 -- user_topic_affinity: user_creator_affinity's scoring per topic of the items involved.
--- Scored per (user, item) first, then spread over the item's topics (far fewer rows to unnest).
+-- Each interaction is scored once and spread over its item's topics (stg_events carries them),
+-- so there is no (user, item) pass: that grain hardly groups anything in a feed log.
 -- Ignores the user's events before their latest reset.
 with
 
@@ -8,48 +9,46 @@ source as (
     select * from stg_events where personal and item_id is not null and type <> 'impression'
 ),
 
-per_item as (
+scored as (
     select
         user_id,
-        item_id,
-        sum(pow(0.5, age_h / $half_life_hours) * case type
+        topics,
+        pow(0.5, age_h / $half_life_hours) * case type
             when 'view' then coalesce(completion, 0.5)
             when 'like' then 1.0
             when 'comment' then 1.0
             when 'share' then 2.0
             when 'remix' then 2.0
             else 0.0
-        end) as positive,
-        sum(pow(0.5, age_h / $half_life_hours) * case type
+        end as positive,
+        pow(0.5, age_h / $half_life_hours) * case type
             when 'skip' then 0.5
             when 'unlike' then 1.0
             when 'hide' then 3.0
             when 'report' then 5.0
             else 0.0
-        end) as negative,
-        count_if(type = 'view' and age_h < 24) as views_1d,
-        count_if(type = 'view' and age_h < 168) as views_7d,
-        count_if(type = 'view' and age_h < 672) as views_28d,
-        min(age_h) as last_h
+        end as negative,
+        type = 'view' and age_h < 24 as view_1d,
+        type = 'view' and age_h < 168 as view_7d,
+        type = 'view' and age_h < 672 as view_28d,
+        age_h
     from source
-    group by user_id, item_id
 ),
 
 user_totals as (
     select
         user_id,
-        sum(views_1d)::bigint as total_1d,
-        sum(views_7d)::bigint as total_7d,
-        sum(views_28d)::bigint as total_28d
-    from per_item
+        count_if(view_1d) as total_1d,
+        count_if(view_7d) as total_7d,
+        count_if(view_28d) as total_28d
+    from scored
     group by user_id
 ),
 
 topics as (
-    select p.*, unnest(i.topics) as topic
-    from per_item as p
-    join items as i on i.item_id = p.item_id
-    where len(i.topics) > 0
+    select user_id, unnest(topics) as topic, positive, negative, view_1d, view_7d, view_28d, age_h
+    from scored
+    where len(topics) > 0
 ),
 
 aggregated as (
@@ -58,10 +57,10 @@ aggregated as (
         topic,
         sum(positive) as positive,
         sum(negative) as negative,
-        sum(views_1d)::bigint as views_1d,
-        sum(views_7d)::bigint as views_7d,
-        sum(views_28d)::bigint as views_28d,
-        min(last_h) as last_interaction_hours_ago
+        count_if(view_1d) as views_1d,
+        count_if(view_7d) as views_7d,
+        count_if(view_28d) as views_28d,
+        min(age_h) as last_interaction_hours_ago
     from topics
     where topic is not null
     group by user_id, topic
