@@ -117,7 +117,8 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
         binary = params["objective"] == "binary"
         bst = lgb.train(params, dtr_b if binary else dtr, cfg.max_rounds,
                         valid_sets=[dva_b if binary else dva], valid_names=["valid"],
-                        callbacks=[lgb.early_stopping(30, verbose=False), lgb.record_evaluation(ev)])
+                        callbacks=[lgb.early_stopping(30, verbose=False),
+                                   lgb.record_evaluation(ev)])
         score = float(max(ev["valid"]["ndcg@10"]))
         trials.append({**g, "ndcg@10": round(score, 4), "rounds": bst.best_iteration})
         if score > best[0]:
@@ -130,5 +131,5 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
     booster = lgb.train({**base, **best[1]}, dall, int(best[2] * 1.1))
     imp = booster.feature_importance("gain")
     report["importance"] = {n: round(float(v), 1) for n, v in
-                            sorted(zip(names, imp), key=lambda t: -t[1])[:12]}
+                            sorted(zip(names, imp, strict=True), key=lambda t: -t[1])[:12]}
     return LtrFit(booster, report, frozenset(valid_users), best_bst)

@@ -94,7 +94,8 @@ class Interactions:
     def to_csr(self, binary: bool = False) -> sp.csr_matrix:
         """User x item CSR matrix of weights (or 1.0 where ``binary``)."""
         f = self.indexed()
-        data = np.ones(f.height, np.float32) if binary else f["weight"].to_numpy().astype(np.float32)
+        data = (np.ones(f.height, np.float32) if binary
+                else f["weight"].to_numpy().astype(np.float32))
         return sp.csr_matrix(
             (data, (f["u"].to_numpy(), f["i"].to_numpy())), shape=(self.n_users, self.n_items)
         )
@@ -146,7 +147,8 @@ def build_interactions(
     if resets is not None and now is not None:
         resets = resets.filter(pl.col("ts") <= now)
     if resets is not None and resets.height:
-        last = resets.group_by("user_id").agg(pl.col("ts").max().cast(pl.Datetime("us")).alias("_r"))
+        last = resets.group_by("user_id").agg(
+            pl.col("ts").max().cast(pl.Datetime("us")).alias("_r"))
         ev = ev.join(last, on="user_id", how="left").filter(
             pl.col("_r").is_null() | (pl.col("ts") >= pl.col("_r"))).drop("_r")
     cat = _catalog(items)
@@ -203,7 +205,8 @@ def _catalog(items: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def _net_follows(ev: pl.DataFrame, cat: pl.DataFrame) -> pl.DataFrame:
-    f = ev.filter(pl.col("type").is_in(["follow", "unfollow"]) & pl.col("target_user_id").is_not_null())
+    f = ev.filter(pl.col("type").is_in(["follow", "unfollow"])
+                  & pl.col("target_user_id").is_not_null())
     return (f.sort("ts").group_by("user_id", "target_user_id")
             .agg(pl.col("type").last(), pl.col("ts").last())
             .filter(pl.col("type") == "follow")

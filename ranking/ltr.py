@@ -199,7 +199,8 @@ class LtrRanker:
             if self.head is not None:  # predicted liked-rather-than-hidden, weighed in
                 s = s + self.head.coef * self.head.margin(x)
         else:  # not enough data to learn a blend: fall back to the first usable source score
-            col = next((k for k, n in enumerate(self.features) if n.startswith(("z_", "score_"))), 0)
+            col = next((k for k, n in enumerate(self.features)
+                        if n.startswith(("z_", "score_"))), 0)
             s = np.nan_to_num(x[:, col], nan=-1e3)
         ok = (u >= 0) & (i >= 0)
         cr = np.full(len(i), -1)
