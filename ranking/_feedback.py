@@ -9,9 +9,11 @@ the users the blend held out while choosing its own settings (blend and head bot
 sample there): the largest gain in liked-above-hidden AUC that keeps NDCG@10 of liked videos
 among the blend's candidates within 1% of the blend alone (up to two standard errors of the
 paired per-user difference, so a small validation set does not veto on noise) and NDCG@10 of
-anything watched within 5% (up to one standard error: that is what the publish gate judges, so
-it gets less slack). In a feed log what was watched is mostly what was shown, so that guard is
-the looser one. Data without enough hides gets no head.
+anything watched within 5% (the same slack). In a feed log what was watched is mostly what was
+shown, so that guard is the looser one. On small data the slack lets the head cost more of the
+watched NDCG the publish gate judges (bench/README.md: the short log's `feedwell run` published
+at 0.775 AUC; one demo run in two missed the gate by 0.0003); with less slack the head mostly
+stayed at 0.1 and tied the like-rate baseline. Data without enough hides gets no head.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ WEIGHTS = (0.0, 0.1, 0.2, 0.4, 0.8, 1.6)
 LIKED_TOLERANCE = 0.01
 """How much NDCG@10 of liked videos the head may cost."""
 SEEN_TOLERANCE = 0.05
-"""How much NDCG@10 of anything watched the head may cost, with one standard error of noise
-allowance (the publish gate judges on it)."""
+"""How much NDCG@10 of anything watched the head may cost (the publish gate judges on it)."""
 
 
 @dataclass
@@ -144,7 +145,7 @@ def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.nda
         tried.append({"w": w, "auc": round(auc, 4), "ndcg@10_liked": round(_mean(liked), 4),
                       "ndcg@10": round(_mean(seen), 4)})
         if (_not_worse(liked, base_liked, LIKED_TOLERANCE, slack_se=2.0)
-                and _not_worse(seen, base_seen, SEEN_TOLERANCE, slack_se=1.0)
+                and _not_worse(seen, base_seen, SEEN_TOLERANCE, slack_se=2.0)
                 and auc > best[0] + 1e-4):
             best = (auc, w)
     report.update({"feedback_weights": tried, "feedback_w": best[1]})

@@ -58,7 +58,7 @@ def test_head_weight_lifts_liked_above_hidden_within_the_ndcg_guard():
     tried = {t["w"]: t for t in report["feedback_weights"]}
     chosen = tried[report["feedback_w"]]
     assert chosen["auc"] > tried[0.0]["auc"] + 0.1
-    # The gate's metric, strictly (the report rounds to 4 decimals).
+    # Watched NDCG (what the gate judges) stays within 5% here (the report rounds to 4 places).
     assert chosen["ndcg@10"] >= 0.95 * tried[0.0]["ndcg@10"] - 1e-4
     # Scoring held-out pairs with the head ranks liked above hidden far better than the blend.
     x, yv = np.vstack([xp, xn]), np.r_[np.ones(len(xp)), np.zeros(len(xn))]
