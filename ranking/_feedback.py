@@ -12,7 +12,7 @@ paired per-user difference, so a small validation set does not veto on noise) an
 anything watched within 5% (the same slack). In a feed log what was watched is mostly what was
 shown, so that guard is the looser one. On small data the slack lets the head cost more of the
 watched NDCG the publish gate judges (bench/README.md: the short log's `feedwell run` published
-at 0.775 AUC; one demo run in two missed the gate by 0.0003); with less slack the head mostly
+at 0.775 AUC; one of two demo runs missed the gate by 0.0003); with less slack the head mostly
 stayed at 0.1 and tied the like-rate baseline. Data without enough hides gets no head.
 """
 
