@@ -19,6 +19,7 @@ import polars as pl
 
 from features.catalog import Catalog, FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
+from wellbeing.sessions import to_utc_naive
 
 __all__ = [
     "BuiltSet", "build_features", "build_feature_tables", "default_now", "set_sql",
@@ -45,10 +46,6 @@ def default_now(con: duckdb.DuckDBPyConnection) -> datetime:
     return latest + timedelta(microseconds=1)
 
 
-def _naive_utc(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
-
-
 def _literal(v: object) -> str:
     if isinstance(v, datetime):
         return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
@@ -65,7 +62,7 @@ def inline_params(sql: str, params: dict) -> str:
 def set_sql(catalog: Catalog, fs: FeatureSet, now: datetime) -> tuple[str, dict]:
     """A set's SQL text and the parameters it uses (``$now`` plus catalog params)."""
     sql = fs.sql_path.read_text()
-    values = {**catalog.params, **fs.params, "now": _naive_utc(now)}
+    values = {**catalog.params, **fs.params, "now": to_utc_naive(now)}
     used = sorted(set(_PARAM.findall(sql)))
     missing = [p for p in used if p not in values]
     if missing:
@@ -145,7 +142,7 @@ def build_feature_tables(
         ConfigError: an unknown set name or a catalog/SQL mismatch.
     """
     catalog = load_catalog()
-    now = _naive_utc(now) if now is not None else default_now(con)
+    now = to_utc_naive(now) if now is not None else default_now(con)
     plan = catalog.order(sets)
     needed_by_others = {d for fs in plan for d in fs.depends_on}
     out: dict[str, BuiltSet] = {}
