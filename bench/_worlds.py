@@ -2,7 +2,8 @@
 
 ``ratings_world`` is MovieLens-100k-shaped (low-rank taste, power-law item popularity and user
 activity, ratings 1-5 with timestamps); ``ratings_to_events`` converts ratings to events the way
-the maintainers describe. ``shortvideo_world`` is a watch/like/hide log over days.
+the maintainers describe. ``shortvideo_world`` is a watch/like/hide log over days, and
+``shortvideo_split`` its train/test parts at a time cut.
 """
 
 from __future__ import annotations
@@ -100,3 +101,12 @@ def shortvideo_world(n_users: int = 600, n_items: int = 3000, n_creators: int = 
         "item_id": [f"v{i}" for i in range(n_items)], "creator_id": [f"c{c}" for c in creator],
         "created_at": [T0 + timedelta(days=float(b)) for b in born], "duration_ms": dur})
     return events, items
+
+
+def shortvideo_split(fraction: float = 0.75) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                                                       datetime]:
+    """``shortvideo_world`` with event ids, cut in time: ``(train, test, items, cut)``."""
+    events, items = shortvideo_world()
+    events = events.with_row_index("n").with_columns(pl.format("e{}", "n").alias("event_id"))
+    cut = events["ts"].min() + (events["ts"].max() - events["ts"].min()) * fraction
+    return events.filter(pl.col("ts") < cut), events.filter(pl.col("ts") >= cut), items, cut

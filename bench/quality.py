@@ -22,7 +22,7 @@ warnings.filterwarnings("ignore")
 
 import polars as pl  # noqa: E402
 
-from bench._worlds import ratings_to_events, ratings_world, shortvideo_world  # noqa: E402
+from bench._worlds import ratings_to_events, ratings_world, shortvideo_split  # noqa: E402
 from features.store import connect  # noqa: E402
 from ranking.evaluate import evaluate_split, format_table, random_holdout, temporal_split  # noqa: E402
 
@@ -48,10 +48,7 @@ def through_store(events: pl.DataFrame) -> pl.DataFrame:
 def run(shape: str, protocol: str, k: int = 10) -> dict:
     t0 = time.perf_counter()
     if protocol == "short":
-        events, items = shortvideo_world()
-        events = events.with_row_index("n").with_columns(pl.format("e{}", "n").alias("event_id"))
-        cut = events["ts"].min() + (events["ts"].max() - events["ts"].min()) * 0.75
-        train, test = events.filter(pl.col("ts") < cut), events.filter(pl.col("ts") >= cut)
+        train, test, items, _ = shortvideo_split()
     else:
         events = ratings_to_events(ratings_world(**SHAPES[shape]))
         items = None
@@ -61,7 +58,7 @@ def run(shape: str, protocol: str, k: int = 10) -> dict:
             train, test, _ = temporal_split(events, 0.8)
     res = evaluate_split(through_store(train), test.select(COLS), items, k)
     res.update({"shape": shape, "protocol": protocol, "seconds": round(time.perf_counter() - t0, 1),
-                "n_events": events.height})
+                "n_events": train.height + test.height})
     return res
 
 

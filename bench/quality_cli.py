@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from bench._worlds import ratings_to_events, ratings_world, shortvideo_world
+from bench._worlds import ratings_to_events, ratings_world, shortvideo_split
 from ranking._metrics import ndcg_at_k, pair_auc
 from ranking.evaluate import random_holdout
 
@@ -97,10 +97,7 @@ def run_random(work: Path, with_users: bool, flow: str) -> dict:
 
 
 def run_short(work: Path, with_users: bool, flow: str) -> dict:
-    events, items = shortvideo_world()
-    events = events.with_row_index("n").with_columns(pl.format("e{}", "n").alias("event_id"))
-    cut = events["ts"].min() + (events["ts"].max() - events["ts"].min()) * 0.75
-    train, test = events.filter(pl.col("ts") < cut), events.filter(pl.col("ts") >= cut)
+    train, test, items, cut = shortvideo_split()
     write_folder(work / "data", train, items, with_users)
     db = work / "q.duckdb"
     feedwell(db, "ingest", str(work / "data"))
