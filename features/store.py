@@ -44,6 +44,13 @@ _EXTRA_DDL = (
         accepted BIGINT, quarantined BIGINT, duplicates BIGINT)""",
     # A permanent feed reset forgets personalization signals before its time.
     "CREATE TABLE IF NOT EXISTS user_resets (user_id VARCHAR, ts TIMESTAMP)",
+    # Steering in words, with history: the latest row per user is in force (cleared = none).
+    """CREATE TABLE IF NOT EXISTS user_steering (
+        user_id VARCHAR, ts TIMESTAMP, text VARCHAR, steering JSON, cleared BOOLEAN,
+        source VARCHAR)""",
+    # Wellbeing check-in answers and what each one changed.
+    """CREATE TABLE IF NOT EXISTS user_checkins (
+        user_id VARCHAR, ts TIMESTAMP, rating INTEGER, text VARCHAR, applied JSON)""",
 )
 
 

@@ -115,6 +115,42 @@ class WellbeingConfig(BaseModel):
         1, description="When diversifying, at most this many items of one creator/topic in a row."
     )
 
+    topic_feedback_weight: float = Field(
+        0.5, ge=0, description="A hide's weight on each of the hidden video's topics "
+        "(its creator gets 1; a report multiplies both by report_weight)."
+    )
+    topic_feedback_half_life_days: float = Field(
+        3.0, gt=0, description="Half-life of a hide against a topic (shorter than a creator's)."
+    )
+    feedback_weight: float = Field(
+        0.6, ge=0, le=1, description="Explicit feedback's score shift, as a share of the "
+        "page's score range, at a full penalty (bounded: 1 = from top to bottom)."
+    )
+    steer_weight: float = Field(
+        0.5, ge=0, le=1, description="Steering's 'more'/'less' score shift, as a share of the "
+        "page's score range (bounded: steering reorders, it never overrides a policy)."
+    )
+    steer_mood_hours: float = Field(
+        12.0, gt=0, description="How long a steering mood lasts when the text names no time."
+    )
+    checkin_every_days: float = Field(
+        7.0, gt=0, description="Offer a check-in this many days after the last answer "
+        "(or after account creation)."
+    )
+    checkin_long_session_minutes: float = Field(
+        60.0, gt=0, description="Offer a check-in during a session this long."
+    )
+    checkin_late_session_minutes: float = Field(
+        20.0, gt=0, description="Offer a check-in during a late-night session this long."
+    )
+    checkin_min_gap_hours: float = Field(
+        24.0, ge=0, description="No session-triggered check-in within this many hours of "
+        "the last answer."
+    )
+    guardian_session_items: int = Field(
+        30, ge=1, description="Items per session once a guardian turns off continuous scroll."
+    )
+
     @field_validator("teen_quiet_hours", "late_night")
     @classmethod
     def _window(cls, v: str) -> str:

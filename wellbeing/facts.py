@@ -61,6 +61,9 @@ class ViewerSettings:
     sensitive_content: str = "standard"
     parent_managed: bool = False
     break_after_minutes: int | None = None
+    # Guardian settings (``extra``): they apply to minors only and can only tighten.
+    guardian_personalized: bool = True
+    guardian_session_items: int | None = None
 
 
 @dataclass
@@ -79,6 +82,11 @@ class ViewerContext:
     creator_penalties: Mapping[str, float] = field(default_factory=dict)
     usage: UsageState | None = None
     known: bool = True
+    # Decayed hide/report weight per topic of the videos hidden (explicit feedback).
+    topic_penalties: Mapping[str, float] = field(default_factory=dict)
+    # The latest check-in answer, and when the account was created (check-in cadence).
+    last_checkin: datetime | None = None
+    created_at: datetime | None = None
 
     @property
     def minor(self) -> bool:

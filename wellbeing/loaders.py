@@ -21,7 +21,8 @@ from wellbeing.config import WellbeingConfig
 from wellbeing.facts import Consent, ItemFacts, ViewerContext, ViewerSettings
 from wellbeing.sessions import UsageState, to_utc_naive
 
-__all__ = ["load_item_facts", "latest_consents", "load_viewer_context", "load_settings"]
+__all__ = ["load_item_facts", "latest_consents", "load_viewer_context", "load_settings",
+           "topic_penalties"]
 
 
 def _extra(raw: Any) -> dict[str, Any]:
@@ -112,13 +113,19 @@ def load_settings(row: dict[str, Any] | None) -> ViewerSettings:
         sensitive_content=row.get("sensitive_content") or "standard",
         parent_managed=bool(row.get("parent_managed")),
         break_after_minutes=int(brk) if isinstance(brk, int | float) and brk > 0 else None,
+        guardian_personalized=extra.get("guardian_personalized") is not False,
+        guardian_session_items=_positive(extra.get("guardian_session_items")),
     )
+
+
+def _positive(v: Any) -> int | None:
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) and v > 0 else None
 
 
 def _user_row(con: duckdb.DuckDBPyConnection, user_id: str) -> dict[str, Any] | None:
     cur = con.execute(
         """SELECT birth_date, timezone, personalized, daily_limit_minutes, quiet_hours,
-                  sensitive_content, parent_managed, extra
+                  sensitive_content, parent_managed, extra, created_at
            FROM users WHERE user_id = ? ORDER BY _loaded_at DESC NULLS LAST LIMIT 1""",
         [user_id],
     )
@@ -172,9 +179,9 @@ def load_viewer_context(
                WHERE user_id = ? AND ts < ?
                  AND type IN ('block', 'follow', 'unfollow', 'hide', 'report')),
            i AS (
-               SELECT item_id, any_value(creator_id) AS creator_id FROM items
-               WHERE item_id IN (SELECT item_id FROM e) GROUP BY item_id)
-           SELECT e.type, e.item_id, e.target_user_id, e.ts, i.creator_id
+               SELECT item_id, any_value(creator_id) AS creator_id, any_value(topics) AS topics
+               FROM items WHERE item_id IN (SELECT item_id FROM e) GROUP BY item_id)
+           SELECT e.type, e.item_id, e.target_user_id, e.ts, i.creator_id, i.topics
            FROM e LEFT JOIN i ON e.item_id = i.item_id ORDER BY e.ts""",
         [user_id, now],
     ).fetchall()
@@ -186,7 +193,8 @@ def load_viewer_context(
     ).fetchall()
     blocked, hidden, reported, follow = set(), set(), set(), {}
     penalties: dict[str, float] = defaultdict(float)
-    for etype, item_id, target, ts, creator in own:
+    feedback = []
+    for etype, item_id, target, ts, creator, topics in own:
         if etype == "block" and target:
             blocked.add(target)
         elif etype in ("follow", "unfollow") and target:
@@ -198,6 +206,7 @@ def load_viewer_context(
                 age_days = (now - ts).total_seconds() / 86400.0
                 w = cfg.report_weight if etype == "report" else 1.0
                 penalties[creator] += w * 0.5 ** (age_days / cfg.creator_feedback_half_life_days)
+                feedback.append((tuple(topics or ()), ts, w))
     if usage is None:
         usage = _usage(con, user_id, now, tz, cfg)
     else:
@@ -215,4 +224,28 @@ def load_viewer_context(
         creator_penalties=dict(penalties),
         usage=usage,
         known=row is not None,
+        topic_penalties=topic_penalties(feedback, now, cfg),
+        last_checkin=_last_checkin(con, user_id, now),
+        created_at=(row or {}).get("created_at"),
     )
+
+
+def topic_penalties(feedback: Iterable[tuple[tuple[str, ...], datetime, float]], now: datetime,
+                    cfg: WellbeingConfig) -> dict[str, float]:
+    """Decayed hide/report weight per topic from (topics, ts, weight) feedback."""
+    out: dict[str, float] = defaultdict(float)
+    hl, base = cfg.topic_feedback_half_life_days, cfg.topic_feedback_weight
+    for topics, ts, w in feedback:
+        decay = 0.5 ** (max(0.0, (now - ts).total_seconds()) / 86400.0 / hl)
+        for t in topics:
+            out[t] += base * w * decay
+    return {t: v for t, v in out.items() if v >= 1e-3}
+
+
+def _last_checkin(con: duckdb.DuckDBPyConnection, user_id: str, now: datetime) -> datetime | None:
+    try:
+        rows = con.execute("SELECT max(ts) FROM user_checkins WHERE user_id = ? AND ts < ?",
+                           [user_id, now]).fetchall()
+    except duckdb.CatalogException:  # a store opened read-only before the table existed
+        return None
+    return rows[0][0] if rows else None

@@ -41,6 +41,14 @@ class Reason(StrEnum):
     BREAK = "break"
     DOOMSCROLL_DIVERSIFY = "doomscroll_diversify"
     DOOMSCROLL_BREAK = "doomscroll_break"
+    # the user's own levers (steering in words, explicit feedback, check-ins, guardians)
+    STEERING_NEVER = "steering_never"
+    STEERING_MORE = "steering_more"
+    STEERING_LESS = "steering_less"
+    EXPLICIT_FEEDBACK = "explicit_feedback"
+    CHECKIN = "checkin"
+    GUARDIAN_NO_PERSONALIZATION = "guardian_no_personalization"
+    GUARDIAN_SCROLL_LIMIT = "guardian_scroll_limit"
     # fail-closed outcomes (the detail names the fact or rule)
     MISSING_FACT = "missing_fact"
     RULE_FAILED = "rule_failed"

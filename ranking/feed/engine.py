@@ -28,6 +28,8 @@ from features.store import connect
 from ranking import registry
 from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
 from ranking.feed.types import FeedRequest, FeedResponse
+from wellbeing.levers_store import load_steerings
+from wellbeing.steering import Steering
 from wellbeing import (
     POLICY_VERSION,
     Consent,
@@ -117,6 +119,7 @@ class FeedEngine:
             self.item_facts: dict[str, ItemFacts] = load_item_facts(self.con)
             self.consents: dict[str, Consent] = latest_consents(self.con, datetime(9999, 1, 1))
             self.popular = self._popular()
+            self.steerings = self._steerings()
             self.verdicts = {}
             rec = registry.serving(self.con)
             version = rec.version if rec else None
@@ -154,6 +157,19 @@ class FeedEngine:
             consents = dict(self.consents)
             consents[consent.subject_id] = consent
             self.consents = consents
+
+    def _steerings(self) -> dict[str, Steering]:
+        # Batch use (recommend, explain, replays) reads steerings once per load, never per
+        # request; the service's live state keeps its own current copy.
+        try:
+            return load_steerings(self.con)
+        except duckdb.CatalogException:  # a store from before steering existed, read-only
+            return {}
+
+    def steering(self, user_id: str) -> Steering | None:
+        """The user's steering in force (live state when attached, else as loaded)."""
+        live = getattr(self.live, "steering", None)
+        return live(user_id) if live is not None else self.steerings.get(user_id)
 
     def _popular(self) -> pl.DataFrame:
         # Decayed engagement over the last two weeks of data (velocity favours the recent).

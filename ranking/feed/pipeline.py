@@ -4,8 +4,11 @@ side effects, in that order (twitter/the-algorithm product-mixer).
 Ordering notes:
 - Interventions that end the feed (child, daily limit, quiet hours) are decided before any
   candidate is fetched: an ended feed costs nothing and leaks nothing.
+- Query hydrators (the viewer's steering) run once per request, after the feed-ending check.
 - Cheap filters run first; the wellbeing filter runs before scoring so a removed video is never
   scored, and it never fails open: if it raises, every remaining candidate is removed.
+- The user's levers come after the policy: a steering mute only removes more, and the steering
+  and explicit-feedback scorers reorder what the policy kept, so no lever widens a policy.
 - Page caps (sensitive topics in a row / per page / per day, doomscroll diversification) are
   selectors: they need the final order.
 - Side effects (audit, metrics) run after the response is built and cannot change it.
@@ -20,10 +23,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ranking.feed._frames import set_column, take
+from ranking.feed.filters.excluded import ExcludedIdsFilter
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
+from ranking.feed.filters.steering_mute import SteeringMuteFilter
 from ranking.feed.filters.wellbeing_policy import WellbeingPolicyFilter
 from ranking.feed.hydrators.item_facts import ItemFactsHydrator
+from ranking.feed.hydrators.steering import SteeringQueryHydrator
+from ranking.feed.scorers.explicit_feedback import ExplicitFeedbackScorer
 from ranking.feed.scorers.model import ModelScorer
+from ranking.feed.scorers.steering import SteeringScorer
 from ranking.feed.scorers.wellbeing_downrank import WellbeingDownrankScorer
 from ranking.feed.selectors.author_diversity import AuthorDiversitySelector
 from ranking.feed.selectors.page_caps import WellbeingPageCapsSelector
@@ -38,6 +46,7 @@ from ranking.feed.types import (
     FeedResponse,
     Filter,
     Hydrator,
+    QueryHydrator,
     Removal,
     RequestState,
     Scorer,
@@ -61,6 +70,7 @@ EMPTY_CANDIDATES = pl.DataFrame(
 @dataclass
 class FeedPipeline:
     sources: list[CandidateSource]
+    query_hydrators: list[QueryHydrator] = field(default_factory=list)
     hydrators: list[Hydrator] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
     scorers: list[Scorer] = field(default_factory=list)
@@ -79,6 +89,8 @@ class FeedPipeline:
         if any(iv.ends_feed for iv in state.interventions):
             return self._respond(state, policy.name, [])
         state.diversify = any(iv.type in ("diversify", "break") for iv in state.interventions)
+        for q in self.query_hydrators:
+            q(state)
         state.candidates = self._gather(state)
         for h in self.hydrators:
             state.candidates = h(state)
@@ -182,9 +194,12 @@ def default_pipeline() -> FeedPipeline:
         # The model's merged sources (ALS, BPR, EASE, kNN, following, trending, fresh) first;
         # popularity keeps new users, non-personalised users and model-less starts fed.
         sources=[ModelCandidateSource(), PopularCandidateSource()],
+        query_hydrators=[SteeringQueryHydrator()],
         hydrators=[ItemFactsHydrator()],
-        filters=[PreviouslySeenFilter(), WellbeingPolicyFilter()],  # cheap first
-        scorers=[ModelScorer(), WellbeingDownrankScorer()],
+        filters=[ExcludedIdsFilter(), PreviouslySeenFilter(), WellbeingPolicyFilter(),
+                 SteeringMuteFilter()],  # cheap first; levers after the policy
+        scorers=[ModelScorer(), WellbeingDownrankScorer(), ExplicitFeedbackScorer(),
+                 SteeringScorer()],
         selectors=[WellbeingPageCapsSelector(), AuthorDiversitySelector(), TopKSelector()],
         side_effects=[AuditSideEffect()],
     )

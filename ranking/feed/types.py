@@ -11,10 +11,11 @@ import polars as pl
 if TYPE_CHECKING:
     from ranking.feed.engine import FeedEngine
     from wellbeing import Intervention, ViewerContext
+    from wellbeing.steering import Steering
 
 __all__ = [
     "FeedRequest", "FeedItem", "FeedResponse", "Removal", "FilterResult", "RequestState",
-    "CandidateSource", "Hydrator", "Filter", "Scorer", "Selector", "SideEffect",
+    "CandidateSource", "QueryHydrator", "Hydrator", "Filter", "Scorer", "Selector", "SideEffect",
 ]
 
 
@@ -27,6 +28,7 @@ class FeedRequest:
     limit: int = 20
     session_id: str | None = None
     request_id: str | None = None
+    exclude_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class RequestState:
     labels: dict[str, list[str]] = field(default_factory=dict)
     reasons: dict[str, list[str]] = field(default_factory=dict)
     diversify: bool = False
+    steering: Steering | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,6 +111,14 @@ class CandidateSource(Protocol):
     name: str
 
     def __call__(self, state: RequestState, n: int) -> pl.DataFrame: ...
+
+
+class QueryHydrator(Protocol):
+    """Runs once per request and sets a typed field of the request state (the query)."""
+
+    name: str
+
+    def __call__(self, state: RequestState) -> None: ...
 
 
 class Hydrator(Protocol):

@@ -22,7 +22,7 @@ def load_profiles(con: duckdb.DuckDBPyConnection, report_weight: float = 2.0) ->
     profiles: dict[str, Profile] = {}
     cur = con.execute(
         """SELECT user_id, birth_date, timezone, personalized, daily_limit_minutes, quiet_hours,
-                  sensitive_content, parent_managed, extra FROM users
+                  sensitive_content, parent_managed, extra, created_at FROM users
            QUALIFY row_number() OVER (
                PARTITION BY user_id ORDER BY _loaded_at DESC NULLS LAST) = 1"""
     )
@@ -31,18 +31,19 @@ def load_profiles(con: duckdb.DuckDBPyConnection, report_weight: float = 2.0) ->
         r = dict(zip(names, row, strict=True))
         profiles[r["user_id"]] = Profile(birth_date=r["birth_date"],
                                          timezone=r["timezone"] or "UTC",
-                                         settings=load_settings(r), known=True)
+                                         settings=load_settings(r), known=True,
+                                         created_at=r["created_at"])
     for uid, ts in con.execute("SELECT user_id, max(ts) FROM user_resets GROUP BY 1").fetchall():
         profiles.setdefault(uid, Profile()).reset = ts
     rows = con.execute(
-        f"""SELECT e.user_id, e.type, e.item_id, e.target_user_id, e.ts, i.creator_id
+        f"""SELECT e.user_id, e.type, e.item_id, e.target_user_id, e.ts, i.creator_id, i.topics
             FROM events e LEFT JOIN {_ITEMS} i ON e.item_id = i.item_id
             WHERE e.type IN ('block', 'follow', 'unfollow', 'hide', 'report') ORDER BY e.ts"""
     ).fetchall()
     blocked: dict[str, set[str]] = {}
     hidden: dict[str, set[str]] = {}
     reported: dict[str, set[str]] = {}
-    for uid, etype, item, target, ts, creator in rows:
+    for uid, etype, item, target, ts, creator, topics in rows:
         p = profiles.setdefault(uid, Profile())
         if etype == "block" and target:
             blocked.setdefault(uid, set()).add(target)
@@ -52,7 +53,10 @@ def load_profiles(con: duckdb.DuckDBPyConnection, report_weight: float = 2.0) ->
         elif etype in ("hide", "report") and item:
             (hidden if etype == "hide" else reported).setdefault(uid, set()).add(item)
             if creator:
-                p.feedback.append((creator, ts, report_weight if etype == "report" else 1.0))
+                w = report_weight if etype == "report" else 1.0
+                p.feedback.append((creator, ts, w))
+                if topics:
+                    p.topic_feedback.append((tuple(topics), ts, w))
     for uid, s in blocked.items():
         profiles[uid].blocked = frozenset(s)
     for uid, s in hidden.items():

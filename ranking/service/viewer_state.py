@@ -21,7 +21,8 @@ import duckdb
 
 from ranking.service.session_store import SessionStore, usage_event
 from wellbeing import ItemFacts, ViewerContext, ViewerSettings, WellbeingConfig, age_band
-from wellbeing.loaders import load_settings
+from wellbeing.loaders import load_settings, topic_penalties
+from wellbeing.steering import Steering
 
 __all__ = ["Profile", "ViewerState"]
 
@@ -43,6 +44,9 @@ class Profile:
     reported: frozenset[str] = frozenset()
     feedback: list[tuple[str, datetime, float]] = field(default_factory=list)
     reset: datetime | None = None
+    topic_feedback: list[tuple[tuple[str, ...], datetime, float]] = field(default_factory=list)
+    created_at: datetime | None = None
+    last_checkin: datetime | None = None
 
 
 class ViewerState:
@@ -59,12 +63,16 @@ class ViewerState:
                  cfg: WellbeingConfig,
                  store_factory: Callable[[ViewerState], SessionStore] | None = None) -> None:
         from ranking.service._state_load import load_history, load_profiles
+        from wellbeing.levers_store import last_checkins, load_steerings
 
         self.cfg = cfg
         self.items = items
         self.lock = threading.Lock()
         self.profiles: dict[str, Profile] = load_profiles(con, cfg.report_weight)
         self.seen_history, self._usage_history = load_history(con)
+        self.steerings: dict[str, Steering] = load_steerings(con)
+        for uid, ts in last_checkins(con).items():
+            self.profiles.setdefault(uid, Profile()).last_checkin = ts
         if store_factory is None:
             from ranking.service.session_store import InMemorySessionStore
 
@@ -98,7 +106,28 @@ class ViewerState:
             followers=frozenset(u for u, on in p.fans.items() if on),
             hidden_items=p.hidden, reported_items=p.reported, creator_penalties=dict(penalties),
             usage=self.store.usage(user_id, p.timezone, now), known=p.known,
+            topic_penalties=topic_penalties(
+                [f for f in p.topic_feedback if p.reset is None or f[1] >= p.reset], now,
+                self.cfg) if p.topic_feedback else {},
+            last_checkin=p.last_checkin, created_at=p.created_at,
         )
+
+    def steering(self, user_id: str) -> Steering | None:
+        """The user's steering in force (kept in memory; stored in ``user_steering``)."""
+        return self.steerings.get(user_id)
+
+    def set_steering(self, user_id: str, steering: Steering | None) -> None:
+        """Put a stored steering in force (None: cleared); the next request applies it."""
+        with self.lock:
+            if steering is None:
+                self.steerings.pop(user_id, None)
+            else:
+                self.steerings[user_id] = steering
+
+    def set_checkin(self, user_id: str, ts: datetime) -> None:
+        with self.lock:
+            p = self.profiles.setdefault(user_id, Profile())
+            p.last_checkin = ts if p.last_checkin is None else max(p.last_checkin, ts)
 
     def reset_time(self, user_id: str) -> datetime | None:
         p = self.profiles.get(user_id)
@@ -133,6 +162,8 @@ class ViewerState:
             if facts is not None and facts.creator_id:
                 w = self.cfg.report_weight if etype == "report" else 1.0
                 p.feedback.append((facts.creator_id, ev["ts"], w))
+                if facts.topics:
+                    p.topic_feedback.append((tuple(facts.topics), ev["ts"], w))
 
     def set_settings(self, user_id: str, row: Mapping[str, Any]) -> None:
         """Apply a stored ``users`` row's settings (birth date and timezone stay as loaded)."""
