@@ -45,18 +45,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure ends as one line on stderr and exit code 1.
+
+    Project errors, DuckDB errors and OS errors print their message; anything else prints its
+    type too (``FEEDWELL_DEBUG=1`` re-raises it, traceback included). Output cut short by a
+    closed pipe (``feedwell sql ... | head``) ends quietly, as Python's docs recommend.
+    """
+    from flows._guard import run_command
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
-    except (DataError, ConfigError, PipelineError, FileNotFoundError) as exc:
-        if getattr(args, "json", False):
-            print(json.dumps({"error": type(exc).__name__, "message": str(exc)}))
-        print(f"feedwell {args.command}: error: {exc}", file=sys.stderr)
+        try:
+            return run_command(args)
+        except KeyboardInterrupt:
+            print(f"feedwell {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            if os.environ.get("FEEDWELL_DEBUG"):
+                raise
+            _print_error(args, exc)
+            return 1
+    except BrokenPipeError:
+        # The reader went away (`| head`). Python flushes stdout again at exit: point it at
+        # devnull so that flush does not fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _print_error(args: argparse.Namespace, exc: Exception) -> None:
+    import duckdb
+
+    from flows._guard import one_line
+
+    message = one_line(exc)
+    if not isinstance(exc, DataError | ConfigError | PipelineError | OSError | duckdb.Error):
+        message = f"{type(exc).__name__}: {message}"
+    print(f"feedwell {args.command}: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": type(exc).__name__, "message": message}))
 
 
 if __name__ == "__main__":

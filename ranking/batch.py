@@ -6,8 +6,9 @@ served (sources, wellbeing filters, scoring, selection) or what the policy would
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -34,7 +35,8 @@ def read_table(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
         raise DataError(f"cannot read {p}: {exc}") from exc
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise DataError(f"{p}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)})")
+        raise DataError(f"{p}: missing column(s) {', '.join(missing)} "
+                        f"(found: {', '.join(df.columns)})")
     return df
 
 
@@ -47,17 +49,50 @@ def write_table(df: pl.DataFrame, path: str | Path) -> None:
         df.write_csv(p)
 
 
+_EPOCH_MS = 100_000_000_000  # as ingest reads numbers: this large or more is milliseconds
+_FLOOR = datetime(1970, 1, 1)  # ingest's floor: earlier times are quarantined as bad_ts
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+
+
+def _from_epoch(v: float | str, what: str) -> datetime:
+    x = float(v)
+    seconds = x / 1000 if abs(x) >= _EPOCH_MS else x
+    try:
+        return _FLOOR + timedelta(seconds=seconds)
+    except OverflowError:
+        raise DataError(f"{what} {v} is not a time: beyond year 9999") from None
+
+
 def parse_time(v: object, default: datetime | None, what: str = "time") -> datetime | None:
-    """An ISO 8601 time (string or datetime, any offset) as naive UTC; empty is ``default``."""
+    """A time as the data contract reads one, as naive UTC; empty is ``default``.
+
+    ISO 8601 (any offset, ``Z`` for UTC) or epoch seconds (milliseconds when the number has 12
+    or more digits), from 1970 on, as file ingest accepts them.
+
+    Raises:
+        DataError: naming ``what`` and the value.
+    """
     if v is None or v == "":
         return default
-    if not isinstance(v, datetime):
-        try:
-            v = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise DataError(
-                f"{what} {v!r} is not an ISO time (e.g. 2026-11-01T12:00:00Z)") from exc
-    return to_utc_naive(v)
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        v = _from_epoch(v, what)
+    elif not isinstance(v, datetime):
+        text = str(v).strip()
+        if _NUMBER.fullmatch(text):
+            v = _from_epoch(text, what)
+        else:
+            try:
+                v = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise DataError(f"{what} {text!r} is not a time: use ISO 8601 "
+                                "(2026-11-01T12:00:00Z) or epoch seconds") from None
+    try:
+        t = to_utc_naive(v)
+    except OverflowError:
+        raise DataError(f"{what} {v} is out of range") from None
+    if t < _FLOOR:
+        raise DataError(f"{what} {v} is before 1970-01-01, the earliest time the store takes")
+    return t
 
 
 def recommend_batch(engine: FeedEngine, users: pl.DataFrame, k: int, now: datetime,
@@ -74,7 +109,7 @@ def recommend_batch(engine: FeedEngine, users: pl.DataFrame, k: int, now: dateti
     total = users.height
     for n, r in enumerate(users.iter_rows(named=True)):
         uid = str(r["user_id"])
-        t = parse_time(r.get("now") if has_now else None, now, "now")
+        t = parse_time(r.get("now") if has_now else None, now, f"row {n + 1} (user {uid}): now")
         resp = engine.feed(FeedRequest(uid, t, limit=k, request_id=f"recommend:{uid}"))
         summary["users"] += 1
         summary["fed"] += bool(resp.items)
@@ -104,7 +139,8 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
     out: list[tuple] = []
     for (rid,), g in req.group_by(["request_id"], maintain_order=True):
         uid = str(g["user_id"][0])
-        ts = parse_time(g["ts"][0], engine.latest_event_time() or datetime.now(), "ts")
+        ts = parse_time(g["ts"][0], engine.latest_event_time() or datetime.now(),
+                        f"row {g['_row'][0] + 1} (request {rid}): ts")
         viewer = engine.viewer(uid, ts)
         ended = [iv for iv in engine.interventions(viewer, ts) if iv.ends_feed]
         policy = engine.policy(viewer)

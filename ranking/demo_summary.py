@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from features.store import connect
 
-__all__ = ["demo_summary"]
+__all__ = ["demo_summary", "counts_table"]
 
 
-def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> dict[str, Any]:
-    """Run the batch half on the store at ``db`` and return a summary (``text`` is printable)."""
+def counts_table(title: str, unit: str, counts: Iterable[tuple[str, int]]) -> list[str]:
+    """Lines of a two-column table, largest count first (``none`` when empty)."""
+    rows = sorted(counts, key=lambda r: (-r[1], r[0]))
+    if not rows:
+        return [f"{title}: none"]
+    width = max(40, *(len(str(k)) + 2 for k, _ in rows))
+    return [f"{title:<{width}}{unit:>8}", *[f"  {k:<{width - 2}}{n:>8,}" for k, n in rows]]
+
+
+def demo_summary(db: str, report: str | None, step: Callable[[str], None],
+                 during: Callable[[str], AbstractContextManager[None]] | None = None
+                 ) -> dict[str, Any]:
+    """Run the batch half on the store at ``db`` and return a summary (``text`` is printable).
+
+    Args:
+        db: the store, with a world ingested.
+        report: where to write the HTML report (None: no report).
+        step: called with a short line when a step finishes.
+        during: wraps a long step (training, evaluation) so its progress can be shown.
+    """
+    during = during or (lambda _text: nullcontext())
     from ranking.batch import recommend_batch
     from ranking.evaluate import format_table
     from ranking.feed.engine import FeedEngine
@@ -26,9 +46,11 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> di
         step(f"features: {len(feats)} sets")
     except ImportError:
         pass
-    res = train_model(con, db)
+    with during("training the ranker (candidate models, then LightGBM)"):
+        res = train_model(con, db)
     step(f"trained {res.version}")
-    ev = evaluate_version(con, res.version)
+    with during("evaluating the ranker against the baselines"):
+        ev = evaluate_version(con, res.version)
     step("evaluated ranker vs baselines")
     try:
         publish_version(con, ev)
@@ -39,7 +61,8 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> di
     engine = FeedEngine(db)
     users = engine.con.sql("SELECT user_id FROM users ORDER BY user_id LIMIT 400").pl()
     now = engine.latest_event_time()
-    recs, rsum = recommend_batch(engine, users, 20, now)
+    with during(f"serving {users.height} feeds through the wellbeing policy"):
+        recs, rsum = recommend_batch(engine, users, 20, now)
     engine.close()
     step(f"served {rsum['users']} feeds through the wellbeing policy")
     con = connect(db)
@@ -51,7 +74,8 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> di
         try:
             from features.report import build_report
 
-            build_report(con, report, db_path=db)
+            with during("writing the report"):
+                build_report(con, report, db_path=db)
             step(f"report written to {report}")
             out["report"] = report
         except ImportError:
@@ -60,10 +84,10 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None]) -> di
     text = [
         "", "== evaluation (temporal split) ==", format_table(ev), f"gate: {ev['gate']['why']}",
         "", "== wellbeing ==",
-        f"feeds served: {rsum['users']} users, {rsum['fed']} fed, policies {rsum['policies']}",
-        f"interventions: {dict(ivs.iter_rows()) or 'none'}",
-        "removals by reason:",
-        *[f"  {r:<40} {n}" for r, n in removals.iter_rows()],
+        f"feeds served: {rsum['users']} users, {rsum['fed']} fed",
+        *counts_table("policy applied", "users", rsum["policies"].items()),
+        *counts_table("interventions", "shown", ivs.iter_rows()),
+        *counts_table("removals by reason (top 8)", "items", removals.iter_rows()),
     ]
     if "guardrails" in ev:
         from ranking.guardrail_replay import format_guardrails

@@ -1,9 +1,11 @@
-"""``feedwell demo``: simulate a world, run every stage, print the evaluation and wellbeing summary."""
+"""``feedwell demo``: simulate a world, run every stage, print the evaluation and wellbeing
+summary. Progress goes to stderr as short lines (none with ``--json``)."""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -20,34 +22,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _step(name: str, t0: float) -> None:
-    print(f"  [{time.perf_counter() - t0:6.1f}s] {name}", flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
+    from flows._progress import Progress
+    from flows._settings import quiet_prefect
+
+    quiet_prefect()  # also silences the ranker libraries' known warnings
     from features.ingest import ingest_dir
     from features.simulate import simulate
     from features.store import connect
     from flows.cli import emit
     from ranking.demo_summary import demo_summary
+    from ranking.registry import models_root
 
-    t0 = time.perf_counter()
+    progress = Progress(quiet=args.json)
     db = Path(args.db)
     # The demo owns its database and world: start clean so a re-run gives the same result.
     for p in (db, Path(f"{db}.wal")):
         p.unlink(missing_ok=True)
-    from ranking.registry import models_root
-
     shutil.rmtree(models_root(db), ignore_errors=True)
     shutil.rmtree(args.dir, ignore_errors=True)
-    print(f"feedwell demo -> {db}")
-    simulate(args.dir, users=args.users, items=args.items, events=args.events, seed=args.seed)
-    _step(f"simulated {args.events:,} events into {args.dir}/", t0)
+    if not args.json:
+        print(f"feedwell demo -> {db}", file=sys.stderr, flush=True)
+    with progress.during(f"simulating {args.users:,} users and {args.events:,} events"):
+        simulate(args.dir, users=args.users, items=args.items, events=args.events,
+                 seed=args.seed)
+    progress.step(f"simulated {args.events:,} events into {args.dir}/")
     con = connect(db)
-    reports = ingest_dir(con, args.dir)
-    _step("ingested: " + ", ".join(f"{n} {r.accepted:,}" for n, r in reports.items()), t0)
+    with progress.during("ingesting"):
+        reports = ingest_dir(con, args.dir)
+    progress.step("ingested: " + ", ".join(f"{n} {r.accepted:,}" for n, r in reports.items()))
     con.close()
-    summary = demo_summary(str(db), args.report, lambda s: _step(s, t0))
-    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    summary = demo_summary(str(db), args.report, progress.step, progress.during)
+    summary["seconds"] = round(time.perf_counter() - progress.t0, 1)
     emit(args, summary, summary.pop("text"))
     return 0

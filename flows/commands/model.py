@@ -86,12 +86,36 @@ def run_models(args: argparse.Namespace) -> int:
     con = connect(args.db)
     rows = list_versions(con)
     con.close()
-    payload = {"models": [
-        {"version": r.version, "status": r.status, "created_at": r.created_at,
-         "ndcg@10": r.metrics.get("ranker", {}).get("ndcg@10"), "path": r.path} for r in rows]}
-    lines = [f"{m['version']}  {m['status']:<10} ndcg@10={m['ndcg@10']}" for m in payload["models"]]
+    payload = {"models": [_model_row(r) for r in rows]}
+    lines = [f"{m['version']}  {m['status']:<10} serves {m['served']['model'] or '-'} "
+             f"({m['served']['kind'] or '-'}, fallback {m['served']['fallback'] or '-'})  "
+             f"ndcg@10={_metric(m['ndcg@10'])}" for m in payload["models"]]
     emit(args, payload, "\n".join(lines) or "no models yet: run `feedwell train`")
     return 0
+
+
+def _model_row(r) -> dict:
+    """One version as ``models`` reports it: what it serves (the evaluation's choice, written
+    into the version at publish) and its features."""
+    from ranking.serving import read_choice
+
+    choice = read_choice(r.path)
+    sel = r.metrics.get("selection") or {}
+    served = sel.get("served") or (choice.model if choice else None)
+    ndcg = (sel.get("pooled", {}).get(served, {}).get("ndcg") if sel
+            else r.metrics.get("ranker", {}).get("ndcg@10"))
+    return {"version": r.version, "status": r.status, "created_at": r.created_at,
+            "served": {"model": choice.model if choice else None,
+                       "kind": choice.kind if choice else None,
+                       "fallback": choice.fallback if choice else None,
+                       "backoff_below": choice.backoff_below if choice else None,
+                       "why": choice.why if choice else None},
+            "evaluated_best": served, "ndcg@10": ndcg, "features": r.features, "path": r.path}
+
+
+def _metric(value: object) -> str:
+    """A metric as people read it: four decimals (the evaluation's own precision), or '-'."""
+    return f"{value:.4f}" if isinstance(value, int | float) and value == value else "-"
 
 
 def run_restore(args: argparse.Namespace) -> int:

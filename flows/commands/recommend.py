@@ -54,7 +54,9 @@ def run_recommend(args: argparse.Namespace) -> int:
     emit(args, summary, (f"wrote {out.height} rows for {summary['users']} users "
                          f"({summary['fed']} fed) to {args.out}; model "
                          f"{engine.model_version or 'none (popularity fallback)'}; "
-                         f"interventions {summary['interventions'] or 'none'}"))
+                         "interventions " + (", ".join(
+                             f"{k} {n}" for k, n in sorted(summary["interventions"].items(),
+                                                           key=lambda kv: -kv[1])) or "none")))
     return 0
 
 

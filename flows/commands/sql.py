@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("query", help='the SQL to run, e.g. "SELECT * FROM mart_daily_engagement"')
     p.add_argument("--max-rows", type=int, default=100,
                    help="rows shown in the table (default: %(default)s; --json returns all)")
+    p.add_argument("--write", action="store_true",
+                   help="allow statements that change the store (default: read-only)")
     p.add_argument("--json", action="store_true", help="print {columns, rows, row_count} as JSON")
     p.set_defaults(func=run)
 
@@ -29,11 +31,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def run_query(db: str, query: str) -> tuple[list[str], list[tuple]]:
+def run_query(db: str, query: str, write: bool = False) -> tuple[list[str], list[tuple]]:
     """Create the marts and run ``query``; returns (column names, rows).
 
+    Args:
+        db: the store.
+        query: one or more SQL statements; the last one's result is returned.
+        write: run on a writable connection (default: read-only, so ``DROP TABLE`` is refused).
+
     Raises:
-        DataError: the query failed (the message is DuckDB's).
+        DataError: an empty query, or the query failed (the message is DuckDB's).
     """
     import duckdb
 
@@ -41,18 +48,22 @@ def run_query(db: str, query: str) -> tuple[list[str], list[tuple]]:
     from features.marts import create_marts
     from features.store import connect
 
+    if not query.strip():
+        raise DataError('empty query: give the SQL to run, e.g. "SELECT * FROM users LIMIT 5"')
+    con = connect(db)
     try:
-        con = connect(db)
         create_marts(con)
-    except duckdb.IOException:
-        # Other processes have the file open read-only, so it cannot be opened for writing:
-        # read the marts as they were last created.
-        con = connect(db, read_only=True)
-    try:
+        if not write:
+            # The marts are views in the store: create them writable, then query read-only.
+            con.close()
+            con = connect(db, read_only=True)
         cur = con.execute(query)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchall() if columns else []
     except duckdb.Error as exc:
+        if "read-only mode" in str(exc):
+            raise DataError(f"{str(exc).splitlines()[0]} (feedwell sql is read-only: add "
+                            "--write to change the store)") from exc
         raise DataError(f"query failed: {exc}") from exc
     finally:
         con.close()
@@ -65,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     from flows.cli import emit
 
-    columns, rows = run_query(args.db, args.query)
+    columns, rows = run_query(args.db, args.query, args.write)
     if args.json:
         emit(args, {"columns": columns, "rows": [dict(zip(columns, r, strict=True)) for r in rows],
                     "row_count": len(rows)})
