@@ -1,15 +1,16 @@
-"""The feature runner: bind ``$now``, run each set's SQL in dependency order, check, materialise.
+"""The feature runner: keep the partial aggregates current, then compute each set at ``$now``.
 
 "As of ``now``" means strictly before it: an event with ``ts >= now`` never counts. The default
 ``now`` is the latest event's time plus one microsecond, so the latest event does count.
-Sets that others read (``stg_*``) are built as TEMP tables under their own name; public sets
-are written to ``feat_<name>`` with an ``as_of`` column, replaced on every run.
+The ``partial`` sets (see ``features/partials.py``) are kept as tables over every event and
+refreshed where new events landed; when ``now`` is before some event or reset, they are built
+for that time as TEMP tables instead (an as-of build, which leaves the kept ones alone).
+Public sets are computed from the partials into ``feat_<name>`` with an ``as_of`` column.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,15 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import polars as pl
 
-from features.catalog import Catalog, FeatureSet, load_catalog
+from features._sql import inline_params, set_sql
+from features.catalog import FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
+from features.partials import build_partials, kept_partials_apply, partial_sets, update_partials
 from wellbeing.sessions import to_utc_naive
 
 __all__ = [
-    "BuiltSet", "build_features", "build_feature_tables", "default_now", "set_sql",
-    "inline_params", "check_set",
+    "BuiltSet", "FeatureRun", "build_features", "build_feature_tables", "default_now",
+    "run_features", "set_sql", "inline_params", "check_set",
 ]
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,18 @@ class BuiltSet:
 
     table: str
     rows: int
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class FeatureRun:
+    """A run of the feature sets: what was built and how the partials were brought up to date."""
+
+    built: dict[str, BuiltSet]
+    partials: str
+    """``refresh``, ``full`` (kept partials rebuilt) or ``as-of`` (TEMP partials for ``now``)."""
+    reason: str = ""
+    new_events: int = 0
+    dirty_buckets: int = 0
 
 
 def default_now(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -44,32 +58,6 @@ def default_now(con: duckdb.DuckDBPyConnection) -> datetime:
     if latest is None:
         return datetime.now(UTC).replace(tzinfo=None)
     return latest + timedelta(microseconds=1)
-
-
-def _literal(v: object) -> str:
-    if isinstance(v, datetime):
-        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
-    if isinstance(v, str):
-        return "'" + v.replace("'", "''") + "'"
-    return repr(v)
-
-
-def inline_params(sql: str, params: dict) -> str:
-    """Substitute ``$name`` parameters as SQL literals (views cannot take bound parameters)."""
-    return _PARAM.sub(lambda m: _literal(params[m.group(1)]), sql)
-
-
-def set_sql(catalog: Catalog, fs: FeatureSet, now: datetime) -> tuple[str, dict]:
-    """A set's SQL text and the parameters it uses (``$now`` plus catalog params)."""
-    sql = fs.sql_path.read_text()
-    values = {**catalog.params, **fs.params, "now": to_utc_naive(now)}
-    used = sorted(set(_PARAM.findall(sql)))
-    missing = [p for p in used if p not in values]
-    if missing:
-        raise ConfigError(
-            f"feature set '{fs.name}' uses ${missing[0]} but features.yaml sets no such param"
-        )
-    return sql, {p: values[p] for p in used}
 
 
 def check_set(con: duckdb.DuckDBPyConnection, fs: FeatureSet, table: str) -> None:
@@ -119,23 +107,22 @@ def check_set(con: duckdb.DuckDBPyConnection, fs: FeatureSet, table: str) -> Non
             )
 
 
-def build_feature_tables(
+def run_features(
     con: duckdb.DuckDBPyConnection,
     now: datetime | None = None,
     sets: list[str] | None = None,
     materialize: bool = True,
-) -> dict[str, BuiltSet]:
-    """Compute feature sets as of ``now`` (events with ``ts < now`` only) into checked tables.
+    full: bool = False,
+) -> FeatureRun:
+    """Bring the partials up to date and compute feature sets as of ``now`` into checked tables.
 
     Args:
         con: a store connection with the raw tables.
         now: the as-of time (naive UTC; aware times are converted). Default: latest event + 1 µs.
         sets: set names to build (their dependencies are built too). Default: every set.
         materialize: write ``feat_<name>`` tables (with ``as_of``); else TEMP tables
-            ``_tmp_feat_<name>`` the caller drops (see :func:`drop_tables`).
-
-    Returns:
-        The table and row count of each public set built (``view`` staging sets excluded).
+            ``_tmp_feat_<name>`` the caller drops, and the kept partials are not touched.
+        full: rebuild the kept partials from every event instead of refreshing them.
 
     Raises:
         DataError: a column check failed (the message names set, column and check).
@@ -144,38 +131,50 @@ def build_feature_tables(
     catalog = load_catalog()
     now = to_utc_naive(now) if now is not None else default_now(con)
     plan = catalog.order(sets)
-    needed_by_others = {d for fs in plan for d in fs.depends_on}
-    out: dict[str, BuiltSet] = {}
-    staging: list[FeatureSet] = []
-    for fs in plan:
-        t0 = time.perf_counter()
-        sql, params = set_sql(catalog, fs, now)
-        if fs.materialized == "view":
-            # Inlined into each reader: materialising every event once costs more than rescans.
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {fs.name} AS {inline_params(sql, params)}")
-            staging.append(fs)
-            continue
-        if fs.name in needed_by_others:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {fs.name} AS {sql}", params).fetchall()
-            staging.append(fs)
-            source, params = f"SELECT * FROM {fs.name}", {}
+    temp: list[FeatureSet] = []
+    try:
+        if materialize and kept_partials_apply(con, now):
+            update = update_partials(con, catalog, full=full)
+            run = FeatureRun({}, update.mode, update.reason, update.new_events,
+                             update.dirty_buckets)
         else:
-            source = sql
-        table = fs.table if materialize else f"_tmp_{fs.table}"
-        kind = "TABLE" if materialize else "TEMP TABLE"
-        params = {**params, "as_of": now}
-        rows = con.execute(
-            f"CREATE OR REPLACE {kind} {table} AS "
-            f"SELECT *, $as_of::TIMESTAMP AS as_of FROM ({source})",
-            params,
-        ).fetchall()[0][0]
-        check_set(con, fs, table)
-        out[fs.name] = BuiltSet(table, rows)
-        log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
-    for fs in reversed(staging):
-        kind = "VIEW" if fs.materialized == "view" else "TABLE"
-        con.execute(f"DROP {kind} IF EXISTS {fs.name}").fetchall()
-    return out
+            temp = partial_sets(catalog, sets)
+            build_partials(con, catalog, temp, now, temp=True)
+            run = FeatureRun({}, "as-of", "now is before some event or reset"
+                             if materialize else "not materialized")
+        for fs in plan:
+            if fs.materialized == "view" or "bucket" in fs.key:
+                continue
+            t0 = time.perf_counter()
+            sql, params = set_sql(catalog, fs, now)
+            if fs.materialized == "partial":  # stg_sessions: one row per session, as kept
+                sql, params = f"SELECT * FROM {fs.name}", {}
+            table = fs.table if materialize else f"_tmp_{fs.table}"
+            kind = "TABLE" if materialize else "TEMP TABLE"
+            rows = con.execute(
+                f"CREATE OR REPLACE {kind} {table} AS "
+                f"SELECT *, $as_of::TIMESTAMP AS as_of FROM ({sql})",
+                {**params, "as_of": now},
+            ).fetchall()[0][0]
+            check_set(con, fs, table)
+            run.built[fs.name] = BuiltSet(table, rows)
+            log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
+    finally:
+        for fs in temp:
+            con.execute(f"DROP TABLE IF EXISTS temp.{fs.name}").fetchall()
+        con.execute("DROP VIEW IF EXISTS temp.stg_events").fetchall()
+    return run
+
+
+def build_feature_tables(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    sets: list[str] | None = None,
+    materialize: bool = True,
+    full: bool = False,
+) -> dict[str, BuiltSet]:
+    """:func:`run_features`, returning the table and row count of each set built."""
+    return run_features(con, now, sets, materialize, full).built
 
 
 def build_features(

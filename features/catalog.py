@@ -47,8 +47,10 @@ class FeatureSet(BaseModel):
     params: dict[str, float | int | str] = Field(default_factory=dict)
     personal: bool = False
     """Honours user resets: the user's events before the latest reset are ignored."""
-    materialized: Literal["table", "view"] = "table"
-    """``view``: an inlined staging step (a TEMP VIEW, never materialised nor returned)."""
+    materialized: Literal["table", "view", "partial"] = "table"
+    """``view``: an inlined staging step (a TEMP VIEW, never materialised nor returned).
+    ``partial``: partial aggregates kept between runs and refreshed where new events land
+    (per entity and ``bucket``, or one row per session); the public sets are computed from them."""
 
     @model_validator(mode="after")
     def _check_windows(self) -> FeatureSet:

@@ -1,25 +1,24 @@
 -- creator_engagement: a creator's audience (distinct viewers, net followers) and how it
 -- responds to their videos (rates per view). Rows: creators with an item created before now.
+-- Computed at $now from part_item (joined to the items' current creator) and part_user_creator.
 with
-
-source as (
-    select * from stg_events where creator_id is not null
-),
 
 daily as (
     select
-        creator_id,
-        day,
-        count_if(type = 'view') as views,
-        sum(completion) as completion_sum,
-        count(completion) as completion_n,
-        count_if(type in ('like', 'share', 'remix', 'comment')) as engagements,
-        count_if(type in ('hide', 'report')) as negatives,
-        count_if(type = 'skip') as skips,
-        sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
-    from source
-    where item_id is not null and type <> 'impression'  -- impressions count in none of these
-    group by creator_id, day
+        i.creator_id,
+        least(floor(greatest(date_diff('microsecond', p.bucket, $now::timestamp), 0) / 86400e6), 28)
+            ::integer as day,
+        p.views,
+        p.completion_sum,
+        p.completion_n,
+        p.likes + p.shares + p.remixes + p.comments as engagements,
+        p.hides + p.reports as negatives,
+        p.skips,
+        p.views_decay * pow(0.5, date_diff('microsecond', p.bucket, $now::timestamp) / 3600e6
+            / $engagement_half_life_hours) as views_decayed
+    from part_item as p
+    join items as i on i.item_id = p.item_id
+    where i.creator_id is not null
 ),
 
 windowed as (
@@ -49,20 +48,32 @@ per_viewer as (
     select
         creator_id,
         user_id,
-        min(day) filter (where type = 'view') as last_view_day,
-        arg_max(type, ts) filter (where type in ('follow', 'unfollow')) as follow_state
-    from source
-    where type in ('view', 'follow', 'unfollow')
-    group by creator_id, user_id
+        -- NULL for a follower who never viewed (greatest() would skip the NULL)
+        case when last_view_bucket is not null then least(floor(greatest(
+            date_diff('microsecond', last_view_bucket, $now::timestamp), 0) / 86400e6), 28)
+        end::integer as last_view_day,
+        case when last_follow_ts > coalesce(last_unfollow_ts, last_follow_ts - interval 1 day)
+            then 'follow' end as follow_state
+    from (
+        select
+            creator_id,
+            user_id,
+            max(bucket) filter (where all_views > 0) as last_view_bucket,
+            max(last_follow_ts) as last_follow_ts,
+            max(last_unfollow_ts) as last_unfollow_ts
+        from part_user_creator
+        where all_views > 0 or last_follow_ts is not null or last_unfollow_ts is not null
+        group by creator_id, user_id
+    )
 ),
 
 audience as (
     select
         creator_id,
-        count_if(last_view_day < 1) as viewers_1d,
-        count_if(last_view_day < 7) as viewers_7d,
-        count_if(last_view_day < 28) as viewers_28d,
-        count_if(follow_state = 'follow') as followers
+        count_if(last_view_day < 1)::bigint as viewers_1d,
+        count_if(last_view_day < 7)::bigint as viewers_7d,
+        count_if(last_view_day < 28)::bigint as viewers_28d,
+        count_if(follow_state = 'follow')::bigint as followers
     from per_viewer
     group by creator_id
 ),

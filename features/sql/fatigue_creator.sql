@@ -1,29 +1,35 @@
 -- fatigue_creator: recent hides and reports of a user on a creator's videos, and blocks of
 -- the creator, decayed over weeks. Kept across feed resets (a safety preference).
+-- Computed at $now from part_user_creator.
 with
 
 source as (
-    select user_id, creator_id, type, age_h
-    from stg_events
-    where type in ('hide', 'report', 'block') and creator_id is not null
+    select
+        *,
+        least(floor(greatest(date_diff('microsecond', bucket, $now::timestamp), 0) / 86400e6), 28)
+            ::integer as day,
+        pow(0.5, date_diff('microsecond', bucket, $now::timestamp) / 3600e6
+            / $fatigue_half_life_hours) as scale
+    from part_user_creator
+    where last_negative_ts is not null
 ),
 
 aggregated as (
     select
         user_id,
         creator_id,
-        count_if(type = 'hide' and age_h < 24) as hides_1d,
-        count_if(type = 'hide' and age_h < 168) as hides_7d,
-        count_if(type = 'hide' and age_h < 672) as hides_28d,
-        count_if(type = 'report' and age_h < 24) as reports_1d,
-        count_if(type = 'report' and age_h < 168) as reports_7d,
-        count_if(type = 'report' and age_h < 672) as reports_28d,
-        count_if(type = 'block' and age_h < 24) as blocks_1d,
-        count_if(type = 'block' and age_h < 168) as blocks_7d,
-        count_if(type = 'block' and age_h < 672) as blocks_28d,
-        sum(pow(0.5, age_h / $half_life_hours) * case type
-            when 'report' then 3.0 when 'block' then 10.0 else 1.0 end) as fatigue,
-        min(age_h) as last_negative_hours_ago
+        coalesce(sum(hides) filter (where day < 1), 0)::bigint as hides_1d,
+        coalesce(sum(hides) filter (where day < 7), 0)::bigint as hides_7d,
+        coalesce(sum(hides) filter (where day < 28), 0)::bigint as hides_28d,
+        coalesce(sum(reports) filter (where day < 1), 0)::bigint as reports_1d,
+        coalesce(sum(reports) filter (where day < 7), 0)::bigint as reports_7d,
+        coalesce(sum(reports) filter (where day < 28), 0)::bigint as reports_28d,
+        coalesce(sum(blocks) filter (where day < 1), 0)::bigint as blocks_1d,
+        coalesce(sum(blocks) filter (where day < 7), 0)::bigint as blocks_7d,
+        coalesce(sum(blocks) filter (where day < 28), 0)::bigint as blocks_28d,
+        sum(fatigue_decay * scale) as fatigue,
+        date_diff('microsecond', max(last_negative_ts), $now::timestamp) / 3600e6
+            as last_negative_hours_ago
     from source
     group by user_id, creator_id
 ),

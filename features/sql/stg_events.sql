@@ -43,6 +43,9 @@ final as (
         *,
         -- day bucket relative to now: 0 = the last 24h; capped since only 28d windows exist
         least(floor(age_h / 24), 28)::integer as day,
+        -- the end of the event's hour (of its $bucket_hours bucket): partial aggregates' grain
+        time_bucket(to_hours($bucket_hours::bigint), ts - interval 1 microsecond)
+            + to_hours($bucket_hours::bigint) as bucket,
         case
             when type = 'view' and duration_ms > 0 then least(coalesce(watch_ms, 0) / duration_ms, 1.0)
         end as completion

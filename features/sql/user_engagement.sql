@@ -1,33 +1,18 @@
 -- user_engagement: what a user watched and did, per window and decayed.
--- Aggregated first per (user, 24h bucket before now), then per user: one pass over events.
--- Rates are per view; completion is the mean of watch/duration (capped at 1) over views.
+-- Computed at $now from part_user (per user and hour); a window of N days holds the hours that
+-- end less than N days before $now. Rates are per view; completion is the mean of
+-- watch/duration (capped at 1) over views.
 with
-
-source as (
-    select * from stg_events where personal
-),
 
 daily as (
     select
-        user_id,
-        day,
-        count_if(type = 'view') as views,
-        coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms,
-        sum(completion) as completion_sum,
-        count(completion) as completion_n,
-        count_if(type = 'like') as likes,
-        count_if(type = 'share') as shares,
-        count_if(type = 'remix') as remixes,
-        count_if(type = 'comment') as comments,
-        count_if(type = 'skip') as skips,
-        count_if(type = 'hide') as hides,
-        count_if(type = 'report') as reports,
-        sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed,
-        sum(coalesce(watch_ms, 0) * pow(0.5, age_h / $half_life_hours)) filter (where type = 'view')
-            as watch_ms_decayed,
-        min(age_h) as min_age_h
-    from source
-    group by user_id, day
+        *,
+        -- 24h periods before now (0 = the last 24h), capped since only 28d windows exist
+        least(floor(greatest(date_diff('microsecond', bucket, $now::timestamp), 0) / 86400e6), 28)
+            ::integer as day,
+        pow(0.5, date_diff('microsecond', bucket, $now::timestamp) / 3600e6
+            / $engagement_half_life_hours) as scale
+    from part_user
 ),
 
 windowed as (
@@ -63,12 +48,12 @@ windowed as (
         sum(reports) filter (where day < 1)::bigint as reports_1d,
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
-        count_if(day < 1) as active_days_1d,
-        count_if(day < 7) as active_days_7d,
-        count_if(day < 28) as active_days_28d,
-        coalesce(sum(views_decayed), 0) as views_decayed,
-        coalesce(sum(watch_ms_decayed), 0) / 60000.0 as watch_min_decayed,
-        min(min_age_h) as last_active_hours_ago
+        count(distinct day) filter (where day < 1) as active_days_1d,
+        count(distinct day) filter (where day < 7) as active_days_7d,
+        count(distinct day) filter (where day < 28) as active_days_28d,
+        coalesce(sum(views_decay * scale), 0) as views_decayed,
+        coalesce(sum(watch_ms_decay * scale), 0) / 60000.0 as watch_min_decayed,
+        date_diff('microsecond', max(last_ts), $now::timestamp) / 3600e6 as last_active_hours_ago
     from daily
     group by user_id
 ),

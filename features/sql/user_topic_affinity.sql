@@ -1,68 +1,48 @@
 -- user_topic_affinity: user_creator_affinity's scoring per topic of the items involved.
--- Each interaction is scored once and spread over its item's topics (stg_events carries them),
--- so there is no (user, item) pass: that grain hardly groups anything in a feed log.
--- Ignores the user's events before their latest reset.
+-- Computed at $now from part_user_topic; the user's view totals come from part_user (a view
+-- always names an item). Ignores the user's events before their latest reset.
 with
 
 source as (
-    -- interactions only, as in user_creator_affinity (impressions are not engagement)
-    select * from stg_events where personal and item_id is not null and type <> 'impression'
-),
-
-scored as (
     select
-        user_id,
-        topics,
-        pow(0.5, age_h / $half_life_hours) * case type
-            when 'view' then coalesce(completion, 0.5)
-            when 'like' then 1.0
-            when 'comment' then 1.0
-            when 'share' then 2.0
-            when 'remix' then 2.0
-            else 0.0
-        end as positive,
-        pow(0.5, age_h / $half_life_hours) * case type
-            when 'skip' then 0.5
-            when 'unlike' then 1.0
-            when 'hide' then 3.0
-            when 'report' then 5.0
-            else 0.0
-        end as negative,
-        type = 'view' and age_h < 24 as view_1d,
-        type = 'view' and age_h < 168 as view_7d,
-        type = 'view' and age_h < 672 as view_28d,
-        age_h
-    from source
+        *,
+        least(floor(greatest(date_diff('microsecond', bucket, $now::timestamp), 0) / 86400e6), 28)
+            ::integer as day,
+        pow(0.5, date_diff('microsecond', bucket, $now::timestamp) / 3600e6
+            / $engagement_half_life_hours) as scale
+    from part_user_topic
 ),
 
 user_totals as (
     select
         user_id,
-        count_if(view_1d) as total_1d,
-        count_if(view_7d) as total_7d,
-        count_if(view_28d) as total_28d
-    from scored
+        coalesce(sum(views) filter (where day < 1), 0) as total_1d,
+        coalesce(sum(views) filter (where day < 7), 0) as total_7d,
+        coalesce(sum(views) filter (where day < 28), 0) as total_28d
+    from (
+        select
+            user_id,
+            views,
+            least(floor(greatest(date_diff('microsecond', bucket, $now::timestamp), 0)
+                / 86400e6), 28)::integer as day
+        from part_user
+        where views > 0
+    )
     group by user_id
-),
-
-topics as (
-    select user_id, unnest(topics) as topic, positive, negative, view_1d, view_7d, view_28d, age_h
-    from scored
-    where len(topics) > 0
 ),
 
 aggregated as (
     select
         user_id,
         topic,
-        sum(positive) as positive,
-        sum(negative) as negative,
-        count_if(view_1d) as views_1d,
-        count_if(view_7d) as views_7d,
-        count_if(view_28d) as views_28d,
-        min(age_h) as last_interaction_hours_ago
-    from topics
-    where topic is not null
+        sum(positive_decay * scale) as positive,
+        sum(negative_decay * scale) as negative,
+        coalesce(sum(views) filter (where day < 1), 0)::bigint as views_1d,
+        coalesce(sum(views) filter (where day < 7), 0)::bigint as views_7d,
+        coalesce(sum(views) filter (where day < 28), 0)::bigint as views_28d,
+        date_diff('microsecond', max(last_ts), $now::timestamp) / 3600e6
+            as last_interaction_hours_ago
+    from source
     group by user_id, topic
 ),
 
@@ -79,7 +59,7 @@ final as (
         a.views_28d / nullif(t.total_28d, 0) as view_share_28d,
         a.last_interaction_hours_ago
     from aggregated as a
-    join user_totals as t on t.user_id = a.user_id
+    left join user_totals as t on t.user_id = a.user_id
 )
 
 select * from final

@@ -1,30 +1,16 @@
 -- video_engagement: how a video is watched, whether it is trending, and how fresh it is.
 -- Rows: every item created before now (or with unknown created_at) and every item in events.
+-- Computed at $now from part_item (per item and hour).
 with
-
-source as (
-    select * from stg_events where item_id is not null
-),
 
 daily as (
     select
-        item_id,
-        day,
-        count_if(type = 'view') as views,
-        count_if(type = 'impression') as impressions,
-        coalesce(sum(watch_ms) filter (where type = 'view'), 0) as watch_ms,
-        sum(completion) as completion_sum,
-        count(completion) as completion_n,
-        count_if(type = 'like') as likes,
-        count_if(type = 'share') as shares,
-        count_if(type = 'remix') as remixes,
-        count_if(type = 'comment') as comments,
-        count_if(type = 'skip') as skips,
-        count_if(type = 'hide') as hides,
-        count_if(type = 'report') as reports,
-        sum(pow(0.5, age_h / $half_life_hours)) filter (where type = 'view') as views_decayed
-    from source
-    group by item_id, day
+        *,
+        least(floor(greatest(date_diff('microsecond', bucket, $now::timestamp), 0) / 86400e6), 28)
+            ::integer as day,
+        pow(0.5, date_diff('microsecond', bucket, $now::timestamp) / 3600e6
+            / $trending_half_life_hours) as scale
+    from part_item
 ),
 
 windowed as (
@@ -63,7 +49,7 @@ windowed as (
         sum(reports) filter (where day < 1)::bigint as reports_1d,
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
-        sum(views_decayed) as views_decayed
+        sum(views_decay_trending * scale) as views_decayed
     from daily
     group by item_id
 ),

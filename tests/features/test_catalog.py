@@ -31,6 +31,7 @@ def test_shipped_catalog_parses_and_every_set_has_sql():
     assert not any(n.startswith("stg_") for n in names)
     assert [fs.name for fs in cat.order(["user_engagement"])] == [
         "stg_events",
+        "part_user",
         "stg_sessions",
         "user_engagement",
     ]
