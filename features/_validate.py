@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from features.contract import Column, TableSpec
+from features.contract import EARLIEST_TS, Column, TableSpec
 
 __all__ = ["typed_expr", "parse_error_expr", "reason_expr", "content_hash_expr", "fast_hash_expr"]
 
@@ -106,6 +106,8 @@ def reason_expr(spec: TableSpec, max_ts: str = "$max_ts") -> str:
     # An unreadable value is named as such before "missing" (a bad time is not an absent one).
     whens = ["WHEN _parse_error IS NOT NULL THEN _parse_error"]
     whens += [f"WHEN {c.name} IS NULL THEN 'missing_{c.name}'" for c in spec.columns if c.required]
+    if spec.name in ("events", "consents"):
+        whens.append(f"WHEN ts < TIMESTAMP '{EARLIEST_TS:%Y-%m-%d}' THEN 'bad_ts'")
     for c in spec.columns:
         if c.accepted and c.name != "type":
             vals = ", ".join(f"'{v}'" for v in c.accepted)

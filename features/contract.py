@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 __all__ = [
     "Column",
@@ -16,6 +17,7 @@ __all__ = [
     "CONSENT_AUDIENCE",
     "ITEM_STATUS",
     "SENSITIVE_CONTENT",
+    "EARLIEST_TS",
 ]
 
 EVENT_TYPES = (
@@ -30,6 +32,9 @@ CONSENT_STATUS = ("granted", "revoked")
 CONSENT_AUDIENCE = ("everyone", "mutuals", "approved", "only_me")
 ITEM_STATUS = ("active", "removed")
 SENSITIVE_CONTENT = ("standard", "less")
+# Event and consent times before this are unreadable (``bad_ts``): public interaction logs go
+# back to the 1990s, and year-1 values overflow date arithmetic downstream.
+EARLIEST_TS = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,15 @@ __all__ = ["explain_pair"]
 
 
 def explain_pair(engine: FeedEngine, user_id: str, item_id: str, now: datetime,
-                 page: int = 50) -> dict[str, Any]:
-    """Why ``item_id`` is or is not in ``user_id``'s feed at ``now``.
+                 page: int = 50, age_at: datetime | None = None) -> dict[str, Any]:
+    """Why ``item_id`` is or is not in ``user_id``'s feed at ``now`` (``age_at``: a second
+    clock for the age band, as in ``FeedRequest``).
 
     Returns:
         ``in_feed``, ``rank`` (within a page of ``page``), ``policy``, ``verdict`` with every
         rule's result, ``interventions``, ``score``, ``seen`` and a one-line ``summary``.
     """
-    viewer = engine.viewer(user_id, now)
+    viewer = engine.viewer(user_id, now, age_at)
     policy = engine.policy(viewer)
     item = engine.item_facts.get(item_id)
     if item is None and policy.fail_closed:
@@ -38,7 +39,8 @@ def explain_pair(engine: FeedEngine, user_id: str, item_id: str, now: datetime,
     ivs = engine.interventions(viewer, now)
     # An explanation is not a served feed: run the stages without side effects (no audit rows).
     quiet = replace(engine.pipeline, side_effects=[])
-    resp = quiet.run(engine, FeedRequest(user_id, now, limit=page, request_id="explain"), viewer)
+    request = FeedRequest(user_id, now, limit=page, request_id="explain", age_at=age_at)
+    resp = quiet.run(engine, request, viewer)
     ids = [i.item_id for i in resp.items]
     rank = ids.index(item_id) + 1 if item_id in ids else None
     removed = [r for r in resp.removed if r.item_id == item_id]

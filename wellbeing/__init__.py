@@ -29,7 +29,7 @@ Public API (what ranking/feed, the service and evaluation call):
   ``minutes_past_budget``, ``late_night_minutes``, ``teen_exposure``.
 """
 
-from wellbeing.age import AgeBand, Audience, age_band, audience_for, is_minor
+from wellbeing.age import AgeBand, Audience, age_band, audience_for, is_minor, younger_band
 from wellbeing.audit import (
     AuditRow,
     ensure_audit_table,
@@ -84,6 +84,7 @@ __all__ = [
     "age_band",
     "audience_for",
     "is_minor",
+    "younger_band",
     "Always",
     "And",
     "Eq",

@@ -8,7 +8,8 @@ from typing import Literal
 
 from wellbeing.config import WellbeingConfig
 
-__all__ = ["AgeBand", "Audience", "age_band", "age_years", "audience_for", "is_minor"]
+__all__ = ["AgeBand", "Audience", "age_band", "age_years", "audience_for", "is_minor",
+           "younger_band"]
 
 AgeBand = Literal["child", "teen_13_15", "teen_16_17", "adult", "unknown"]
 
@@ -60,6 +61,26 @@ def age_band(birth_date: date | None, at: datetime, cfg: WellbeingConfig | None 
     if years <= cfg.teen_max_age:
         return "teen_16_17"
     return "adult"
+
+
+_YOUNGEST_FIRST: tuple[AgeBand, ...] = ("child", "teen_13_15", "teen_16_17", "adult")
+
+
+def younger_band(birth_date: date | None, moments: tuple[datetime, ...],
+                 cfg: WellbeingConfig | None = None) -> AgeBand:
+    """The youngest age band the viewer has at any of ``moments``.
+
+    A request may carry a clock that disagrees with the server's; the age must never come out
+    older than either clock says. A moment before the birth date does not count (it would turn
+    a known child into ``unknown``, a laxer policy); if every moment is, the band is ``unknown``.
+
+    Args:
+        birth_date: the user's birth date, or None when unknown.
+        moments: the candidate clocks (naive = UTC).
+        cfg: thresholds (child_age, teen_max_age).
+    """
+    bands = {age_band(birth_date, at, cfg) for at in moments}
+    return next((b for b in _YOUNGEST_FIRST if b in bands), "unknown")
 
 
 def audience_for(band: AgeBand) -> Audience:

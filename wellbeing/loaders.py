@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from wellbeing.age import age_band
+from wellbeing.age import younger_band
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import Consent, ItemFacts, ViewerContext, ViewerSettings
 from wellbeing.sessions import UsageState, to_utc_naive
@@ -156,6 +156,7 @@ def load_viewer_context(
     now: datetime,
     usage: UsageState | None = None,
     cfg: WellbeingConfig | None = None,
+    age_at: datetime | None = None,
 ) -> ViewerContext:
     """The viewer's context at ``now`` (unknown user: unknown age, default settings).
 
@@ -165,6 +166,8 @@ def load_viewer_context(
         now: request time; events at or after it are ignored.
         usage: in-memory usage kept by the service; rebuilt from events when None.
         cfg: thresholds (feedback half-life, windows).
+        age_at: a second clock (the server's, when ``now`` came from a client); the age band
+            is the younger of the two.
     """
     cfg = cfg or WellbeingConfig()
     now = to_utc_naive(now)
@@ -213,7 +216,8 @@ def load_viewer_context(
         usage.advance(now)
     return ViewerContext(
         user_id=user_id,
-        age_band=age_band((row or {}).get("birth_date"), now, cfg),
+        age_band=younger_band((row or {}).get("birth_date"),
+                              (now,) if age_at is None else (now, to_utc_naive(age_at)), cfg),
         timezone=tz,
         settings=load_settings(row),
         blocked_creators=frozenset(blocked),

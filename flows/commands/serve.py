@@ -21,6 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--redis", metavar="URL",
                    help="keep session state in Redis (several instances), e.g. "
                         "redis://127.0.0.1:6379/0 (default: in process)")
+    p.add_argument("--replay", action="store_true",
+                   help="honour a client-supplied `now` for quiet hours, daily budgets and "
+                        "breaks (replays, tests); off: a `now` more than 5 minutes from the "
+                        "server clock is refused. Age bands use the younger clock either way")
+    p.add_argument("--max-body-bytes", type=int, default=1_000_000, metavar="N",
+                   help="largest request body accepted, larger gets 413 (default: %(default)s)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=handler)
 
@@ -53,9 +59,16 @@ def handler(args: argparse.Namespace) -> int:
               "reload are refused", file=sys.stderr)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cfg = ServiceConfig(args.db, tokens, reload_every_s=args.reload_every, redis_url=args.redis)
+    if args.max_body_bytes < 1:
+        raise ConfigError(f"--max-body-bytes must be positive, got {args.max_body_bytes}")
+    if args.replay:
+        print("feedwell serve: --replay: client-supplied `now` is honoured for time-based "
+              "rules; do not use it for real users", file=sys.stderr)
+    cfg = ServiceConfig(args.db, tokens, reload_every_s=args.reload_every, redis_url=args.redis,
+                        replay=args.replay, max_body_bytes=args.max_body_bytes)
     app = create_app(cfg)
-    # The access log records method, path and status only: no bodies, no headers, no tokens.
+    # The app writes its own access log (logger feedwell.access: method, path, status, time;
+    # no bodies, no headers, no tokens), so uvicorn's is off.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 access_log=False)
     return 0

@@ -56,7 +56,8 @@ log = logging.getLogger("feedwell.engine")
 class LiveViewers(Protocol):
     """In-memory viewer state (the service's); see ``ranking.service.viewer_state``."""
 
-    def viewer(self, user_id: str, now: datetime) -> ViewerContext: ...
+    def viewer(self, user_id: str, now: datetime,
+               age_at: datetime | None = None) -> ViewerContext: ...
 
     def seen(self, user_id: str) -> set[str] | frozenset[str]: ...
 
@@ -150,9 +151,10 @@ class FeedEngine:
         return False
 
     def set_consent(self, consent: Consent) -> None:
-        """Put a stored consent in force now if it is the subject's latest (revoke wins ties)."""
+        """Put a stored consent in force now if it is the subject's latest (revoke wins ties);
+        a revocation is in force from when it is received, whatever its time."""
         cur = self.consents.get(consent.subject_id)
-        if cur is None or (consent.ts, consent.status == "revoked") >= (
+        if cur is None or consent.status == "revoked" or (consent.ts, False) >= (
                 cur.ts, cur.status == "revoked"):
             consents = dict(self.consents)
             consents[consent.subject_id] = consent
@@ -202,15 +204,17 @@ class FeedEngine:
     def interventions(self, viewer: ViewerContext, now: datetime) -> list:
         return session_interventions(viewer, now, self.cfg)
 
-    def viewer(self, user_id: str, now: datetime) -> ViewerContext:
-        """The viewer at ``now``: from the live state when attached, else from the store."""
+    def viewer(self, user_id: str, now: datetime,
+               age_at: datetime | None = None) -> ViewerContext:
+        """The viewer at ``now``: from the live state when attached, else from the store.
+        ``age_at`` is a second clock for the age band (the younger age wins)."""
         if self.live is not None:
-            v = self.live.viewer(user_id, now)
+            v = self.live.viewer(user_id, now, age_at)
             reset = self.live.reset_time(user_id)
         else:
             with self.lock:
                 v = load_viewer_context(self.con, user_id, now, usage=self.usage.get(user_id),
-                                        cfg=self.cfg)
+                                        cfg=self.cfg, age_at=age_at)
                 reset = self.con.execute(
                     "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
                 ).fetchall()[0][0]
@@ -313,7 +317,7 @@ class FeedEngine:
     # -- requests ----------------------------------------------------------------------------
     def feed(self, request: FeedRequest) -> FeedResponse:
         """Run the feed pipeline for one request."""
-        viewer = self.viewer(request.user_id, request.now)
+        viewer = self.viewer(request.user_id, request.now, request.age_at)
         return self.pipeline.run(self, request, viewer)
 
     def close(self) -> None:

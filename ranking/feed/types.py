@@ -21,13 +21,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FeedRequest:
-    """One page request. ``now`` is the request time (UTC, naive)."""
+    """One page request. ``now`` is the request time (UTC, naive); ``age_at``, when set, is a
+    second clock (the server's, if ``now`` came from a client) and the viewer's age band is the
+    younger of the two, so no clock can make a viewer older."""
 
     user_id: str
     now: datetime
     limit: int = 20
     session_id: str | None = None
     request_id: str | None = None
+    age_at: datetime | None = None
     exclude_ids: frozenset[str] = frozenset()
 
 

@@ -3,23 +3,28 @@
 ``create_app(cfg)`` builds the app around one ``Service``. The feed handler is ``async`` and
 reads memory only, so it runs on the event loop without a thread hop; handlers that touch
 DuckDB are plain functions (FastAPI runs them in its thread pool) and take ``engine.lock``.
+App-wide, so that every router included later is covered too: the request guard (413, 415,
+400), the error handlers (bounded 422s, never a traceback), the access log, and the statuses
+declared in the OpenAPI document. Client times go through ``svc.clock`` (``clock.py``).
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from features.rows import ingest_event_rows
 from ranking.feed.types import FeedRequest
 from ranking.service import schemas as s
 from ranking.service.auth import check
-from ranking.service.event_writer import write_events
+from ranking.service.errors import install_error_handlers
+from ranking.service.guard import RequestGuardMiddleware
 from ranking.service.metrics import LatencyMiddleware
 from ranking.service.runtime import Service, ServiceConfig
 from ranking.service.user_writes import save_consent, save_reset, save_settings
@@ -30,6 +35,22 @@ __all__ = ["create_app"]
 log = logging.getLogger("feedwell.service")
 
 UserId = Annotated[str, Path(min_length=1, max_length=256, pattern=r"^[^\x00/]+$")]
+QueryId = Annotated[str, Query(min_length=1, max_length=256, pattern=r"^[^\x00]+$")]
+
+_ERR = {"model": s.ErrorOut}
+# Declared for every operation (routers included later too): the guard and the token check
+# can answer any request with these.
+_RESPONSES: dict[int | str, dict] = {
+    400: {**_ERR, "description": "Malformed JSON body (not UTF-8, lone surrogate, NaN)"},
+    401: {**_ERR, "description": "Missing or unknown bearer token"},
+    403: {**_ERR, "description": "The admin token is needed"},
+    404: {**_ERR, "description": "No such path (e.g. a user id containing '/')"},
+    413: {**_ERR, "description": "Request body too large"},
+    415: {**_ERR, "description": "Request body is not JSON"},
+}
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                     description="The read token, or the admin token where noted.")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def _svc(request: Request) -> Service:
@@ -38,11 +59,12 @@ def _svc(request: Request) -> Service:
 
 # The token checks are async although they never await: FastAPI runs a plain ``def``
 # dependency in its thread pool, one thread hop per request for a few microseconds of work.
-async def require_read(request: Request) -> None:
+# ``_`` (the parsed header) is unused: it declares the bearer scheme in the OpenAPI document.
+async def require_read(request: Request, _: Bearer = None) -> None:
     check(_svc(request).cfg.tokens, request, admin=False)
 
 
-async def require_admin(request: Request) -> None:
+async def require_admin(request: Request, _: Bearer = None) -> None:
     check(_svc(request).cfg.tokens, request, admin=True)
 
 
@@ -64,17 +86,21 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
         if close_on_shutdown:
             svc.close()
 
-    app = FastAPI(title="feedwell", version="1", lifespan=lifespan,
+    app = FastAPI(title="feedwell", version="1", lifespan=lifespan, responses=_RESPONSES,
                   description="Feed ranking with the wellbeing policy always on.")
     app.state.service = svc
+    install_error_handlers(app)
+    # Added first = innermost: the access log and latency (outer) also see the guard's 413s.
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=cfg.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=svc.metrics)
     read, admin = [Depends(require_read)], [Depends(require_admin)]
 
     @app.post("/v1/feed", response_model=s.FeedOut, dependencies=read, tags=["feed"])
     async def feed(body: s.FeedIn) -> Response:
         """The next page of a user's feed: ranked items with reasons, and interventions."""
-        req = FeedRequest(body.user_id, s.utc_naive(body.now), body.limit, body.session_id,
-                          body.request_id)
+        now, age_at = svc.clock.feed_times(body.now)
+        req = FeedRequest(body.user_id, now, body.limit, body.session_id, body.request_id,
+                          age_at=age_at)
         resp = svc.engine.feed(req)
         svc.metrics.observe_feed(resp)
         return _json(resp.as_dict())
@@ -83,7 +109,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
     def events(body: s.EventsIn) -> Response:
         """Store a batch of events (durable before the reply); valid ones count at once."""
         with svc.engine.lock:
-            res = write_events(svc.engine.con, body.events)
+            res = ingest_event_rows(svc.engine.con, body.events)
         svc.state.observe(res.new)
         svc.metrics.events.labels("accepted").inc(len(res.new))
         svc.metrics.events.labels("duplicate").inc(res.duplicates)
@@ -103,16 +129,20 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
                                                   "quiet_hours", "sensitive_content",
                                                   "parent_managed")}}
 
-    @app.post("/v1/consents", dependencies=admin, tags=["users"])
+    @app.post("/v1/consents", dependencies=admin, tags=["users"],
+              responses={409: {**_ERR, "description": "A different grant at this time"}})
     def consents(body: s.ConsentIn) -> dict:
-        """Record a cameo consent; in force from the next request if it is the latest."""
-        c = Consent(body.subject_id, s.utc_naive(body.ts), body.status, body.audience,
+        """Record a cameo consent; in force from the next request if it is the latest. A
+        revocation is always in force from the next request: if a row with a later time is
+        stored, it is recorded just after that row (the answer's ``ts``)."""
+        c = Consent(body.subject_id, svc.clock.write_time(body.ts), body.status, body.audience,
                     frozenset(body.approved) if body.approved is not None else None)
         with svc.engine.lock:
-            ok = save_consent(svc.engine.con, c, s.utc_naive(None))
-        if not ok:
+            stored = save_consent(svc.engine.con, c, s.utc_naive(None))
+        if stored is None:
             raise HTTPException(409, "a different consent is already stored for this "
                                      "subject_id and ts")
+        c = stored
         svc.engine.set_consent(c)
         return {"subject_id": c.subject_id, "status": c.status, "audience": c.audience,
                 "ts": c.ts.isoformat()}
@@ -120,21 +150,22 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
     @app.post("/v1/users/{user_id}/reset", dependencies=admin, tags=["users"])
     def reset(user_id: UserId, body: s.ResetIn | None = None) -> dict:
         """Permanently reset a user's feed: personalization before now is forgotten."""
-        ts = s.utc_naive(body.ts if body else None)
+        ts = svc.clock.write_time(body.ts if body else None)
         with svc.engine.lock:
             save_reset(svc.engine.con, user_id, ts)
         svc.state.set_reset(user_id, ts)
         return {"user_id": user_id, "reset_at": ts.isoformat()}
 
     @app.get("/v1/explain", dependencies=read, tags=["feed"])
-    def explain(user_id: Annotated[str, Query(min_length=1, max_length=256)],
-                item_id: Annotated[str, Query(min_length=1, max_length=256)],
-                now: datetime | None = None) -> Response:
+    def explain(user_id: QueryId, item_id: QueryId,
+                now: Annotated[s.Time | None, Query(description=(
+                    "ISO 8601; the same rules as the feed's `now`"))] = None) -> Response:
         """Why a video is or is not in a user's feed: every rule's result and the ranking."""
         from ranking.explain import explain_pair
 
-        return _json(jsonable_encoder(explain_pair(svc.engine, user_id, item_id,
-                                                   s.utc_naive(now))))
+        at, age_at = svc.clock.feed_times(now, loc=("query", "now"))
+        return _json(jsonable_encoder(explain_pair(svc.engine, user_id, item_id, at,
+                                                   age_at=age_at)))
 
     @app.post("/v1/admin/reload", dependencies=admin, tags=["admin"])
     def reload() -> dict:

@@ -1,10 +1,12 @@
-"""Prometheus metrics: request latency per endpoint, interventions by type, removals by reason.
+"""Prometheus metrics: request latency per endpoint, interventions by type, removals by reason;
+and the access log (one line per request, logger ``feedwell.access``).
 
 Each app gets its own registry, so several apps in one process (tests) do not collide.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["Metrics", "LatencyMiddleware"]
+
+access_log = logging.getLogger("feedwell.access")
 
 _BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
             2.5)
@@ -50,7 +54,10 @@ class Metrics:
 
 
 class LatencyMiddleware:
-    """Pure ASGI middleware timing each request under its route template (bounded labels)."""
+    """Pure ASGI middleware timing each request under its route template (bounded labels),
+    and writing its access-log line: method, path (as sent, percent-encoded, so no control
+    characters reach the log; at most 200 characters), status, milliseconds. No bodies,
+    headers or tokens."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], metrics: Metrics) -> None:
         self.app = app
@@ -61,10 +68,23 @@ class LatencyMiddleware:
             await self.app(scope, receive, send)
             return
         t0 = time.perf_counter()
+        status = 500  # if the app raises before answering
+
+        async def send_status(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_status)
         finally:
+            elapsed = time.perf_counter() - t0
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "unmatched"
-            self.metrics.latency.labels(endpoint, scope.get("method", "")).observe(
-                time.perf_counter() - t0)
+            method = scope.get("method", "")
+            self.metrics.latency.labels(endpoint, method).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                raw = scope.get("raw_path") or scope.get("path", "").encode()
+                path = raw[:200].decode("ascii", "backslashreplace")
+                access_log.info("%s %s %d %.2fms", method, path, status, elapsed * 1000)

@@ -14,8 +14,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from features.ingest import CLOCK_SKEW
 from ranking.feed.engine import FeedEngine
 from ranking.service.auth import Tokens
+from ranking.service.clock import RequestClock
 from ranking.service.metrics import Metrics
 from ranking.service.session_store import InMemorySessionStore, SessionStore
 from ranking.service.viewer_state import ViewerState
@@ -39,6 +41,10 @@ class ServiceConfig:
             collector's reach (``gc.freeze``; undone at close). The loaded state is hundreds of
             thousands of long-lived objects: without this, each full collection walks them all
             (~300 ms on the 5000-user bench world), a pause that lands on some request.
+        replay: honour a client-supplied ``now`` for time-based rules (replays, tests); off,
+            a ``now`` beyond the clock skew is refused. Age bands never use a later clock
+            than the server's either way (``ranking.service.clock``).
+        max_body_bytes: the largest request body accepted (larger: 413).
     """
 
     db_path: str | Path
@@ -47,6 +53,8 @@ class ServiceConfig:
     audit_flush_s: float = 1.0
     redis_url: str | None = None
     freeze_heap: bool = True
+    replay: bool = False
+    max_body_bytes: int = 1_000_000
 
 
 class Service:
@@ -57,6 +65,13 @@ class Service:
         # The service flushes audit rows itself, off the request path.
         self.engine = FeedEngine(cfg.db_path, audit_batch=10**9)
         self.metrics = Metrics()
+        self.clock = RequestClock(cfg.replay)
+        if cfg.replay:
+            log.warning("replay mode: client-supplied `now` is honoured for quiet hours, daily "
+                        "budgets and breaks (age bands still use the younger clock)")
+        else:
+            log.info("client-supplied `now` accepted within %s of the server clock only "
+                     "(no --replay)", CLOCK_SKEW)
         with self.engine.lock:
             self.state = ViewerState(self.engine.con, lambda: self.engine.item_facts,
                                      self.engine.cfg, self._store_factory())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from features.contract import CONSENT_AUDIENCE
 from wellbeing.config import parse_window
@@ -13,10 +14,24 @@ from wellbeing.sessions import to_utc_naive
 
 __all__ = [
     "FeedIn", "FeedOut", "EventsIn", "EventsOut", "SettingsIn", "ConsentIn", "ResetIn",
-    "utc_naive",
+    "ErrorOut", "Time", "utc_naive", "MAX_EVENTS", "QUIET_HOURS_PATTERN",
 ]
 
 _ID = Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")
+MAX_EVENTS = 10_000
+QUIET_HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]|$)")
+
+
+def _iso_text(v: Any) -> Any:
+    # Only ISO 8601 text is a time here: pydantic would also read 0, true or "0" as epochs.
+    if not isinstance(v, str) or not _ISO.match(v):
+        raise ValueError("expected an ISO 8601 date-time string, e.g. 2026-06-01T20:00:00Z")
+    return v
+
+
+Time = Annotated[datetime, Field(strict=False), BeforeValidator(_iso_text)]
+"""An ISO 8601 time (an offset is honoured; none means UTC)."""
 
 
 def utc_naive(t: datetime | None) -> datetime:
@@ -25,14 +40,23 @@ def utc_naive(t: datetime | None) -> datetime:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: "20" is not a limit and true is not a number.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorOut(BaseModel):
+    """A refused request (400, 401, 403, 404, 409, 413, 415)."""
+
+    detail: str
 
 
 class FeedIn(_Strict):
     user_id: str = _ID
     limit: int = Field(20, ge=1, le=200, description="Page size, 1..200.")
-    now: datetime | None = Field(None, description="Request time, ISO 8601 (default: now). "
-                                 "A time without an offset is UTC.")
+    now: Time | None = Field(None, description="Request time, ISO 8601 (default: now). "
+                             "A time without an offset is UTC. Refused (422) unless within 5 "
+                             "minutes of the server's clock, except under `serve --replay`; "
+                             "the age band never uses a later time than the server's.")
     session_id: str | None = Field(None, max_length=256)
     request_id: str | None = Field(None, max_length=256)
 
@@ -61,7 +85,7 @@ class FeedOut(BaseModel):
 
 class EventsIn(_Strict):
     events: list[dict[str, Any]] = Field(
-        max_length=10_000, description="Rows of the events contract (event_id, user_id, ts, "
+        max_length=MAX_EVENTS, description="Rows of the events contract (event_id, user_id, ts, "
         "type, item_id, target_user_id, watch_ms, session_id, surface).")
 
 
@@ -81,7 +105,8 @@ class SettingsIn(_Strict):
 
     personalized: bool | None = None
     daily_limit_minutes: int | None = Field(None, ge=0, le=1440)
-    quiet_hours: str | None = Field(None, description="HH:MM-HH:MM local time, e.g. 22:00-07:00")
+    quiet_hours: str | None = Field(None, pattern=QUIET_HOURS_PATTERN,
+                                    description="HH:MM-HH:MM local time, e.g. 22:00-07:00")
     sensitive_content: Literal["standard", "less"] | None = None
     parent_managed: bool | None = None
 
@@ -97,11 +122,14 @@ class ConsentIn(_Strict):
     subject_id: str = _ID
     status: Literal["granted", "revoked"]
     audience: Literal[CONSENT_AUDIENCE] | None = None  # type: ignore[valid-type]
-    ts: datetime | None = Field(None, description="When it was given (default: now).")
-    approved: list[str] | None = Field(None, max_length=10_000,
+    ts: Time | None = Field(None, description="When it was given (default: now); not more "
+                            "than 5 minutes ahead of the server's clock. A revocation is in "
+                            "force from when it is received, whatever its time.")
+    approved: list[Annotated[str, _ID]] | None = Field(None, max_length=10_000,
                                        description="User ids of an 'approved' audience.")
 
 
 class ResetIn(_Strict):
-    ts: datetime | None = Field(None, description="Reset time (default: now).")
+    ts: Time | None = Field(None, description="Reset time (default: now); not more than 5 "
+                            "minutes ahead of the server's clock.")
 

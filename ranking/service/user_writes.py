@@ -7,7 +7,8 @@ request and survives a restart.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -52,18 +53,32 @@ def save_settings(con: duckdb.DuckDBPyConnection, user_id: str, changes: dict[st
     return row
 
 
-def save_consent(con: duckdb.DuckDBPyConnection, consent: Consent, now: datetime) -> bool:
-    """Append a consent row; False when the same (subject, ts) is already stored differently."""
+def save_consent(con: duckdb.DuckDBPyConnection, consent: Consent,
+                 now: datetime) -> Consent | None:
+    """Append a consent row; returns the consent as stored, or None when a different one is
+    already stored for the same (subject, ts).
+
+    The latest row per subject is in force (here and at every reload), so a revocation that
+    arrives with a time at or before a stored row's would be masked by that row: it is stored
+    one microsecond after the latest instead. A revocation takes effect when it is received.
+    """
     extra = json.dumps({"approved": sorted(consent.approved)}) if consent.approved else None
     got = con.execute("SELECT status, audience FROM consents WHERE subject_id = ? AND ts = ?",
                       [consent.subject_id, consent.ts]).fetchall()
-    if got:
-        return got[0] == (consent.status, consent.audience)
+    if got and got[0] == (consent.status, consent.audience):
+        return consent
+    if consent.status == "revoked":
+        latest = con.execute("SELECT max(ts) FROM consents WHERE subject_id = ?",
+                             [consent.subject_id]).fetchall()[0][0]
+        if latest is not None and latest >= consent.ts:
+            consent = replace(consent, ts=latest + timedelta(microseconds=1))
+    elif got:
+        return None
     con.execute(
         "INSERT INTO consents (subject_id, ts, status, audience, extra, _source, _loaded_at) "
         "VALUES (?, ?, ?, ?, ?, 'api', ?)",
         [consent.subject_id, consent.ts, consent.status, consent.audience, extra, now])
-    return True
+    return consent
 
 
 def save_reset(con: duckdb.DuckDBPyConnection, user_id: str, ts: datetime) -> None:

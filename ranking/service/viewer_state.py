@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from ranking.service.session_store import SessionStore, usage_event
-from wellbeing import ItemFacts, ViewerContext, ViewerSettings, WellbeingConfig, age_band
+from wellbeing import ItemFacts, ViewerContext, ViewerSettings, WellbeingConfig, younger_band
 from wellbeing.loaders import load_settings, topic_penalties
 from wellbeing.steering import Steering
 
@@ -89,8 +89,10 @@ class ViewerState:
         live = self.store.seen(user_id)
         return hist | live if live else hist
 
-    def viewer(self, user_id: str, now: datetime) -> ViewerContext:
-        """The viewer's context at ``now`` from memory (unknown user: unknown age)."""
+    def viewer(self, user_id: str, now: datetime,
+               age_at: datetime | None = None) -> ViewerContext:
+        """The viewer's context at ``now`` from memory (unknown user: unknown age); the age
+        band is the younger of the ages at ``now`` and ``age_at``."""
         p = self.profiles.get(user_id) or Profile()
         penalties: dict[str, float] = defaultdict(float)
         half_life = self.cfg.creator_feedback_half_life_days
@@ -99,8 +101,9 @@ class ViewerState:
             if p.reset is None or ts >= p.reset:
                 age_days = max(0.0, (now - ts).total_seconds() / 86400.0)
                 penalties[creator] += w * 0.5 ** (age_days / half_life)
+        band = younger_band(p.birth_date, (now,) if age_at is None else (now, age_at), self.cfg)
         return ViewerContext(
-            user_id=user_id, age_band=age_band(p.birth_date, now, self.cfg), timezone=p.timezone,
+            user_id=user_id, age_band=band, timezone=p.timezone,
             settings=p.settings, blocked_creators=p.blocked,
             following=frozenset(t for t, on in p.follow.items() if on),
             followers=frozenset(u for u, on in p.fans.items() if on),

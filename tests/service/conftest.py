@@ -56,11 +56,23 @@ def db(tmp_path):
     return path
 
 
+def make_client(db, **cfg) -> TestClient:
+    """A TestClient around a fresh app on ``db`` (``cfg``: more ``ServiceConfig`` fields)."""
+    return TestClient(create_app(ServiceConfig(db, Tokens(b"rtok", b"atok"), reload_every_s=0.2,
+                                               audit_flush_s=0.1, **cfg)))
+
+
 @pytest.fixture()
 def client(db):
-    app = create_app(ServiceConfig(db, Tokens(b"rtok", b"atok"), reload_every_s=0.2,
-                                   audit_flush_s=0.1))
-    with TestClient(app) as c:
+    """Replay mode: these tests ask for feeds at fixed times around ``DAY``."""
+    with make_client(db, replay=True) as c:
+        yield c
+
+
+@pytest.fixture()
+def live_client(db):
+    """The default mode: client times must be within the clock skew."""
+    with make_client(db) as c:
         yield c
 
 

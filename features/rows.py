@@ -1,9 +1,11 @@
-"""Posted events: the same contract validation and reasons as file ingest, durable before 200.
+"""Rows that arrive one by one (``POST /v1/events``): file ingest's checks, durable at return.
 
-A batch is staged as text, typed and checked with the ingest's SQL expressions
-(``features._validate``), then classified like a file load: a new ``event_id`` is stored, an
-identical re-delivery is a duplicate (accepted, stored once), a different row under a stored
-or earlier ``event_id`` is rejected as ``conflicting_event_id``. The insert is one transaction.
+A batch is staged as text, typed and checked with the very SQL expressions file ingest uses
+(``features._validate``: the same ``bad_<column>``, ``missing_<column>``, ``future_ts`` beyond
+``CLOCK_SKEW``, ``bad_ts`` before ``EARLIEST_TS``), then classified like a file load: a new
+``event_id`` is stored, an identical re-delivery is a duplicate (accepted, stored once), a
+different row under a stored or earlier ``event_id`` is rejected as ``conflicting_event_id``.
+The insert is one transaction: a batch that fails writes nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import polars as pl
 
 from features._validate import content_hash_expr, parse_error_expr, reason_expr, typed_expr
 from features.contract import CONTRACT
+from features.errors import DataError
 from features.ingest import CLOCK_SKEW
 
-__all__ = ["EventBatchResult", "write_events"]
+__all__ = ["EventBatchResult", "ingest_event_rows"]
 
 _SPEC = CONTRACT["events"]
 _NAMES = _SPEC.names
@@ -60,12 +63,23 @@ def _epoch(v: Any) -> Any:
     return v
 
 
+def _check_text(idx: int, row: dict[str, Any]) -> None:
+    # A file is bytes and cannot hold a lone surrogate; decoded JSON can, and no store or
+    # encoder downstream accepts one. Such a batch is refused whole, as an unreadable file is.
+    try:
+        json.dumps(row, ensure_ascii=False, default=str).encode()
+    except UnicodeEncodeError as exc:
+        raise DataError(f"event {idx}: text is not valid Unicode (a lone surrogate at "
+                        f"position {exc.start})") from None
+
+
 def _stage_frame(rows: list[Any], result: EventBatchResult) -> pl.DataFrame:
     data: dict[str, list[Any]] = {c: [] for c in (*_NAMES, "_extra", "_row")}
     for idx, row in enumerate(rows):
         if not isinstance(row, dict):
             result.rejected.append({"index": idx, "reason": "not_an_object"})
             continue
+        _check_text(idx, row)
         for c in _NAMES:
             data[c].append(_text(_epoch(row.get(c)) if c == "ts" else row.get(c)))
         extra = {k: v for k, v in row.items() if k not in _NAMES}
@@ -75,18 +89,22 @@ def _stage_frame(rows: list[Any], result: EventBatchResult) -> pl.DataFrame:
                                       "_row": pl.Int64})
 
 
-def write_events(con: duckdb.DuckDBPyConnection, rows: list[Any],
-                 now: datetime | None = None) -> EventBatchResult:
+def ingest_event_rows(con: duckdb.DuckDBPyConnection, rows: list[Any],
+                      now: datetime | None = None, source: str = "api") -> EventBatchResult:
     """Validate ``rows`` against the events contract and store the valid, new ones.
 
     Args:
         con: the store (the caller serialises access).
         rows: events-contract rows as decoded JSON objects.
         now: the clock for ``future_ts`` (default: wall clock, UTC).
+        source: the ``_source`` recorded on stored rows.
 
     Returns:
         New rows (typed, for the live state), the duplicate count and ``{index, reason}`` per
         rejected row, reasons as in the ``quarantine`` table.
+
+    Raises:
+        DataError: a row holds text that is not valid Unicode; nothing is written.
     """
     result = EventBatchResult()
     frame = _stage_frame(rows, result)
@@ -127,9 +145,11 @@ def write_events(con: duckdb.DuckDBPyConnection, rows: list[Any],
             SELECT * EXCLUDE (_hash), 'quarantine' AS _status FROM c WHERE _reason IS NOT NULL
         """, {"max_ts": clock + CLOCK_SKEW})
         con.execute(f"""INSERT INTO events ({', '.join(_NAMES)}, extra, _source, _loaded_at)
-            SELECT {', '.join(_NAMES)}, extra, 'api', $at FROM _api_checked
-            WHERE _status = 'accept' ORDER BY _row""", {"at": clock})
-        out = con.execute(f"""SELECT _row, _status, _reason, {', '.join(_NAMES)}
+            SELECT {', '.join(_NAMES)}, extra, $source, $at FROM _api_checked
+            WHERE _status = 'accept' ORDER BY _row""", {"at": clock, "source": source})
+        # Only stored rows come back typed: a rejected row's value may not fit Python's types.
+        vals = ", ".join(f"CASE WHEN _status = 'accept' THEN {c} END" for c in _NAMES)
+        out = con.execute(f"""SELECT _row, _status, _reason, {vals}
                               FROM _api_checked ORDER BY _row""").fetchall()
         con.execute("COMMIT")
     except BaseException:
