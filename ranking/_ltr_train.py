@@ -102,10 +102,13 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
     # Every setting is judged by NDCG@10 on binary relevance (anything watched counts), the
     # way the evaluation protocol counts it; the binary objective needs its own 0/1 dataset.
     ybin = (y > 0).astype(np.int32)
-    dva = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr)
+    # Validation sets carry their reference's parameters: LightGBM warns when they differ.
+    dva = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr,
+                      params={"feature_pre_filter": False, "max_bin": 63})
     dtr_b = lgb.Dataset(x[tr], ybin[tr], group=_groups(users[tr]), feature_name=names,
                         free_raw_data=False, params={"feature_pre_filter": False, "max_bin": 63})
-    dva_b = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr_b)
+    dva_b = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr_b,
+                        params={"feature_pre_filter": False, "max_bin": 63})
     best: tuple[float, dict, int] = (-1.0, {}, 0)
     best_bst: lgb.Booster | None = None
     trials = []

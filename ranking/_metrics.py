@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ndcg_at_k", "recall_at_k", "precision_at_k", "map_at_k", "coverage",
+__all__ = ["ndcg_at_k", "ndcg_per_user", "recall_at_k", "precision_at_k", "map_at_k", "coverage",
            "novelty", "intra_list_diversity", "pair_auc"]
 
 
@@ -12,17 +12,22 @@ def _hits(rec: np.ndarray, rel: set, k: int) -> np.ndarray:
     return np.array([x in rel for x in list(rec)[:k]], dtype=float)
 
 
+def ndcg_per_user(recs: list, rels: list[set], k: int = 10) -> np.ndarray:
+    """NDCG@k of each user's list (NaN where the user has nothing relevant)."""
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    out = np.full(len(rels), np.nan)
+    for j, (rec, rel) in enumerate(zip(recs, rels, strict=True)):
+        if rel:
+            h = _hits(rec, rel, k)
+            out[j] = (h * disc[:len(h)]).sum() / disc[:min(k, len(rel))].sum()
+    return out
+
+
 def ndcg_at_k(recs: list, rels: list[set], k: int = 10) -> float:
     """Mean NDCG@k; the ideal list puts min(k, |rel|) hits first."""
-    disc = 1.0 / np.log2(np.arange(2, k + 2))
-    vals = []
-    for rec, rel in zip(recs, rels):
-        if not rel:
-            continue
-        h = _hits(rec, rel, k)
-        ideal = disc[:min(k, len(rel))].sum()
-        vals.append((h * disc[:len(h)]).sum() / ideal)
-    return float(np.mean(vals)) if vals else 0.0
+    v = ndcg_per_user(recs, rels, k)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else 0.0
 
 
 def recall_at_k(recs: list, rels: list[set], k: int = 10) -> float:

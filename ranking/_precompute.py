@@ -76,6 +76,8 @@ def precompute(ranker: LtrRanker, max_users: int = 200_000, chunk: int = 1000) -
     # Users known only by negatives (hides, skips) come after the active ones.
     rest = np.setdiff1d(np.arange(n_users), order, assume_unique=False)
     users = np.sort(np.concatenate([order, rest])[:max_users])
+    # Users the served choice backs off to the fallback get no list of their own.
+    users = users[~ranker.backed_off(users)]
     names = [s.name for s in ranker.sources]
     code = {n: i for i, n in enumerate(names)}
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -98,9 +100,15 @@ def precompute(ranker: LtrRanker, max_users: int = 200_000, chunk: int = 1000) -
         cand = merge_candidates(ranker.sources, ids, cfg.n_per_source, cfg.n_candidates)
         u = np.array([data.user_index(x) for x in cand["user_id"].to_list()], np.int64)
         add(cand, u, u)
-    # Cold start: the same merged non-personal sources and scores for every unseen user.
-    cold = merge_candidates(ranker.sources, ["\x00cold"], cfg.n_per_source, cfg.n_candidates)
-    add(cold, np.full(cold.height, -1, np.int64), np.full(cold.height, n_users, np.int64))
+    # Cold start: the evaluated fallback's best, for every user without a list of their own.
+    fb = getattr(ranker.fallback, "item_scores", None)
+    fb = np.nan_to_num(np.asarray(fb if fb is not None else [], np.float64), nan=-np.inf)
+    top = np.argsort(-fb, kind="stable")[:cfg.n_candidates]
+    top = top[np.isfinite(fb[top])]
+    if top.size:
+        blocks.append((np.full(top.size, n_users, np.int64), top.astype(np.int32),
+                       fb[top].astype(np.float32),
+                       np.full(top.size, code.get("popular", 0), np.int8)))
     rows = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros(0, np.int64)
     lens = np.bincount(rows, minlength=n_users + 1)
     ptr = np.concatenate([[0], np.cumsum(lens)])

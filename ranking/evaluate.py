@@ -12,6 +12,7 @@ import polars as pl
 
 from ranking._metrics import (
     coverage,
+    ndcg_per_user,
     intra_list_diversity,
     map_at_k,
     ndcg_at_k,
@@ -23,13 +24,15 @@ from ranking._metrics import (
 from ranking.candidates import make_source
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
+from ranking.selection import HoldoutScores, SelectConfig, default_fallbacks, select_models
 
 __all__ = ["random_holdout", "temporal_split", "evaluate_split", "evaluate_models",
-           "passes_gate", "format_table", "liked_above_hidden_auc", "BASELINES"]
+           "format_table", "liked_above_hidden_auc", "BASELINES"]
 
 log = logging.getLogger(__name__)
 
-BASELINES = ("popular", "als", "bpr", "ease", "itemknn")
+# Personalised baselines; the popularity variants come from ``SelectConfig.fallbacks``.
+BASELINES = ("ease", "als", "bpr", "itemknn")
 
 
 def random_holdout(events: pl.DataFrame, fraction: float = 0.25, seed: int = 42
@@ -78,39 +81,67 @@ def _metrics(recs: list, rels: list[set], liked: list[set], train: Interactions,
             "diversity": intra_list_diversity(recs, topics, k)}
 
 
+def _lists(users: list[str], rec: Any, k: int) -> list:
+    ids, _ = rec(users, k)
+    return ids
+
+
 def evaluate_split(
     train_events: pl.DataFrame, test_events: pl.DataFrame, items: pl.DataFrame | None = None,
     k: int = 10, config: LtrConfig | None = None, baselines: tuple[str, ...] = BASELINES,
+    fallbacks: dict[str, dict] | None = None, name: str = "split",
 ) -> dict[str, Any]:
     """Train the ranker and baselines on one split and score them on the other.
 
+    Aggregate metrics are over known test users (those with training history); per-user
+    NDCG@k of every test user, new ones included, goes to ``scores`` for model selection.
+
     Returns:
-        ``{"models": {name: metrics}, "n_users": ..., "k": k}`` (JSON-able).
+        ``{"models": {name: metrics}, "n_users", "n_new_users", "k", "scores": HoldoutScores}``
+        (JSON-able but for ``scores``).
     """
+    fallbacks = default_fallbacks() if fallbacks is None else fallbacks
     train = build_interactions(train_events, items)
     test = build_interactions(test_events, items)
-    rel = test.frame.group_by("user_id").agg("item_id")
+    rel = test.frame.group_by("user_id").agg("item_id").sort("user_id")
     lik = test.frame.filter(pl.col("liked") > 0).group_by("user_id").agg("item_id")
-    users = [u for u in rel["user_id"].to_list() if train.user_index(u) >= 0]
+    everyone = rel["user_id"].to_list()
+    hist_d = dict(train.frame.group_by("user_id").len().iter_rows())
+    history = np.array([hist_d.get(u, 0) for u in everyone], np.int64)
+    known = history > 0
+    users = [u for u, ok in zip(everyone, known, strict=True) if ok]
     rels_d = {u: set(v) for u, v in rel.iter_rows()}
     lik_d = {u: set(v) for u, v in lik.iter_rows()}
+    rels_all = [rels_d[u] for u in everyone]
     rels, liked = [rels_d[u] for u in users], [lik_d.get(u, set()) for u in users]
     topics: dict = {}
     if items is not None and "topics" in items.columns:
         topics = {i: t for i, t in items.select("item_id", "topics").iter_rows() if t}
-    out: dict[str, Any] = {"k": k, "n_users": len(users), "models": {}}
+    out: dict[str, Any] = {"k": k, "n_users": len(users),
+                           "n_new_users": int((~known).sum()), "models": {}}
+    per_user: dict[str, np.ndarray] = {}
+    auc: dict[str, float] = {}
     ranker = LtrRanker.fit(train, config)
-    recs, _ = ranker.recommend(users, k)
-    out["models"]["ranker"] = _metrics(recs, rels, liked, train, k, topics)
-    out["models"]["ranker"]["liked_above_hidden_auc"] = liked_above_hidden_auc(ranker.score, test)
+    scorers: list[tuple[str, Any, Any]] = [("ranker", ranker.recommend, ranker.score)]
+    for b in baselines:
+        src = next((s for s in ranker.sources if s.name == b), None) or make_source(b).fit(train)
+        scorers.append((b, src.recommend, src.score))
+    for fb, params in fallbacks.items():
+        src = (next((s for s in ranker.sources if s.name == "popular"), None)
+               if fb == "popular" and not params else None) or make_source("popular", params
+                                                                            ).fit(train)
+        scorers.append((fb, src.recommend, src.score))
+    for mname, rec, score in scorers:
+        recs = _lists(everyone, rec, k)
+        per_user[mname] = ndcg_per_user(recs, rels_all, k)
+        kr = [r for r, ok in zip(recs, known, strict=True) if ok]
+        out["models"][mname] = _metrics(kr, rels, liked, train, k, topics)
+        auc[mname] = liked_above_hidden_auc(score, test)
+        out["models"][mname]["liked_above_hidden_auc"] = auc[mname]
     out["ranker_report"] = ranker.report
-    for name in baselines:
-        src = next((s for s in ranker.sources if s.name == name), None) or make_source(name).fit(train)
-        r, _ = src.recommend(users, k)
-        out["models"][name] = _metrics(r, rels, liked, train, k, topics)
-        out["models"][name]["liked_above_hidden_auc"] = liked_above_hidden_auc(src.score, test)
-    out["models"]["like_rate"] = {"liked_above_hidden_auc": liked_above_hidden_auc(
-        _like_rate_scorer(train), test)}
+    auc["like_rate"] = liked_above_hidden_auc(_like_rate_scorer(train), test)
+    out["models"]["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
+    out["scores"] = HoldoutScores(name, history, per_user, auc)
     return out
 
 
@@ -121,45 +152,83 @@ def _like_rate_scorer(train: Interactions):
 
 
 def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None, k: int = 10,
-                    config: LtrConfig | None = None) -> dict[str, Any]:
-    """Evaluate on the store: global temporal split at 80% of events up to ``now``.
+                    config: LtrConfig | None = None, select: SelectConfig | None = None,
+                    progress: Any = None) -> dict[str, Any]:
+    """Evaluate on the store, on a per-user random and a time-forward holdout, and select.
+
+    The random holdout holds out a seeded quarter of each user's (user, video) pairs; the
+    time-forward one cuts at 80% of the events up to ``now``. ``models`` keeps the
+    time-forward holdout's metrics (known users); ``holdouts`` has both; ``selection`` says
+    what the feed serves (see ``ranking.selection``).
 
     Returns:
-        ``{"split", "k", "models": {name: metrics}, "gate": bool, "table": str}``.
+        ``{"split", "k", "models", "holdouts", "selection", "table"}``.
     """
+    select = select or SelectConfig()
+    seed = (config or LtrConfig()).seed
     where, params = ("WHERE ts <= $now", {"now": now}) if now is not None else ("", None)
+    # Sorted, so that the same store gives the same frames, splits and models every time.
     events = con.sql("SELECT user_id, ts, type, item_id, target_user_id, watch_ms "
-                     f"FROM events {where}", params=params).pl()
+                     f"FROM events {where} ORDER BY ts, user_id, type, item_id, event_id",
+                     params=params).pl()
     items = con.sql("SELECT item_id, creator_id, created_at, duration_ms, topics, status "
-                    "FROM items").pl()
+                    "FROM items ORDER BY item_id").pl()
     if events.height < 10:
         from features.errors import DataError
 
         raise DataError("too few events to evaluate: ingest data first")
-    train, test, cut = temporal_split(events)
-    res = evaluate_split(train, test, items, k, config)
-    res["split"] = {"kind": "temporal", "cutoff": cut.isoformat()}
-    base = {n: m for n, m in res["models"].items() if n not in ("ranker", "like_rate")}
-    res["gate"] = passes_gate(res["models"]["ranker"], base, k)
+    tr_r, te_r = random_holdout(events, 0.25, seed=seed)
+    tr_t, te_t, cut = temporal_split(events)
+    res: dict[str, Any] = {"k": k, "holdouts": {}}
+    scores = []
+    for name, tr, te in (("random", tr_r, te_r), ("temporal", tr_t, te_t)):
+        if progress is not None:
+            progress(f"evaluating on the {name} holdout")
+        r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name)
+        scores.append(r.pop("scores"))
+        res["holdouts"][name] = r
+    res["split"] = {"kind": "temporal", "cutoff": cut.isoformat(),
+                    "random": {"fraction": 0.25, "seed": seed}}
+    res["models"] = res["holdouts"]["temporal"]["models"]
+    res["n_users"] = res["holdouts"]["temporal"]["n_users"]
+    res["ranker_report"] = res["holdouts"]["temporal"].get("ranker_report")
+    names = ["ranker", *BASELINES]
+    res["selection"] = select_models(scores, names, "like_rate", select).as_dict()
     res["table"] = format_table(res)
     return res
 
 
-def passes_gate(metrics: dict[str, float], baselines: dict[str, dict[str, float]],
-                k: int = 10) -> bool:
-    """True when the ranker's NDCG@k beats every baseline's."""
-    key = f"ndcg@{k}"
-    return all(metrics.get(key, 0.0) > b.get(key, 0.0) for b in baselines.values() if key in b)
-
-
 def format_table(result: dict[str, Any]) -> str:
-    """A readable table of the models' metrics."""
-    models = result["models"]
-    cols = sorted({c for m in models.values() for c in m})
-    w = {c: max(10, len(c) + 2) for c in cols}
-    head = f"{'model':<10}" + "".join(f"{c:>{w[c]}}" for c in cols)
-    lines = [head, "-" * len(head)]
-    for name, m in models.items():
-        lines.append(f"{name:<10}" + "".join(
-            f"{m[c]:>{w[c]}.4f}" if c in m and m[c] == m[c] else f"{'-':>{w[c]}}" for c in cols))
+    """A readable table: each model on both holdouts, pooled, and its margin to the served."""
+    k = result.get("k", 10)
+    key = f"ndcg@{k}"
+    hold = result.get("holdouts") or {"temporal": {"models": result["models"]}}
+    sel = result.get("selection") or {}
+    pooled, iv = sel.get("pooled", {}), sel.get("intervals", {})
+    names = [n for n in next(iter(hold.values()))["models"] if n != "like_rate"]
+
+    def f(v: Any, width: int = 9) -> str:
+        return f"{v:>{width}.4f}" if isinstance(v, float) and v == v else f"{'-':>{width}}"
+
+    cols = [f"{h} {key}" for h in hold] + ["pooled", "vs served (95% CI)", "AUC liked>hidden"]
+    lines = [f"{'model':<10}" + "".join(f" {c:>17}" for c in cols)]
+    lines.append("-" * len(lines[0]))
+    for n in names:
+        row = [f(hold[h]["models"].get(n, {}).get(key), 18) for h in hold]
+        row.append(f(pooled.get(n, {}).get("ndcg"), 18))
+        d = iv.get(n)
+        # The served model's margin over this one, with its bootstrap interval.
+        row.append(f" {-d['diff']:+.4f} [{-d['hi']:+.3f},{-d['lo']:+.3f}]".rjust(18)
+                   if d and d.get("n") else f"{'served' if n == sel.get('served') else '-':>18}")
+        row.append(f(pooled.get(n, {}).get("auc", hold[next(iter(hold))]["models"][n].get(
+            "liked_above_hidden_auc")), 18))
+        lines.append(f"{n:<10}" + "".join(row))
+    lr = [hold[h]["models"].get("like_rate", {}).get("liked_above_hidden_auc") for h in hold]
+    lr = [v for v in lr if isinstance(v, float) and v == v]
+    if lr:
+        lines.append(f"{'like_rate':<10}" + f"{'-':>18}" * (len(hold) + 2)
+                     + f(float(np.mean(lr)), 18))
+    if sel:
+        lines.append(f"served: {sel['served']} (fallback {sel['fallback']}, back-off below "
+                     f"{sel['backoff_below']} interactions)")
     return "\n".join(lines)

@@ -1,9 +1,9 @@
 """Train, evaluate and publish: the model lifecycle that flows and the CLI call.
 
-The publish gate: a trained version is published only when, on the same temporal split, the
-ranker beats every baseline on NDCG@k and is not worse than the published version's recorded
-NDCG@k by more than ``tolerance`` (daily retrains on new data move a little either way; a
-strict "better than yesterday" would block most refreshes).
+Publishing serves the evaluation's best (``ranking.selection``): the version keeps every
+fitted source, so the ranker, a single source or a popularity variant can be served from it,
+with the chosen fallback for new and light users. The gate refuses only an evaluation that had
+no known test users to choose on.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import duckdb
 
 from features.errors import PipelineError
 from ranking import registry
+from ranking.serving import ServingChoice
 
 __all__ = ["TrainResult", "train_model", "evaluate_version", "gate", "publish_version"]
 
@@ -58,25 +59,15 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     return TrainResult(version, path, ranker.report)
 
 
-def gate(result: dict[str, Any], current: registry.ModelRecord | None, k: int,
-         tolerance: float = 0.02) -> tuple[bool, str]:
-    """Whether an evaluation result may be published, and why (or why not)."""
-    from ranking.evaluate import passes_gate
-
-    key = f"ndcg@{k}"
-    ours = result["models"]["ranker"][key]
-    # Baselines that only score pairs (e.g. like-rate for the AUC check) have no NDCG.
-    base = {n: m for n, m in result["models"].items() if n != "ranker" and key in m}
-    if not passes_gate(result["models"]["ranker"], base, k=k):
-        best = max(base.items(), key=lambda kv: kv[1][key])
-        return False, (f"ranker {key}={ours:.4f} does not beat baseline {best[0]} "
-                       f"({best[1][key]:.4f})")
-    if current is not None and key in current.metrics.get("ranker", {}):
-        cur = current.metrics["ranker"][key]
-        if ours < cur * (1 - tolerance):
-            return False, (f"ranker {key}={ours:.4f} is worse than published {current.version} "
-                           f"({cur:.4f}) by more than {tolerance:.0%}")
-    return True, f"ranker {key}={ours:.4f} beats every baseline"
+def gate(result: dict[str, Any], k: int) -> tuple[bool, str]:
+    """Whether an evaluation may be published, and why: the evaluation chose a model on known
+    test users (every candidate, the popularity variants included, competes, so the choice
+    is never below plain popularity)."""
+    sel = result.get("selection") or {}
+    n = sum((sel.get("weights") or {}).values())
+    if not sel or n == 0:
+        return False, "no known test users in either holdout: nothing to choose a model on"
+    return True, sel["why"]
 
 
 def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
@@ -93,24 +84,46 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     result = evaluate_models(con, now=now, k=k)
     if version is not None:
         result["guardrails"] = guardrails_for(con, version, now, k)
-    current = registry.published(con)
-    ok, why = gate(result, current if current and current.version != version else None, k)
-    result["gate"] = {"passed": ok, "why": why, "version": version}
+    ok, why = gate(result, k)
+    result["gate"] = {"passed": ok, "why": why, "version": version,
+                      "served": result.get("selection", {}).get("served")}
     if version is not None:
         con.execute("UPDATE model_registry SET metrics = ? WHERE version = ?",
-                    [json.dumps({**result["models"], "gate": result["gate"]}, default=str),
+                    [json.dumps({**result["models"], "gate": result["gate"],
+                                 "selection": result.get("selection")}, default=str),
                      version])
     return result
 
 
 def publish_version(con: duckdb.DuckDBPyConnection, evaluation: dict[str, Any]) -> str:
-    """Publish the evaluated version if its gate passed; raise PipelineError otherwise."""
+    """Publish the evaluated version serving what the evaluation chose; raise PipelineError
+    if the gate did not pass (nothing changes then)."""
     g = evaluation.get("gate") or {}
     version = g.get("version")
     if version is None:
         raise PipelineError("nothing to publish: train a model first (`feedwell train`)")
+    if g.get("passed") and evaluation.get("selection"):
+        apply_selection(registry.get(con, version).path, evaluation["selection"])
     registry.publish(con, version, bool(g.get("passed")), g.get("why", "gate not passed"))
     return version
+
+
+def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoice:
+    """Write the evaluation's choice into a version's files (its lists are rebuilt)."""
+    from ranking.ltr import LtrRanker
+    from ranking.selection import default_fallbacks
+
+    variants = {**default_fallbacks(), **selection.get("fallback_params", {})}
+    names = {selection["fallback"], selection["served"]} & set(variants)
+    choice = ServingChoice(model=selection["served"], fallback=selection["fallback"],
+                           popularity={n: variants[n] for n in sorted(names)},
+                           backoff_below=int(selection["backoff_below"]),
+                           why=selection["why"])
+    ranker = LtrRanker.load(path)
+    if ranker.serving != choice:
+        ranker.set_serving(choice)
+        ranker.save(path)
+    return choice
 
 
 def guardrails_for(con: duckdb.DuckDBPyConnection, version: str, now: datetime | None,

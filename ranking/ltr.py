@@ -27,6 +27,7 @@ from ranking._precompute import Precomputed, precompute
 from ranking._tune import tune_ease
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
+from ranking.serving import ServingChoice, fit_popularity, history_lengths, source_scores
 
 __all__ = ["LtrConfig", "LtrRanker", "train_ranker", "default_sources"]
 
@@ -92,6 +93,9 @@ class LtrRanker:
         self.data, self.report, self.head = data, report or {}, head
         self.features = feature_names(sources)
         self.pre: Precomputed | None = None
+        self.serving = ServingChoice()
+        self.pop: dict[str, CandidateSource] = {}
+        self._hist: np.ndarray | None = None
 
     # -- training -----------------------------------------------------------------------
     @classmethod
@@ -144,6 +148,7 @@ class LtrRanker:
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
         ranker = cls(cfg, srcs, compute_stats(data), booster, data, report, head)
+        ranker.pop = fit_popularity(ranker.serving, data)
         if cfg.precompute_users > 0:
             t1 = time.perf_counter()
             ranker.pre = precompute(ranker, cfg.precompute_users)
@@ -152,10 +157,41 @@ class LtrRanker:
         return ranker
 
     # -- serving ------------------------------------------------------------------------
+    def set_serving(self, choice: ServingChoice) -> None:
+        """Serve ``choice`` from now on: fit its popularity variants, rebuild the lists."""
+        if choice.kind == "source":
+            source_scores(np.zeros((0, len(self.features))), self.features, choice.model)
+        self.serving = choice
+        self.pop = fit_popularity(choice, self.data)
+        if self.config.precompute_users > 0:
+            self.pre = precompute(self, self.config.precompute_users)
+
+    def backed_off(self, u: np.ndarray) -> np.ndarray:
+        """Which user indices are served the fallback (new users, and light ones below the
+        chosen history length)."""
+        if self._hist is None:
+            self._hist = history_lengths(self.data)
+        u = np.asarray(u, np.int64)
+        out = u < 0
+        ok = ~out
+        out[ok] = self._hist[u[ok]] < self.serving.backoff_below
+        return out
+
+    @property
+    def fallback(self) -> CandidateSource:
+        """The fitted non-personalised fallback the evaluation chose."""
+        return self.pop[self.serving.fallback]
+
     def candidates(self, user_id: str, now: datetime | None = None, n: int | None = None
                    ) -> pl.DataFrame:
         """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
         n = n or self.config.n_candidates
+        if self.backed_off(np.array([self.data.user_index(user_id)]))[0]:
+            ids, sc = self.fallback.recommend([user_id], n)
+            return pl.DataFrame({"item_id": ids[0].astype(str), "source": self.serving.fallback,
+                                 "sources": [[self.serving.fallback]] * len(ids[0])},
+                                schema={"item_id": pl.String, "source": pl.String,
+                                        "sources": pl.List(pl.String)})
         listed = self.listed(user_id, n)
         if listed is not None:
             return listed.with_columns(sources=pl.concat_list("source"))
@@ -165,6 +201,8 @@ class LtrRanker:
     def listed(self, user_id: str, n: int) -> pl.DataFrame | None:
         """The user's precomputed list ``(item_id, source, model_score)``, or None if none."""
         u = self.data.user_index(user_id)
+        if u >= 0 and self.backed_off(np.array([u]))[0]:
+            u = -1  # the cold-start row: the fallback list
         if self.pre is None or not self.pre.has(u):
             return None
         return self.pre.frame(u, n, self.data.item_ids)
@@ -194,7 +232,12 @@ class LtrRanker:
 
     def _score_pairs(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         x = pair_features(self.sources, self.stats, u, i)
-        if self.booster is not None:
+        kind = self.serving.kind
+        if kind == "source":
+            s = source_scores(x, self.features, self.serving.model)
+        elif kind == "popularity":
+            s = self._pop_scores(self.serving.model, i)
+        elif self.booster is not None:
             s = self.booster.predict(x, num_threads=1)
             if self.head is not None:  # predicted liked-rather-than-hidden, weighed in
                 s = s + self.head.coef * self.head.margin(x)
@@ -202,6 +245,10 @@ class LtrRanker:
             col = next((k for k, n in enumerate(self.features)
                         if n.startswith(("z_", "score_"))), 0)
             s = np.nan_to_num(x[:, col], nan=-1e3)
+        off = self.backed_off(u)
+        if off.any():
+            s = np.asarray(s, np.float64).copy()
+            s[off] = self._pop_scores(self.serving.fallback, i[off])
         ok = (u >= 0) & (i >= 0)
         cr = np.full(len(i), -1)
         cr[i >= 0] = self.stats.item_creator[i[i >= 0]]
@@ -216,9 +263,29 @@ class LtrRanker:
         s[hid] = HIDDEN_SCORE
         return s.astype(np.float64)
 
+    def _pop_scores(self, name: str, i: np.ndarray) -> np.ndarray:
+        sc = np.full(len(i), -1e3)
+        vec = getattr(self.pop[name], "item_scores", None)
+        ok = i >= 0
+        if vec is not None and ok.any():
+            sc[ok] = np.nan_to_num(vec[i[ok]].astype(np.float64), nan=-1e3)
+        return sc
+
     def recommend(self, user_ids: list[str], k: int = 10, now: datetime | None = None,
                   exclude_seen: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Top-k per user (batch): ``(ids, scores)``, one array each per input user."""
+        off = self.backed_off(np.array([self.data.user_index(u) for u in user_ids], np.int64))
+        if off.any():
+            # Backed-off users get the fallback list; the rest the served model's.
+            fb = [u for u, o in zip(user_ids, off, strict=True) if o]
+            rest = [u for u, o in zip(user_ids, off, strict=True) if not o]
+            got = dict(zip(fb, zip(*self.fallback.recommend(fb, k, exclude_seen), strict=True),
+                           strict=True))
+            if rest:
+                got.update(zip(rest, zip(*self.recommend(rest, k, now, exclude_seen),
+                                         strict=True), strict=True))
+            return ([got[u][0] for u in user_ids],
+                    [np.asarray(got[u][1], np.float64) for u in user_ids])
         if self.pre is not None and exclude_seen:
             rows = [self.data.user_index(u) for u in user_ids]
             rest = [u for u, r in zip(user_ids, rows, strict=True) if not self.pre.has(r)]
@@ -266,6 +333,8 @@ class LtrRanker:
         np.savez(p / "stats.npz", **self.stats.arrays())
         if self.pre is not None:
             np.savez(p / "precomputed.npz", **self.pre.arrays())
+        for name, src in self.pop.items():
+            np.savez(p / f"pop_{name}.npz", **(src.arrays() if src.fitted else {}))
         d = self.data
         d.frame.write_parquet(p / "interactions.parquet")
         d.negatives.write_parquet(p / "negatives.parquet")
@@ -275,6 +344,7 @@ class LtrRanker:
                 "now": d.now.isoformat() if d.now else None,
                 "feedback_coef": self.head.coef if self.head is not None else None,
                 "sources": {s.name: s.params() for s in self.sources},
+                "serving": self.serving.as_dict(),
                 "user_ids": d.user_ids.tolist(), "item_ids": d.item_ids.tolist()}
         (p / "ranker.json").write_text(json.dumps(meta, default=str))
         return p
@@ -310,10 +380,29 @@ class LtrRanker:
             head = FeedbackHead(lgb.Booster(model_file=str(p / "feedback.txt")),
                                 float(meta["feedback_coef"]))
         ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head)
+        ranker.serving = ServingChoice.from_dict(meta.get("serving"))
+        ranker.pop = _load_popularity(p, ranker.serving, data)
         if (p / "precomputed.npz").exists():
             with np.load(p / "precomputed.npz", allow_pickle=False) as z:
                 ranker.pre = Precomputed.from_arrays({k: z[k] for k in z.files})
         return ranker
+
+
+def _load_popularity(p: Path, choice: ServingChoice, data: Interactions
+                     ) -> dict[str, CandidateSource]:
+    # Versions saved before popularity variants were stored get them fitted again.
+    names = {choice.fallback} | ({choice.model} if choice.kind == "popularity" else set())
+    if not all((p / f"pop_{n}.npz").exists() for n in names):
+        return fit_popularity(choice, data)
+    out = {}
+    for n in sorted(names):
+        src = make_source("popular", choice.popularity.get(n, {}))
+        src.bind(data)
+        with np.load(p / f"pop_{n}.npz", allow_pickle=False) as z:
+            src.load_arrays({k: z[k] for k in z.files})
+            src.fitted = bool(z.files)
+        out[n] = src
+    return out
 
 
 def _uidx(data: Interactions, user_ids: pl.Series) -> np.ndarray:

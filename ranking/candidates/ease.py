@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import os
+
 import numpy as np
 
 from ranking.candidates._base import CandidateSource, log_skip, unknown_rows
@@ -20,11 +22,26 @@ class EaseConfig:
     """L2 penalty lambda on the item x item weights (larger: smoother, more popular)."""
     binary: bool = True
     """Fit on 0/1 interactions rather than weights (usually better for top-n)."""
-    max_items: int = 6_000
-    """Above this catalog size the dense inverse (O(n^3) time, 8 n^2 bytes; ~40 s at 10k items
-    on one core here) is too costly; the source is skipped and the others carry the ranking."""
+    max_items: int = 12_000
+    """Above this catalog size the dense inverse (O(n^3) time, 4 n^2 bytes) is too costly;
+    the source is skipped and the others carry the ranking."""
     n: int = 100
     """Default candidate list length."""
+
+
+def _spd_inverse(g: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix by Cholesky, in float32 (about 5x
+    faster than a float64 LU inverse; the EASE weights are float32 anyway), on every core."""
+    from scipy.linalg import lapack
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+        c, info = lapack.spotrf(g, lower=1, overwrite_a=1)
+        if info == 0:
+            c, info = lapack.spotri(c, lower=1, overwrite_c=1)
+    if info != 0:  # not positive definite in float32: the exact route
+        return np.linalg.inv(g.astype(np.float64)).astype(np.float32)
+    return np.tril(c) + np.tril(c, -1).T
 
 
 class EaseCandidates(CandidateSource):
@@ -47,9 +64,9 @@ class EaseCandidates(CandidateSource):
             self.weights = None
             return
         x = self._x
-        g = (x.T @ x).toarray().astype(np.float64)
+        g = (x.T @ x).toarray().astype(np.float32)
         g[np.diag_indices_from(g)] += self.config.reg
-        p = np.linalg.inv(g)
+        p = _spd_inverse(g)
         b = -p / np.diag(p)
         b[np.diag_indices_from(b)] = 0.0
         self.weights = b.astype(np.float32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from, unknown_rows
 from ranking.interactions import Interactions
@@ -26,6 +27,10 @@ class ItemKnnConfig:
     """Default candidate list length."""
     num_threads: int = 2
     """Threads for the similarity computation."""
+    k1: float = 1.2
+    """BM25 term-frequency saturation (implicit's default)."""
+    b: float = 0.75
+    """BM25 length normalisation (implicit's default)."""
 
 
 class ItemKnnCandidates(CandidateSource):
@@ -42,12 +47,15 @@ class ItemKnnCandidates(CandidateSource):
         self._x = data.to_csr(binary=self.config.binary)
 
     def _fit(self, data: Interactions) -> None:
-        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+        from implicit.nearest_neighbours import ItemItemRecommender, bm25_weight, normalize
 
         c = self.config
-        cls = BM25Recommender if c.method == "bm25" else CosineRecommender
-        model = cls(K=c.k, num_threads=c.num_threads)
-        model.fit(self._x, show_progress=False)
+        # Weighted here and handed over as CSR: implicit's own BM25/cosine wrappers pass it a
+        # COO matrix, which it then warns about converting.
+        x = self._x.T
+        w = bm25_weight(x, c.k1, c.b) if c.method == "bm25" else normalize(x)
+        model = ItemItemRecommender(K=c.k, num_threads=c.num_threads)
+        model.fit(sp.csr_matrix(w.T), show_progress=False)
         self.similarity = model.similarity.tocsr().astype(np.float32)
 
     def _score_rows(self, users: np.ndarray) -> np.ndarray:

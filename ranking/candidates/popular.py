@@ -21,6 +21,8 @@ class PopConfig:
     """Default candidate list length."""
     half_life_days: float | None = None
     """Decay older interactions with this half-life (None: plain counts)."""
+    window_days: float | None = None
+    """Count only interactions of the last ``window_days`` (None: all time)."""
 
 
 class ItemScoreSource(CandidateSource):
@@ -52,7 +54,8 @@ def reference_time(data: Interactions):
 
 
 class PopularCandidates(ItemScoreSource):
-    """Score = log(1 + number of users with a positive interaction), optionally decayed."""
+    """Score = log(1 + number of users with a positive interaction), optionally decayed or
+    windowed (the variants the evaluation chooses the non-personalised fallback from)."""
 
     name = "popular"
 
@@ -61,9 +64,12 @@ class PopularCandidates(ItemScoreSource):
         return PopConfig
 
     def _fit(self, data: Interactions) -> None:
+        c = self.config
+        age = (pl.lit(reference_time(data)) - pl.col("last_ts")).dt.total_seconds() / 86400
         w = pl.col("weight") * 0 + 1.0
-        if self.config.half_life_days:
-            age = (pl.lit(reference_time(data)) - pl.col("last_ts")).dt.total_seconds() / 86400
-            w = (0.5 ** (age / self.config.half_life_days))
+        if c.half_life_days:
+            w = (0.5 ** (age / c.half_life_days))
+        if c.window_days:
+            w = pl.when(age <= c.window_days).then(w).otherwise(0.0)
         pop = data.frame.group_by("item_id").agg(w.sum().log1p().alias("s"))
         self.item_scores = self._item_vector(pop, "s")

@@ -68,6 +68,18 @@ class LiveViewers(Protocol):
 _LISTS_MAX = 50_000
 
 
+def _fallback_frame(ranker: Any, n: int) -> pl.DataFrame:
+    """The model's fallback list in the popular source's shape, best first."""
+    sc = getattr(ranker.fallback, "item_scores", None)
+    sc = np.nan_to_num(np.asarray(sc if sc is not None else [], np.float64), nan=-np.inf)
+    top = np.argsort(-sc, kind="stable")[:max(n, 2000)]
+    top = top[np.isfinite(sc[top])]
+    return pl.DataFrame({"item_id": ranker.data.item_ids[top].astype(str),
+                         "source": ["popular"] * len(top), "source_score": sc[top]},
+                        schema={"item_id": pl.String, "source": pl.String,
+                                "source_score": pl.Float64})
+
+
 def _rank_scores(n: int) -> np.ndarray:
     return 1.0 / (1.0 + np.arange(n, dtype=np.float64))
 
@@ -125,6 +137,8 @@ class FeedEngine:
             rec = registry.serving(self.con)
             version = rec.version if rec else None
             if version == self.model_version:
+                if self.ranker is not None:
+                    self.popular = _fallback_frame(self.ranker, 2000)
                 return False
             ranker, loaded = None, None
             if rec is not None:
@@ -137,10 +151,23 @@ class FeedEngine:
                                   version)
             self.ranker, self.model_version = ranker, loaded
             self.model_record = rec if loaded else None
+            if ranker is not None:
+                # The evaluated fallback, for non-personalised feeds and short model lists.
+                self.popular = _fallback_frame(ranker, 2000)
             self._seen.clear()
             self._lists = {}
             log.info("serving model %s", loaded or "none (popularity fallback)")
             return True
+
+    @property
+    def served_kind(self) -> dict[str, Any]:
+        """Which model is served, its fallback, and why (``/healthz``, ``feedwell models``)."""
+        if self.ranker is None:
+            return {"model": "popular", "kind": "popularity", "fallback": "popular",
+                    "why": "no trained model: recent decayed popularity"}
+        c = self.ranker.serving
+        return {"model": c.model, "kind": c.kind, "fallback": c.fallback,
+                "backoff_below": c.backoff_below, "why": c.why}
 
     def reload_if_published(self) -> bool:
         """Pick up a newly published model without a restart (cheap check)."""

@@ -6,6 +6,7 @@
 --   published_at: when it was last published (NULL if never)
 --   model: ranker or a baseline name (popularity, als, ...)
 --   is_ranker: model = 'ranker'
+--   is_served: the model the evaluation chose for the feed to serve (see ranking/selection.py)
 --   ndcg_at_10: NDCG@10 on the temporal holdout
 --   recall_at_10: Recall@10 on the temporal holdout
 --   ranker_ndcg_at_10: the ranker's NDCG@10 for the same version
@@ -32,12 +33,14 @@ scored as (
         published_at,
         model,
         model = 'ranker' as is_ranker,
+        model = coalesce(json_extract_string(metrics, '$.selection.served'), 'ranker')
+            as is_served,
         try_cast(json_extract_string(metrics, '$."' || model || '"."ndcg@10"') as double) as ndcg_at_10,
         try_cast(json_extract_string(metrics, '$."' || model || '"."recall@10"') as double)
             as recall_at_10,
         try_cast(json_extract_string(metrics, '$.gate.passed') as boolean) as gate_passed
     from models
-    where model <> 'gate'
+    where model not in ('gate', 'selection')
 ),
 
 with_ranker as (
@@ -51,7 +54,8 @@ with_ranker as (
 
 final as (
     select
-        version, created_at, status, published_at, model, is_ranker, ndcg_at_10, recall_at_10,
+        version, created_at, status, published_at, model, is_ranker, is_served, ndcg_at_10,
+        recall_at_10,
         ranker_ndcg_at_10,
         ranker_ndcg_at_10 / nullif(ndcg_at_10, 0) - 1 as lift_vs_model,
         gate_passed
