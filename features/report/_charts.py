@@ -9,6 +9,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from features.report._data import AGE_BANDS, ReportData
+from features.report._names import feature_label, metric_label
 
 BAND_COLORS = {"child": "#9467bd", "teen_13_15": "#e4572e", "teen_16_17": "#f3a712",
                "adult": "#2e86ab", "unknown": "#8a8f98"}
@@ -47,6 +48,11 @@ def _bands(values: pl.Series) -> list[str]:
     return [b for b in AGE_BANDS if b in present] + sorted(present - set(AGE_BANDS))
 
 
+def _n(band: str, n: int, unit: str) -> str:
+    """A band's label with its sample size, so a thin band reads as thin."""
+    return f"{band} (n={n:,} {unit})"
+
+
 def engagement(d: ReportData) -> Chart:
     fig = None
     if d.daily.height:
@@ -73,14 +79,15 @@ def sessions(d: ReportData) -> Chart:
         fig = go.Figure()
         for band in _bands(d.sessions["age_band"]):
             mins = d.sessions.filter(pl.col("age_band") == band)["minutes"]
-            fig.add_box(y=mins.clip(lower_bound=0.1), name=band, marker_color=BAND_COLORS.get(band),
-                        boxpoints=False, boxmean=True)
+            fig.add_box(y=mins.clip(lower_bound=0.1), name=_n(band, mins.len(), "sessions"),
+                        marker_color=BAND_COLORS.get(band), boxpoints=False, boxmean=True)
         _style(fig, hovermode="closest", showlegend=False)
         ticks = [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 240]
         fig.update_yaxes(type="log", title_text="session minutes (log scale)", tickvals=ticks,
                          ticktext=[f"{t:g}" for t in ticks])
     return Chart("chart-sessions", "Session length by age band",
-                 "Distribution of session length (first to last event; dashed line = mean).",
+                 "Distribution of session length (first to last event; dashed line = mean); "
+                 "n = sessions in each band.",
                  fig, "No sessions yet.")
 
 
@@ -96,13 +103,14 @@ def late_night(d: ReportData) -> Chart:
              / pl.col("events").rolling_sum(7, min_samples=1).over("age_band")).alias("rolled"))
         for band in _bands(d.late_night["age_band"]):
             part = rolled.filter(pl.col("age_band") == band)
-            fig.add_scatter(x=part["day"], y=part["rolled"], name=band, mode="lines+markers",
-                            line=dict(color=BAND_COLORS.get(band)))
+            fig.add_scatter(x=part["day"], y=part["rolled"],
+                            name=_n(band, int(part["events"].sum()), "events"),
+                            mode="lines+markers", line=dict(color=BAND_COLORS.get(band)))
         _daily(_style(fig), d.late_night["day"])
         fig.update_yaxes(title_text="share of session events", tickformat=".0%", rangemode="tozero")
     return Chart("chart-late-night", "Late-night share",
                  "Share of session events between 22:00 and 06:00 in the user's own timezone "
-                 "(7-day rolling, by age band).",
+                 "(7-day rolling, by age band; n = session events in the band).",
                  fig, "No sessions yet.")
 
 
@@ -113,14 +121,17 @@ def usage_hour(d: ReportData) -> Chart:
         grid = {(r["age_band"], r["local_hour"]): r["minutes"] / max(r["users"], 1)
                 for r in d.usage_hour.iter_rows(named=True)}
         z = [[grid.get((b, h), 0.0) for h in range(24)] for b in bands]
-        fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=bands, colorscale="YlOrRd",
+        users = dict(d.band_users.iter_rows()) if d.band_users.height else {}
+        labels = [_n(b, int(users.get(b, 0)), "users") for b in bands]
+        fig = go.Figure(go.Heatmap(z=z, x=list(range(24)), y=labels, colorscale="YlOrRd",
                                    colorbar=dict(title="min/user"),
                                    hovertemplate="%{y} at %{x}:00: %{z:.1f} min/user"
                                                  "<extra></extra>"))
         _style(fig, height=300, hovermode="closest")
         fig.update_xaxes(title_text="local hour of day", dtick=2)
     return Chart("chart-usage-hour", "When each age band watches",
-                 "Watch minutes per active user by local hour of day.", fig, "No events yet.")
+                 "Watch minutes per active user by local hour of day (n = users with an event "
+                 "in the band).", fig, "No events yet.")
 
 
 def interventions(d: ReportData) -> Chart:
@@ -154,38 +165,80 @@ def teen_exposure(d: ReportData) -> Chart:
     fig = None
     if d.teen.height:
         fig = make_subplots(specs=[[{"secondary_y": True}]])
-        banned = d.teen.group_by("day").agg(pl.col("banned_label_views").sum()).sort("day")
-        fig.add_bar(x=banned["day"], y=banned["banned_label_views"], name="Banned-label views",
-                    marker_color="#c0392b", opacity=0.55, secondary_y=True)
-        for band in _bands(d.teen["age_band"]):
-            part = d.teen.filter(pl.col("age_band") == band)
-            fig.add_scatter(x=part["day"], y=part["sensitive_share"], mode="lines+markers",
-                            name=f"{band} sensitive share", line=dict(color=BAND_COLORS.get(band)))
-        _daily(_style(fig), d.teen["day"])
+        # Ingested logs may predate the policy; only what feedwell served must be zero.
+        for origin, name, color in (
+                ("history", "Banned-label views, ingested history (may predate the policy)",
+                 "#8a8f98"),
+                ("served", "Banned-label views in feeds feedwell served (should be 0)",
+                 "#c0392b")):
+            part = d.teen.filter(pl.col("origin") == origin)
+            if not part.height:
+                continue
+            banned = part.group_by("day").agg(pl.col("banned_label_views").sum()).sort("day")
+            fig.add_bar(x=banned["day"], y=banned["banned_label_views"], name=name,
+                        marker_color=color, opacity=0.6, secondary_y=True)
+        share = d.teen.group_by("day", "age_band").agg(
+            pl.col("sensitive_views").sum(), pl.col("views").sum()).sort("day")
+        for band in _bands(share["age_band"]):
+            part = share.filter(pl.col("age_band") == band)
+            fig.add_scatter(x=part["day"], y=part["sensitive_views"] / part["views"],
+                            mode="lines+markers",
+                            name=_n(f"{band} sensitive share", int(part["views"].sum()), "views"),
+                            line=dict(color=BAND_COLORS.get(band)))
+        _daily(_style(fig, barmode="stack"), d.teen["day"])
         fig.update_yaxes(title_text="sensitive share of views", tickformat=".0%",
                          rangemode="tozero", secondary_y=False)
         fig.update_yaxes(title_text="banned-label views", secondary_y=True, showgrid=False,
                          rangemode="tozero")
     return Chart("chart-teen-exposure", "Teen sensitive exposure",
-                 "Share of teen views with a sensitive topic or any moderation label; bars count "
-                 "views of labels minors must never see (should be 0).", fig,
-                 "No teen views yet.")
+                 "Lines: share of teen views with a sensitive topic or any moderation label "
+                 "(n = teen views in the band). Bars: views of labels minors must never see. "
+                 "Grey bars are ingested history: logs loaded with feedwell ingest, which may "
+                 "come from before the wellbeing policy applied (the ranker learns from them, "
+                 "the policy never serves these videos to a minor). Red bars are views reported "
+                 "to the feed service (POST /v1/events) of feeds it served under the policy: "
+                 "these should be 0.", fig, "No teen views yet.")
+
+
+def _leaders(m: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """Metrics the ranker leads on, and those a baseline leads on (ties go to the ranker)."""
+    won, lost = [], []
+    for metric in m["metric"].unique(maintain_order=True).to_list():
+        part = m.filter(pl.col("metric") == metric)
+        ranker = part.filter(pl.col("model") == "ranker")["value"]
+        others = part.filter(pl.col("model") != "ranker")["value"]
+        if ranker.len() and others.len():
+            (won if ranker[0] >= others.max() else lost).append(metric_label(metric))
+    return won, lost
 
 
 def model_quality(d: ReportData) -> Chart:
-    fig = None
-    if d.models.height:
-        fig = go.Figure()
-        models = sorted(set(d.models["model"].to_list()), key=lambda m: (m != "ranker", m))
-        for i, m in enumerate(models):
-            part = d.models.filter(pl.col("model") == m)
-            label = [f"{v} ({s})" for v, s in zip(part["version"], part["status"], strict=True)]
-            fig.add_bar(x=label, y=part["ndcg_at_10"], name=m,
-                        marker_color="#e4572e" if m == "ranker" else PALETTE[(i + 1) % 10])
-        _style(fig, barmode="group", hovermode="closest")
-        fig.update_yaxes(title_text="NDCG@10")
-    return Chart("chart-model-quality", "Model quality against baselines",
-                 "NDCG@10 on the temporal holdout for each registered version.", fig,
+    fig, caption = None, "Every metric of the newest evaluated version."
+    m = d.metrics
+    if m.height:
+        metrics = m["metric"].unique(maintain_order=True).to_list()
+        models = sorted(m["model"].unique().to_list(), key=lambda x: (x != "ranker", x))
+        cols = 3
+        rows = -(-len(metrics) // cols)
+        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[metric_label(x) for x in metrics],
+                            vertical_spacing=0.5 / rows if rows > 1 else 0.1)
+        for k, metric in enumerate(metrics):
+            part = m.filter(pl.col("metric") == metric)
+            values = dict(part.select("model", "value").iter_rows())
+            xs = [x for x in models if x in values]
+            fig.add_bar(x=xs, y=[values[x] for x in xs], showlegend=False,
+                        marker_color=["#e4572e" if x == "ranker" else "#8a8f98" for x in xs],
+                        row=k // cols + 1, col=k % cols + 1)
+        _style(fig, height=260 * rows + 40, hovermode="closest", showlegend=False)
+        fig.update_xaxes(tickangle=-35)
+        won, lost = _leaders(m)
+        caption = (f"Every metric of {d.metrics_version} ({m['status'][0]}) on the temporal "
+                   "holdout, the ranker in orange next to each baseline.")
+        if won:
+            caption += f" The ranker leads on {', '.join(won)}."
+        if lost:
+            caption += f" A baseline beats it on {', '.join(lost)}."
+    return Chart("chart-model-quality", "Model quality against baselines", caption, fig,
                  "No evaluated model versions yet (feedwell train, then evaluate).")
 
 
@@ -193,8 +246,10 @@ def importance(d: ReportData) -> Chart:
     fig = None
     if d.importance.height:
         top = d.importance.head(20).sort("gain")
-        fig = go.Figure(go.Bar(x=top["gain"], y=top["feature"], orientation="h",
-                               marker_color="#2e86ab"))
+        fig = go.Figure(go.Bar(x=top["gain"], y=[feature_label(f) for f in top["feature"]],
+                               orientation="h", marker_color="#2e86ab",
+                               customdata=top["feature"],
+                               hovertemplate="%{y} (%{customdata}): %{x:,.0f}<extra></extra>"))
         _style(fig, height=max(260, 24 * top.height + 80), hovermode="closest")
         fig.update_xaxes(title_text="total gain")
     return Chart("chart-feature-importance", "Feature importance of the published model",

@@ -32,6 +32,9 @@ class ReportData:
     importance: pl.DataFrame
     published: str | None
     importance_note: str
+    metrics: pl.DataFrame
+    metrics_version: str | None
+    band_users: pl.DataFrame
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, start: date | None, end: date | None
@@ -67,11 +70,35 @@ def _importance(con: duckdb.DuckDBPyConnection, db_path: str | Path | None
     return empty, rec.version, f"Published model {rec.version} has no lgbm.txt at {rec.path}."
 
 
+def latest_metrics(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, str | None]:
+    """Every metric of every model in the newest evaluated version: ``(frame, version)``.
+
+    The frame has ``model, metric, value`` and a ``status`` column; no evaluation yet gives an
+    empty frame and None.
+    """
+    import json
+
+    schema = {"model": pl.String, "metric": pl.String, "value": pl.Float64, "status": pl.String}
+    rows = con.execute("SELECT version, status, metrics FROM model_registry "
+                       "ORDER BY created_at DESC, version DESC").fetchall()
+    for version, status, raw in rows:
+        metrics = json.loads(raw) if isinstance(raw, str) else (raw or {})
+        out = [(model, metric, float(v), status)
+               for model, values in metrics.items() if isinstance(values, dict)
+               for metric, v in values.items()
+               if isinstance(v, int | float) and not isinstance(v, bool) and v == v
+               and model not in ("gate", "selection")]
+        if any(m == "ranker" for m, *_ in out):
+            return pl.DataFrame(out, schema=schema, orient="row"), version
+    return pl.DataFrame(schema=schema), None
+
+
 def load_report_data(con: duckdb.DuckDBPyConnection, start: date | None = None,
                      end: date | None = None, db_path: str | Path | None = None) -> ReportData:
     """Query every mart the report draws on (the marts must exist: ``create_marts``)."""
     w = f"WHERE {_IN_RANGE}"
     importance, version, note = _importance(con, db_path)
+    metrics, metrics_version = latest_metrics(con)
     return ReportData(
         start=start,
         end=end,
@@ -97,4 +124,9 @@ def load_report_data(con: duckdb.DuckDBPyConnection, start: date | None = None,
         importance=importance,
         published=version,
         importance_note=note,
+        metrics=metrics,
+        metrics_version=metrics_version,
+        band_users=_q(con, f"""
+            SELECT age_band, count(DISTINCT user_id) AS users FROM mart_event_facts {w}
+            GROUP BY ALL""", start, end),
     )

@@ -65,9 +65,14 @@ def summary_cards(d: ReportData) -> list[Card]:
     cards.append(("Removals", f"{n_rem:,}", _top(d.removals, "reason"), False))
     if d.teen.height:
         views, sens = d.teen["views"].sum(), d.teen["sensitive_views"].sum()
-        banned = int(d.teen["banned_label_views"].sum())
-        cards.append(("Teen sensitive share", _fmt(sens / max(views, 1), pct=True),
-                      f"{banned:,} banned-label views", banned > 0))
+        by_origin = dict(d.teen.group_by("origin").agg(pl.col("banned_label_views").sum())
+                         .iter_rows())
+        served, history = int(by_origin.get("served", 0)), int(by_origin.get("history", 0))
+        detail = f"{served:,} banned-label views served (should be 0)"
+        if history:
+            detail += f"; {history:,} in ingested history, which may predate the policy"
+        cards.append(("Teen sensitive share", _fmt(sens / max(views, 1), pct=True), detail,
+                      served > 0))
     cards.append(_model_card(d))
     return cards
 

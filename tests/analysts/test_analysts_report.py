@@ -49,7 +49,10 @@ def test_summary_cards_key_numbers(world):
     assert cards["Interventions shown"][1] == "4"
     assert cards["Interventions shown"][2] == "most: break (2)"
     assert cards["Removals"][1] == "3"
-    assert cards["Teen sensitive share"][3] is True  # banned-label views are flagged
+    # The tiny world's events are ingested history: shown, explained, not flagged.
+    assert cards["Teen sensitive share"][3] is False
+    assert "0 banned-label views served" in cards["Teen sensitive share"][2]
+    assert "2 in ingested history" in cards["Teen sensitive share"][2]
     assert cards["Published model"][1] == "0.360"
     assert "best baseline als 0.300" in cards["Published model"][2]
 

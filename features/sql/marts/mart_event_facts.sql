@@ -15,6 +15,7 @@
 --   maturity: the video's maturity rating (NULL = unrated)
 --   topics: the video's topics
 --   labels: the video's moderation labels (NULL = unknown, [] = none)
+--   origin: served (sent to the feed service, about feeds it served) or history (ingested)
 --   late_night: local_hour in the late-night window [late_start_hour, late_end_hour)
 --   sensitive_topic: the video has a topic from the wellbeing config's sensitive topics
 --   banned_label: the video has a label never shown to minors (teen_banned_labels)
@@ -62,7 +63,8 @@ joined as (
         hour(timezone(coalesce(z.tz, 'UTC'), timezone('UTC', e.ts))) as local_hour,
         i.maturity,
         i.topics,
-        i.labels
+        i.labels,
+        case when e._source = 'api' then 'served' else 'history' end as origin
     from events as e
     left join zones as z on z.user_id = e.user_id
     left join items_of_record as i on i.item_id = e.item_id

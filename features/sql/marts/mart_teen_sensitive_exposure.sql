@@ -1,9 +1,10 @@
 -- mart_teen_sensitive_exposure: what teens (13-17 at the view time) watched of sensitive videos,
--- per UTC day and teen band. Banned-label and unrated views should stay at zero: the teen
--- policy drops them.
+-- per UTC day, teen band and origin. Served banned-label and unrated views should stay at zero:
+-- the teen policy drops them. Ingested history may predate the policy and show some.
 -- depends_on: mart_event_facts
 --   day: UTC calendar date
 --   age_band: teen_13_15 or teen_16_17
+--   origin: served (events the feed service received) or history (ingested logs)
 --   viewers: distinct teens with a view
 --   views: view events
 --   sensitive_views: views of videos with a sensitive topic or any moderation label
@@ -23,6 +24,7 @@ final as (
     select
         day,
         age_band,
+        origin,
         count(distinct user_id) as viewers,
         count(*) as views,
         count(*) filter (where sensitive) as sensitive_views,
@@ -32,7 +34,7 @@ final as (
         count(distinct user_id) filter (where sensitive) as sensitive_viewers,
         count(*) filter (where sensitive) / count(*) as sensitive_share
     from source
-    group by day, age_band
+    group by day, age_band, origin
 )
 
-select * from final order by day, age_band
+select * from final order by day, age_band, origin
