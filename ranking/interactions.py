@@ -158,7 +158,8 @@ def build_interactions(
 
     neg = (ev.filter(pl.col("type").is_in(["hide", "report"]))
            .group_by("user_id", "item_id")
-           .agg(pl.col("creator_id").first(), pl.col("ts").max()))
+           .agg(pl.col("creator_id").first(), pl.col("ts").max())
+           .sort("user_id", "item_id"))  # group order is arbitrary; seeded splits read rows
     # Watch fraction: of the video's duration when known, else of the user's typical watch.
     typical = (ev.filter((pl.col("type") == "view") & (pl.col("watch_ms") > 0))
                .group_by("user_id").agg(pl.col("watch_ms").median().alias("_typ")))
@@ -207,10 +208,11 @@ def _catalog(items: pl.DataFrame | None) -> pl.DataFrame:
 def _net_follows(ev: pl.DataFrame, cat: pl.DataFrame) -> pl.DataFrame:
     f = ev.filter(pl.col("type").is_in(["follow", "unfollow"])
                   & pl.col("target_user_id").is_not_null())
-    return (f.sort("ts").group_by("user_id", "target_user_id")
+    return (f.sort("ts", "type").group_by("user_id", "target_user_id")
             .agg(pl.col("type").last(), pl.col("ts").last())
             .filter(pl.col("type") == "follow")
-            .select("user_id", pl.col("target_user_id").alias("creator_id"), "ts"))
+            .select("user_id", pl.col("target_user_id").alias("creator_id"), "ts")
+            .sort("user_id", "creator_id"))
 
 
 def load_interactions(

@@ -13,7 +13,9 @@ fifth of time; the users active then, many of them new). Selection reads per-use
 - **Light users** back off to the fallback below a history length chosen on the same pooled
   observations (0 = never).
 - **New users** (and non-personalised feeds) get the popularity variant with the best NDCG@k on
-  the time-forward holdout's new users: only going forward are there new users to serve.
+  the time-forward holdout's new users (only going forward are there new users to serve),
+  provided it beats all-time counts with a 95% interval above zero: all-time counts are the
+  null, since a decayed or windowed count that is not clearly better is only a noisier one.
 
 Every margin carries a paired bootstrap interval over the observations (seeded, so the same
 data and config give the same decision). Ties go to the earlier name in ``order``.
@@ -146,13 +148,23 @@ def _choose_fallback(holdouts: list[HoldoutScores], names: list[str], cfg: Selec
     fwd = next((h for h in holdouts if h.name == "temporal"), None)
     if fwd is not None and int((fwd.history == 0).sum()) >= cfg.min_new_users:
         new = fwd.history == 0
-        scores = {n: _mean(fwd.ndcg[n][new]) for n in names if n in fwd.ndcg}
+        per = {n: fwd.ndcg[n][new] for n in names if n in fwd.ndcg}
         basis = f"{int(new.sum())} new users of the time-forward holdout"
     else:
-        scores = {n: _mean(_pooled(holdouts, n, known=False)) for n in names}
+        per = {n: _pooled(holdouts, n, known=False) for n in names}
         basis = ("every test user of both holdouts (the time-forward holdout has fewer than "
                  f"{cfg.min_new_users} new users)")
-    return _argmax(scores, names), scores, basis
+    scores = {n: _mean(v) for n, v in per.items()}
+    best = _argmax(scores, names)
+    null = names[0]  # all-time counts: the simplest list, replaced only on evidence
+    if best != null and null in per:
+        iv = paired_interval(per[best], per[null], cfg.n_boot, cfg.seed)
+        if not iv["lo"] > 0:
+            return null, scores, (f"{basis}; {best} scored {iv['diff']:+.4f} over {null} but "
+                                  f"its 95% interval {iv['lo']:+.4f} .. {iv['hi']:+.4f} "
+                                  "includes 0")
+        basis += f"; margin over {null} {iv['diff']:+.4f} ({iv['lo']:+.4f} .. {iv['hi']:+.4f})"
+    return best, scores, basis
 
 
 def _choose_backoff(model: np.ndarray, fallback: np.ndarray, history: np.ndarray,
@@ -209,7 +221,7 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
                 if bar == bar else "")
     why = (f"{served} has the best pooled NDCG@k over known test users ({share}) "
            f"= {pooled[served]['ndcg']:.4f}{margin}{auc_note}; users with fewer than "
-           f"{backoff} interactions back off to {fallback}; new users get {fallback}, best on "
+           f"{backoff} interactions back off to {fallback}; new users get {fallback}, chosen on "
            f"{fb_basis} ({fb_scores.get(fallback, float('nan')):.4f} vs all-time "
            f"{fb_scores.get('popular', float('nan')):.4f})")
     return Selection(

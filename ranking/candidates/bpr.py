@@ -28,8 +28,9 @@ class BprConfig:
     """Default candidate list length."""
     seed: int = 42
     """Random seed for sampling and initialisation."""
-    num_threads: int = 2
-    """Threads for training."""
+    num_threads: int = 1
+    """Threads for training. One: implicit's BPR updates factors lock-free across threads
+    (Hogwild), so more than one gives a different model on every run."""
 
 
 class BprCandidates(AlsCandidates):
