@@ -12,6 +12,7 @@ from ranking.feed.engine import FeedEngine
 from ranking.feed.filters.wellbeing_policy import UNKNOWN_ITEM_REASON, unknown_item
 from ranking.feed.types import FeedRequest
 from wellbeing import evaluate, facts_for
+from wellbeing.steering import steering_effect
 
 __all__ = ["explain_pair"]
 
@@ -67,5 +68,6 @@ def explain_pair(engine: FeedEngine, user_id: str, item_id: str, now: datetime,
         "model_version": engine.model_version, "in_feed": rank is not None, "rank": rank,
         "score": score, "seen": seen, "verdict": verdict_info,
         "interventions": [{"type": i.type, "message": i.message} for i in ivs],
+        "steering": steering_effect(engine.steering(user_id), item, now, engine.cfg.steer_weight),
         "summary": summary,
     }

@@ -34,6 +34,10 @@ MESSAGES = {
     "quiet_hours": "It's quiet hours. The feed will be back in the morning.",
     "break": "You've been watching for a while. Time for a break?",
     "diversify": "Mixing things up with something different.",
+    "checkin": "How do you feel about your feed?",
+    "non_personalized": "A guardian has turned off personalisation: this feed is not based "
+    "on your activity.",
+    "end_of_feed": "That's the end of the feed for this session. Come back later for more.",
 }
 
 
@@ -70,6 +74,17 @@ def session_policy(cfg: WellbeingConfig | None = None) -> Policy:
                 IsTrue("in_quiet_hours"),
                 Intervene(R.QUIET_HOURS, type="quiet_hours", ends_feed=True),
             ),
+            # Guardian settings on a minor's account: they only ever tighten.
+            Rule(
+                "guardian_scroll_limit",
+                Gte("session_items", Ref("guardian_session_items")),
+                Intervene(R.GUARDIAN_SCROLL_LIMIT, type="end_of_feed", ends_feed=True),
+            ),
+            Rule(
+                "guardian_no_personalization",
+                IsTrue("guardian_no_personalization"),
+                Intervene(R.GUARDIAN_NO_PERSONALIZATION, type="non_personalized"),
+            ),
             Rule(
                 "break",
                 Gte("session_minutes", Ref("break_after_minutes")),
@@ -84,6 +99,25 @@ def session_policy(cfg: WellbeingConfig | None = None) -> Policy:
                 "doomscroll_diversify",
                 And(Gte("doomscroll_intensity", mid), Not(Gte("doomscroll_intensity", hi))),
                 Intervene(R.DOOMSCROLL_DIVERSIFY, type="diversify"),
+            ),
+            # Wellbeing check-ins: periodically, or during a long or late session.
+            Rule(
+                "checkin_periodic",
+                Gte("days_since_checkin", cfg.checkin_every_days),
+                Intervene(R.CHECKIN, type="checkin"),
+            ),
+            Rule(
+                "checkin_long_session",
+                And(Gte("session_minutes", cfg.checkin_long_session_minutes),
+                    Gte("hours_since_checkin", cfg.checkin_min_gap_hours)),
+                Intervene(R.CHECKIN, type="checkin"),
+            ),
+            Rule(
+                "checkin_late_session",
+                And(IsTrue("late_night"),
+                    Gte("session_minutes", cfg.checkin_late_session_minutes),
+                    Gte("hours_since_checkin", cfg.checkin_min_gap_hours)),
+                Intervene(R.CHECKIN, type="checkin"),
             ),
         ),
         fail_closed=False,
@@ -102,6 +136,26 @@ def session_facts(ctx: ViewerContext, now: datetime, cfg: WellbeingConfig) -> di
         "session_minutes": usage.session_minutes(now),
         "break_after_minutes": break_after_minutes(ctx, cfg),
         "doomscroll_intensity": doomscroll_intensity(usage, cfg),
+        **_lever_facts(ctx, usage, now, cfg),
+    }
+
+
+_NEVER = 1e9  # hours since a check-in that never happened
+
+
+def _lever_facts(ctx: ViewerContext, usage: UsageState, now: datetime,
+                 cfg: WellbeingConfig) -> dict[str, Any]:
+    # Guardian settings count for minors only (None: the rule does not apply).
+    s, minor = ctx.settings, ctx.minor
+    since = ctx.last_checkin or ctx.created_at
+    return {
+        "guardian_session_items": s.guardian_session_items if minor else None,
+        "session_items": usage.session_items(now),
+        "guardian_no_personalization": minor and s.guardian_personalized is False,
+        "late_night": usage.is_late_night(now),
+        "days_since_checkin": (now - since).total_seconds() / 86400.0 if since else None,
+        "hours_since_checkin": ((now - ctx.last_checkin).total_seconds() / 3600.0
+                                if ctx.last_checkin else _NEVER),
     }
 
 

@@ -65,6 +65,7 @@ class UsageState:
     as_of: datetime | None = None
     recent: deque = field(default_factory=deque)  # (ts, type, primary topic | None)
     sensitive_views: deque = field(default_factory=deque)  # ts of sensitive-topic views
+    items_in_session: int = 0  # videos viewed or skipped in the live session
 
     def observe(self, event: dict[str, Any]) -> None:
         """Fold one event (keys: ts, type, optional watch_ms, session_id, topics) in.
@@ -83,6 +84,7 @@ class UsageState:
         )
         if new_session:
             self.session_start, self.session_id = ts, sid
+            self.items_in_session = 0
         elif sid is not None:
             self.session_id = sid
         if self.last_ts is None or ts > self.last_ts:
@@ -90,6 +92,7 @@ class UsageState:
         self.as_of = max(self.as_of or ts, ts)
         if etype not in _WATCHED:
             return
+        self.items_in_session += 1
         day = local_time(ts, self.tz).date()
         if self.day is None or day > self.day:
             self.day, self.minutes_today = day, 0.0
@@ -152,6 +155,14 @@ class UsageState:
         ):
             return 0.0
         return max(0.0, (now - self.session_start).total_seconds() / 60.0)
+
+    def session_items(self, now: datetime) -> int:
+        """Videos viewed or skipped in the live session (0 once the gap has passed)."""
+        if self.last_ts is None or to_utc_naive(now) - self.last_ts > timedelta(
+            minutes=self.cfg.session_gap_minutes
+        ):
+            return 0
+        return self.items_in_session
 
     def sensitive_views_24h(self, now: datetime) -> int:
         """Views of sensitive-topic items in the 24 h before ``now``."""

@@ -25,7 +25,8 @@ from wellbeing._steer_vocab import (
 from wellbeing.facts import ItemFacts
 from wellbeing.sessions import local_time, to_utc_naive
 
-__all__ = ["Steering", "parse_steering", "item_targets", "steer_direction", "MOOD_NAMES"]
+__all__ = ["Steering", "parse_steering", "item_targets", "steer_direction", "steering_effect",
+           "MOOD_NAMES"]
 
 MOOD_NAMES = tuple(MOODS)
 _CUES = sorted(((tuple(p.split()), pol) for p, pol in CUES), key=lambda c: -len(c[0]))
@@ -104,6 +105,23 @@ def steer_direction(s: Steering, item: ItemFacts) -> tuple[str | None, float, tu
     if d == 0:
         return None, 0.0, ()
     return ("more" if d > 0 else "less"), d, tuple(sorted(up if d > 0 else down))
+
+
+def steering_effect(s: Steering | None, item: ItemFacts | None, now: datetime,
+                    weight: float) -> dict[str, Any]:
+    """What the steering in force does to one video, for ``feedwell explain``.
+
+    Returns:
+        ``steering`` (the echo, or None), ``effect`` ("mute", "boost", "reduce" or None),
+        ``matched`` targets and ``shift`` (the score shift as a share of the page's range).
+    """
+    if s is None:
+        return {"steering": None, "effect": None, "matched": [], "shift": 0.0}
+    s = s.at(now)
+    kind, d, hit = steer_direction(s, item) if item is not None else (None, 0.0, ())
+    effect = {"never": "mute", "more": "boost", "less": "reduce"}.get(kind or "")
+    return {"steering": s.echo(), "effect": effect, "matched": list(hit),
+            "shift": 0.0 if kind in (None, "never") else round(weight * d, 3)}
 
 
 def _topic_for(words: tuple[str, ...], topics: dict[str, str]) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ Ordering notes:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -34,6 +34,7 @@ from ranking.feed.scorers.model import ModelScorer
 from ranking.feed.scorers.steering import SteeringScorer
 from ranking.feed.scorers.wellbeing_downrank import WellbeingDownrankScorer
 from ranking.feed.selectors.author_diversity import AuthorDiversitySelector
+from ranking.feed.selectors.guardian_scroll import GuardianScrollSelector
 from ranking.feed.selectors.page_caps import WellbeingPageCapsSelector
 from ranking.feed.selectors.top_k import TopKSelector
 from ranking.feed.side_effects.audit import AuditSideEffect
@@ -89,6 +90,9 @@ class FeedPipeline:
         if any(iv.ends_feed for iv in state.interventions):
             return self._respond(state, policy.name, [])
         state.diversify = any(iv.type in ("diversify", "break") for iv in state.interventions)
+        if any(iv.type == "non_personalized" for iv in state.interventions):
+            # A guardian turned personalisation off: every stage sees a non-personalised viewer.
+            state.viewer = replace(viewer, settings=replace(viewer.settings, personalized=False))
         for q in self.query_hydrators:
             q(state)
         state.candidates = self._gather(state)
@@ -200,7 +204,8 @@ def default_pipeline() -> FeedPipeline:
                  SteeringMuteFilter()],  # cheap first; levers after the policy
         scorers=[ModelScorer(), WellbeingDownrankScorer(), ExplicitFeedbackScorer(),
                  SteeringScorer()],
-        selectors=[WellbeingPageCapsSelector(), AuthorDiversitySelector(), TopKSelector()],
+        selectors=[WellbeingPageCapsSelector(), AuthorDiversitySelector(), TopKSelector(),
+                   GuardianScrollSelector()],
         side_effects=[AuditSideEffect()],
     )
 

@@ -25,6 +25,7 @@ from ranking.service import schemas as s
 from ranking.service.auth import check
 from ranking.service.errors import install_error_handlers
 from ranking.service.guard import RequestGuardMiddleware
+from ranking.service.levers import router as levers_router
 from ranking.service.metrics import LatencyMiddleware
 from ranking.service.runtime import Service, ServiceConfig
 from ranking.service.user_writes import save_consent, save_reset, save_settings
@@ -94,13 +95,14 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=cfg.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=svc.metrics)
     read, admin = [Depends(require_read)], [Depends(require_admin)]
+    app.include_router(levers_router)  # steering in words, check-ins
 
     @app.post("/v1/feed", response_model=s.FeedOut, dependencies=read, tags=["feed"])
     async def feed(body: s.FeedIn) -> Response:
         """The next page of a user's feed: ranked items with reasons, and interventions."""
         now, age_at = svc.clock.feed_times(body.now)
         req = FeedRequest(body.user_id, now, body.limit, body.session_id, body.request_id,
-                          age_at=age_at)
+                          age_at=age_at, exclude_ids=frozenset(body.exclude_ids))
         resp = svc.engine.feed(req)
         svc.metrics.observe_feed(resp)
         return _json(resp.as_dict())

@@ -59,6 +59,8 @@ class FeedIn(_Strict):
                              "the age band never uses a later time than the server's.")
     session_id: str | None = Field(None, max_length=256)
     request_id: str | None = Field(None, max_length=256)
+    exclude_ids: list[str] = Field(default_factory=list, max_length=1000,
+                                   description="Video ids never to return on this page.")
 
 
 class FeedItemOut(BaseModel):
@@ -109,6 +111,12 @@ class SettingsIn(_Strict):
                                     description="HH:MM-HH:MM local time, e.g. 22:00-07:00")
     sensitive_content: Literal["standard", "less"] | None = None
     parent_managed: bool | None = None
+    guardian_personalized: bool | None = Field(
+        None, description="Guardian setting (minors only): false turns personalisation off.")
+    guardian_session_items: int | None = Field(
+        None, ge=1, le=1000, description="Guardian setting (minors only): turns continuous "
+        "scroll off; the feed ends (end_of_feed) after this many videos per session. null "
+        "turns continuous scroll back on.")
 
     @field_validator("quiet_hours")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from ranking.service._extra_settings import fold_extra_settings
 from wellbeing import Consent
 
 __all__ = ["save_settings", "save_consent", "save_reset", "SETTING_COLUMNS"]
@@ -39,6 +40,7 @@ def save_settings(con: duckdb.DuckDBPyConnection, user_id: str, changes: dict[st
         rows = cur.fetchall()
         row = dict(zip(_USER_COLUMNS, rows[0], strict=True)) if rows else {"user_id": user_id}
         row.update(changes)
+        fold_extra_settings(row, changes)  # settings kept in ``extra`` (guardian, breaks)
         if isinstance(row.get("extra"), (dict, list)):
             row["extra"] = json.dumps(row["extra"])
         con.execute("DELETE FROM users WHERE user_id = ?", [user_id])
