@@ -82,7 +82,8 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None],
             pass
     con.close()
     text = [
-        "", "== evaluation (temporal split) ==", format_table(ev), f"gate: {ev['gate']['why']}",
+        "", "== evaluation (per-user random and time-forward holdouts) ==", format_table(ev),
+        f"gate: {ev['gate']['why']}",
         "", "== wellbeing ==",
         f"feeds served: {rsum['users']} users, {rsum['fed']} fed",
         *counts_table("policy applied", "users", rsum["policies"].items()),

@@ -24,7 +24,13 @@ from ranking._metrics import (
 from ranking.candidates import make_source
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
-from ranking.selection import HoldoutScores, SelectConfig, default_fallbacks, select_models
+from ranking.selection import (
+    HoldoutScores,
+    SelectConfig,
+    default_fallbacks,
+    json_safe,
+    select_models,
+)
 
 __all__ = ["random_holdout", "temporal_split", "evaluate_split", "evaluate_models",
            "format_table", "liked_above_hidden_auc", "BASELINES"]
@@ -195,7 +201,7 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     names = ["ranker", *BASELINES]
     res["selection"] = select_models(scores, names, "like_rate", select).as_dict()
     res["table"] = format_table(res)
-    return res
+    return json_safe(res)
 
 
 def format_table(result: dict[str, Any]) -> str:

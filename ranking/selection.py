@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["SelectConfig", "Selection", "HoldoutScores", "select_models", "paired_interval",
-           "default_fallbacks"]
+           "default_fallbacks", "json_safe"]
 
 
 def default_fallbacks() -> dict[str, dict]:
@@ -91,14 +91,15 @@ class Selection:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able (NaN, which JSON has no word for, becomes None)."""
-        return _no_nan(asdict(self))
+        return json_safe(asdict(self))
 
 
-def _no_nan(v: Any) -> Any:
+def json_safe(v: Any) -> Any:
+    """``v`` with every NaN (which JSON has no word for) replaced by None, recursively."""
     if isinstance(v, dict):
-        return {k: _no_nan(x) for k, x in v.items()}
+        return {k: json_safe(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
-        return [_no_nan(x) for x in v]
+        return [json_safe(x) for x in v]
     return None if isinstance(v, float) and v != v else v
 
 

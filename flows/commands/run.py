@@ -51,7 +51,8 @@ def _print_rejected(db: str) -> None:
     finally:
         con.close()
     if rejected:
-        models = {k: v for k, v in rejected[-1].metrics.items() if k != "gate"}
+        models = {k: v for k, v in rejected[-1].metrics.items()
+                  if k not in ("gate", "selection")}
         print(f"rejected: {rejected[-1].version}\n{format_table({'models': models})}",
               file=sys.stderr)
 
