@@ -22,6 +22,7 @@ from ranking._metrics import ndcg_at_k
 from ranking.feed.engine import FeedEngine
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
 from ranking.feed.pipeline import default_pipeline
+from ranking.feed.responsiveness import hide_responsiveness
 from ranking.feed.scorers.model import ModelScorer
 from ranking.feed.selectors.top_k import TopKSelector
 from ranking.feed.types import FeedRequest
@@ -52,11 +53,16 @@ def _sample_users(engine: FeedEngine, start: datetime, end: datetime, n: int,
 
 
 def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int = 10,
-                      max_users: int = 60, max_pages: int = 6, seed: int = 7) -> dict[str, Any]:
+                      max_users: int = 60, max_pages: int = 6, seed: int = 7,
+                      responsiveness_users: int = 30, responsiveness_requests: int = 3
+                      ) -> dict[str, Any]:
     """Guardrail metrics with and without the policy over ``[start, end)``.
 
     Returns:
-        ``{"metrics": {name: {"with", "without", "delta"}}, "adult_ndcg": {...}, "users": n}``.
+        ``{"metrics": {name: {"with", "without", "delta"}}, "adult_ndcg": {...}, "users": n,
+        "responsiveness": {...}}``; ``responsiveness`` is ``hide_responsiveness`` for up to
+        ``responsiveness_users`` of the sampled users at ``end``: the drop in videos similar
+        to a hidden one within the next ``responsiveness_requests`` pages.
     """
     users = _sample_users(engine, start, end, max_users, seed)
     with_pages: list[ServedPage] = []
@@ -114,9 +120,13 @@ def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int
         w, wo = ndcg_at_k(ndcg_with, rels, k), ndcg_at_k(ndcg_without, rels, k)
         adult |= {f"ndcg@{k}_with": w, f"ndcg@{k}_without": wo, "delta": w - wo}
     metrics = compare_guardrails(with_pages, without_pages, engine.cfg)
+    # Explicit feedback must visibly work: one hide at the window's end, the next pages.
+    responsive = hide_responsiveness(engine, users[:responsiveness_users], end, k,
+                                     responsiveness_requests)
     return {"metrics": {m: {kk: round(float(v), 3) for kk, v in d.items()}
                         for m, d in metrics.items()},
-            "adult_engagement": adult, "users": len(users), "pages": len(with_pages)}
+            "adult_engagement": adult, "users": len(users), "pages": len(with_pages),
+            "responsiveness": responsive}
 
 
 def format_guardrails(g: dict[str, Any]) -> str:
@@ -132,4 +142,9 @@ def format_guardrails(g: dict[str, Any]) -> str:
         keys = [k for k in a if k.startswith("ndcg")]
         lines.append(f"  adult engagement cost ({a['users']} users): "
                      + ", ".join(f"{k}={a[k]:.4f}" for k in keys) + f", delta={a['delta']:+.4f}")
+    r = g.get("responsiveness") or {}
+    if r.get("drop") is not None:
+        lines.append(f"  responsiveness: one hide -> similar videos in the next {r['pages']} "
+                     f"pages {r['similar_without']} -> {r['similar_with']} "
+                     f"(drop {r['drop']:.0%}, {r['users']} users)")
     return "\n".join(lines)

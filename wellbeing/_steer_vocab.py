@@ -75,8 +75,9 @@ MOODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 MOOD_WORDS: dict[str, str] = {
     "calm": "calm", "relaxing": "calm", "relaxed": "calm", "relax": "calm", "chill": "calm",
     "peaceful": "calm", "soothing": "calm", "quiet": "calm", "mellow": "calm",
-    "cheerful": "funny", "happy": "funny", "light": "funny", "lighthearted": "funny",
-    "silly": "funny", "laugh": "funny", "energetic": "energetic", "upbeat": "energetic",
+    "funny": "funny", "cheerful": "funny", "happy": "funny", "light": "funny",
+    "lighthearted": "funny", "silly": "funny", "laugh": "funny", "energetic": "energetic",
+    "upbeat": "energetic",
     "hype": "energetic", "pumped": "energetic", "exciting": "energetic",
     "curious": "curious", "interesting": "curious", "educational": "curious",
     "cozy": "cozy", "comforting": "cozy", "wholesome": "cozy",
@@ -90,6 +91,6 @@ FILLER = frozenset({
     "are", "be", "feed", "posts", "post", "something", "bit", "little", "lot", "lots", "way",
     "kind", "sort", "really", "just", "maybe", "would", "could", "you", "your", "can",
     "feeling", "feel", "mood", "im", "i'm", "am", "so", "very", "much", "many", "tonight",
-    "today", "now", "right", "week", "hour", "hours", "an", "by", "from", "creator", "creators",
+    "today", "now", "right", "week", "hour", "hours", "by", "from", "creator", "creators",
     "ever", "at", "all", "more", "less", "vibes", "vibe", "like", "get", "let's", "lets",
 })

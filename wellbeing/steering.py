@@ -20,7 +20,13 @@ from typing import Any
 
 from features.errors import DataError
 from wellbeing._steer_vocab import (
-    CLAUSE_BREAKS, CUES, FILLER, MATURITY_WORDS, MOOD_WORDS, MOODS, SYNONYMS,
+    CLAUSE_BREAKS,
+    CUES,
+    FILLER,
+    MATURITY_WORDS,
+    MOOD_WORDS,
+    MOODS,
+    SYNONYMS,
 )
 from wellbeing.facts import ItemFacts
 from wellbeing.sessions import local_time, to_utc_naive

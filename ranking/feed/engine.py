@@ -28,8 +28,6 @@ from features.store import connect
 from ranking import registry
 from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
 from ranking.feed.types import FeedRequest, FeedResponse
-from wellbeing.levers_store import load_steerings
-from wellbeing.steering import Steering
 from wellbeing import (
     POLICY_VERSION,
     Consent,
@@ -46,6 +44,8 @@ from wellbeing import (
     record,
     session_interventions,
 )
+from wellbeing.levers_store import load_steerings
+from wellbeing.steering import Steering
 
 __all__ = ["FeedEngine"]
 

@@ -21,7 +21,10 @@ from ranking.service.schemas import utc_naive
 from ranking.service.user_writes import save_settings
 from wellbeing.config import parse_window
 from wellbeing.levers_store import (
-    clear_steering, save_checkin, save_steering, vocabulary_from_facts,
+    clear_steering,
+    save_checkin,
+    save_steering,
+    vocabulary_from_facts,
 )
 from wellbeing.limits import daily_limit_minutes
 from wellbeing.steering import Steering, parse_steering
