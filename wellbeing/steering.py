@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from features.errors import DataError
@@ -52,6 +53,14 @@ class Steering:
     expires: datetime | None = None
     text: str = ""
     ignored: tuple[str, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def compiled(self) -> tuple[tuple[frozenset[str], ...], ...]:
+        """(never, more, less, any) targets split by kind, for fast matching on the request
+        path."""
+        return (_split(self.never), _split(self.more | self.mood_more),
+                _split(self.less | self.mood_less),
+                _split(self.never | self.more | self.mood_more | self.less | self.mood_less))
 
     @property
     def empty(self) -> bool:
@@ -99,18 +108,42 @@ def item_targets(item: ItemFacts) -> set[str]:
     return out
 
 
+def _split(targets: frozenset[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    by: dict[str, set[str]] = {"topic": set(), "creator": set(), "maturity": set()}
+    for t in targets:
+        kind, _, value = t.partition(":")
+        by.setdefault(kind, set()).add(value)
+    return frozenset(by["topic"]), frozenset(by["creator"]), frozenset(by["maturity"])
+
+
+def _hits(spec: tuple[frozenset[str], frozenset[str], frozenset[str]],
+          item: ItemFacts) -> list[str]:
+    # Set lookups on the item's own fields: no target strings are built unless one matches.
+    topics, creators, maturities = spec
+    out = [f"topic:{t}" for t in item.topics if t in topics] if topics else []
+    if item.creator_id in creators:
+        out.append(f"creator:{item.creator_id}")
+    if item.maturity in maturities:
+        out.append(f"maturity:{item.maturity}")
+    return out
+
+
 def steer_direction(s: Steering, item: ItemFacts) -> tuple[str | None, float, tuple[str, ...]]:
     """How ``s`` treats ``item``: ("never" | "more" | "less" | None, direction in [-1, 1],
     the targets that matched). One function for the filter, the scorer and explain."""
-    targets = item_targets(item)
-    hit = targets & s.never
+    never, up, down, (topics, creators, maturities) = s.compiled
+    # Most videos match nothing: three set lookups decide that without building anything.
+    if (item.creator_id not in creators and item.maturity not in maturities
+            and topics.isdisjoint(item.topics)):
+        return None, 0.0, ()
+    hit = _hits(never, item)
     if hit:
         return "never", -1.0, tuple(sorted(hit))
-    up, down = targets & (s.more | s.mood_more), targets & (s.less | s.mood_less)
-    d = max(-1.0, min(1.0, float(len(up) - len(down))))
+    ups, downs = _hits(up, item), _hits(down, item)
+    d = max(-1.0, min(1.0, float(len(ups) - len(downs))))
     if d == 0:
         return None, 0.0, ()
-    return ("more" if d > 0 else "less"), d, tuple(sorted(up if d > 0 else down))
+    return ("more" if d > 0 else "less"), d, tuple(sorted(ups if d > 0 else downs))
 
 
 def steering_effect(s: Steering | None, item: ItemFacts | None, now: datetime,

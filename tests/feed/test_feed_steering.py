@@ -76,3 +76,24 @@ def test_cleared_steering_gives_the_unsteered_page(con, tmp_path):
     assert clear_steering(con, "adult", NOW)
     engine.reload()
     assert _page(engine, "adult")[0] == base
+
+
+def test_steer_command_echoes_stores_explains_and_clears(con, tmp_path, capsys):
+    import json
+
+    from flows.cli import main
+
+    build_levers_world(con)
+    con.close()
+    db = str(tmp_path / "test.duckdb")
+    assert main(["--db", db, "steer", "adult", "never c03, less gaming", "--json"]) == 0
+    echo = json.loads(capsys.readouterr().out)
+    assert echo["never"] == ["creator:c03"] and echo["less"] == ["gaming"]
+    assert main(["--db", db, "explain", "adult", "i003", "--json",
+                 "--now", NOW.isoformat()]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["steering"]["effect"] == "mute" and "steering_never" in got["summary"]
+    assert main(["--db", db, "steer", "adult", "blah blah"]) == 1
+    assert "nothing usable" in capsys.readouterr().err
+    assert main(["--db", db, "steer", "adult", "--clear"]) == 0
+    assert "cleared" in capsys.readouterr().out

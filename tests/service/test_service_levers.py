@@ -139,3 +139,15 @@ def test_guardian_settings_turn_off_personalisation_and_continuous_scroll(world)
         c.put("/v1/users/adult/settings", json={"guardian_personalized": False,
                                                 "guardian_session_items": 1}, headers=ADMIN)
         assert len(_page(c, "adult", limit=10)["items"]) == 10
+
+
+def test_openapi_documents_the_levers(world):
+    with make_client(world[0], replay=True) as c:
+        doc = c.get("/openapi.json").json()
+    paths = doc["paths"]
+    assert {"put", "delete"} <= set(paths["/v1/users/{user_id}/steering"])
+    assert "post" in paths["/v1/users/{user_id}/checkin"]
+    schemas = doc["components"]["schemas"]
+    assert "exclude_ids" in schemas["FeedIn"]["properties"]
+    assert {"guardian_personalized", "guardian_session_items"} <= set(
+        schemas["SettingsIn"]["properties"])

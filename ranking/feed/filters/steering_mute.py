@@ -17,14 +17,18 @@ class SteeringMuteFilter:
 
     def __call__(self, state: RequestState) -> FilterResult:
         s = state.steering
-        if s is None or not s.never or state.candidates.height == 0:
+        if s is None or s.empty or state.candidates.height == 0:
             return FilterResult(state.candidates, [])
         facts = state.extra.get("facts", {})
         catalog = state.engine.item_facts
+        # Every candidate's direction, worked out once: the steering scorer reads it too.
+        directions = state.extra["steer"] = {}
         mask, removed = [], []
         for item_id in state.candidates.get_column("item_id").to_list():
             item = facts.get(item_id) or catalog.get(item_id)
-            kind, _, hit = steer_direction(s, item) if item is not None else (None, 0.0, ())
+            kind, d, hit = steer_direction(s, item) if item is not None else (None, 0.0, ())
+            if kind is not None:
+                directions[item_id] = (kind, d, hit)
             mask.append(kind != "never")
             if kind == "never":
                 removed.append(Removal(item_id, self.name, "steering_never", "drop",

@@ -13,6 +13,9 @@ from wellbeing.reasons import Reason
 from wellbeing.steering import steer_direction
 
 
+_NONE: tuple[None, float, tuple[str, ...]] = (None, 0.0, ())
+
+
 class SteeringScorer:
     name = "Steering"
 
@@ -22,12 +25,16 @@ class SteeringScorer:
             return scores
         step = state.engine.cfg.steer_weight * spread(scores)
         facts, catalog = state.extra.get("facts", {}), state.engine.item_facts
+        known = state.extra.get("steer")  # the mute filter's directions, when it ran
         out = list(scores)
         for n, item_id in enumerate(state.candidates.get_column("item_id").to_list()):
-            item = facts.get(item_id) or catalog.get(item_id)
-            if item is None:
-                continue
-            kind, d, hit = steer_direction(s, item)
+            if known is not None:
+                kind, d, hit = known.get(item_id, _NONE)
+            else:
+                item = facts.get(item_id) or catalog.get(item_id)
+                if item is None:
+                    continue
+                kind, d, hit = steer_direction(s, item)
             if kind in ("more", "less"):
                 out[n] += step * d
                 reason = Reason.STEERING_MORE if d > 0 else Reason.STEERING_LESS
