@@ -73,6 +73,17 @@ class Steering:
                            expires=None)
         return self
 
+    def merged(self, newer: Steering) -> Steering:
+        """This steering with ``newer`` added (a check-in's words add to what was asked before):
+        mutes add up, ``newer`` wins a more/less conflict, its mood (if any) replaces ours."""
+        never = self.never | newer.never
+        less = (self.less - newer.more) | newer.less
+        more = (self.more - newer.less) | newer.more
+        mood = (newer.mood, newer.mood_more, newer.mood_less, newer.expires) if newer.mood else (
+            self.mood, self.mood_more, self.mood_less, self.expires)
+        return Steering(more - never - less, less - never, never, *mood,
+                        f"{self.text}; {newer.text}".strip("; "), newer.ignored)
+
     def echo(self) -> dict[str, Any]:
         """What was understood, for a person to check (topics bare, others ``kind:id``)."""
         def show(ts: Iterable[str]) -> list[str]:

@@ -84,8 +84,20 @@ class CheckinOut(BaseModel):
     notes: list[str]
 
 
+_vocab: dict[int, tuple[Any, tuple[set[str], set[str]]]] = {}
+
+
+def _vocabulary(svc: Any) -> tuple[set[str], set[str]]:
+    # One scan of the catalog per catalog load (a reload replaces the dict), not per request.
+    facts = svc.engine.item_facts
+    hit = _vocab.get(id(svc))
+    if hit is None or hit[0] is not facts:
+        hit = _vocab[id(svc)] = (facts, vocabulary_from_facts(facts.values()))
+    return hit[1]
+
+
 def _parse(svc: Any, user_id: str, text: str) -> Steering:
-    topics, creators = vocabulary_from_facts(svc.engine.item_facts.values())
+    topics, creators = _vocabulary(svc)
     p = svc.state.profiles.get(user_id)
     return parse_steering(text, topics, creators, utc_naive(None),
                           p.timezone if p else "UTC", svc.engine.cfg.steer_mood_hours)
@@ -153,6 +165,9 @@ def checkin(user_id: UserId, body: CheckinIn, request: Request) -> dict:
         except DataError:
             notes.append("the words were kept as feedback (no topic, creator or mood named)")
         else:
+            # A check-in adds to the steering in force rather than replacing it.
+            current = svc.state.steering(user_id)
+            steering = current.merged(steering) if current is not None else steering
             _store_steering(svc, user_id, steering, "checkin")
             applied["steering"] = steering.echo()
     with svc.engine.lock:

@@ -124,3 +124,11 @@ def test_steering_value_round_trips_through_json():
     s = parse_steering("more pets, never c7, something calm", TOPICS, ["c7"], NOW)
     assert Steering.from_json(s.to_json()) == s
     assert datetime.fromisoformat(s.echo()["expires"]) > NOW
+
+
+def test_a_checkin_adds_to_the_steering_in_force():
+    old = parse_steering("never news, more dance, something calm", TOPICS, [], NOW)
+    new = parse_steering("less dance, more pets", TOPICS, [], NOW)
+    got = old.merged(new).echo()
+    assert (got["more"], got["less"], got["never"], got["mood"]) == (
+        ["pets"], ["dance"], ["news"], "calm")

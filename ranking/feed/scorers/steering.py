@@ -12,7 +12,6 @@ from ranking.feed.types import RequestState
 from wellbeing.reasons import Reason
 from wellbeing.steering import steer_direction
 
-
 _NONE: tuple[None, float, tuple[str, ...]] = (None, 0.0, ())
 
 
