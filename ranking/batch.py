@@ -17,8 +17,9 @@ from features.errors import DataError
 from ranking.feed.engine import FeedEngine
 from ranking.feed.filters.wellbeing_policy import UNKNOWN_ITEM_REASON, unknown_item
 from ranking.feed.types import FeedRequest
-from wellbeing import evaluate, facts_for
+from wellbeing import Reason, evaluate, facts_for
 from wellbeing.sessions import to_utc_naive
+from wellbeing.steering import steer_direction
 
 __all__ = ["read_table", "write_table", "parse_time", "recommend_batch", "score_requests"]
 
@@ -144,6 +145,8 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
         viewer = engine.viewer(uid, ts)
         ended = [iv for iv in engine.interventions(viewer, ts) if iv.ends_feed]
         policy = engine.policy(viewer)
+        steering = engine.steering(uid)
+        steering = steering.at(ts) if steering is not None else None
         items = [str(i) for i in g["item_id"]]
         if engine.ranker is not None and viewer.settings.personalized:
             scores = engine.model_score(uid, pl.DataFrame({"item_id": items}))
@@ -161,6 +164,11 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
                     continue
                 f = unknown_item(item_id)
             v = evaluate(policy, facts_for(f, viewer, engine.consents, ts, engine.cfg))
+            if v.kept and steering is not None:
+                kind, _, hit = steer_direction(steering, f)
+                if kind == "never":  # the user's own mute, after the policy (as in the feed)
+                    out.append((row_id, s, False, f"{Reason.STEERING_NEVER.value}:{hit[0]}"))
+                    continue
             out.append((row_id, s, v.kept, v.reason if not v.kept else (v.reason or "ok")))
     res = pl.DataFrame(out, schema={"_row": pl.Int64, "score": pl.Float64, "kept": pl.Boolean,
                                     "reason": pl.String}, orient="row")

@@ -97,3 +97,22 @@ def test_steer_command_echoes_stores_explains_and_clears(con, tmp_path, capsys):
     assert "nothing usable" in capsys.readouterr().err
     assert main(["--db", db, "steer", "adult", "--clear"]) == 0
     assert "cleared" in capsys.readouterr().out
+
+
+def test_batch_scoring_reports_a_steering_mute_like_the_feed(con, tmp_path):
+    import polars as pl
+
+    from ranking.batch import score_requests
+
+    items = build_levers_world(con)
+    engine = FeedEngine(tmp_path / "test.duckdb", con=con)
+    _steer(con, engine, "adult", "never dieting")
+    diet = next(i for i, f in items.items() if "dieting" in f["topics"]
+                and f["maturity"] == "general")
+    other = next(i for i, f in items.items() if "dieting" not in f["topics"])
+    out = score_requests(engine, pl.DataFrame({"request_id": ["r", "r"],
+                                               "user_id": ["adult", "adult"],
+                                               "ts": [NOW.isoformat()] * 2,
+                                               "item_id": [diet, other]}))
+    got = dict(zip(out["item_id"], zip(out["kept"], out["reason"], strict=True), strict=True))
+    assert got[diet] == (False, "steering_never:topic:dieting") and got[other][0] is True
