@@ -72,7 +72,9 @@ class FeedItemOut(BaseModel):
 
 
 class InterventionOut(BaseModel):
-    type: str = Field(description="daily_limit, quiet_hours, break, diversify, no_feed_child")
+    type: str = Field(description="daily_limit, quiet_hours, break, diversify, no_feed_child, "
+                      "checkin (answer with POST /v1/users/{id}/checkin), non_personalized, "
+                      "end_of_feed (a guardian's scroll limit: the page ends here)")
     message: str
 
 
