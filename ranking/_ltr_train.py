@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-__all__ = ["split_history", "grade_labels", "fit_lambdarank", "LtrFit"]
+from ranking.interactions import Interactions
+
+if TYPE_CHECKING:
+    from ranking.ltr import ObjectiveConfig
+
+__all__ = ["split_history", "grade_labels", "connected_pairs", "fit_lambdarank", "LtrFit"]
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +39,57 @@ def split_history(frame: pl.DataFrame, fraction: float, seed: int,
     return f.filter(~is_future).select(cols), f.filter(is_future).select(cols)
 
 
-def grade_labels(cand: pl.DataFrame, future: pl.DataFrame, negatives: pl.DataFrame) -> np.ndarray:
-    """Graded outcome per candidate: 0 unseen/hidden, 1 partial watch, 2 full watch, 3 liked."""
-    g = future.select(
-        "user_id", "item_id",
-        pl.when(pl.col("liked") > 0).then(3)
-        .when(pl.col("watch_frac") >= 0.8).then(2)
-        .when(pl.col("weight") >= 0.5).then(1).otherwise(0).alias("y"))
+def connected_pairs(history: Interactions, cand: pl.DataFrame) -> pl.DataFrame:
+    """Candidate ``(user_id, item_id)`` pairs whose creator the user follows or had interacted
+    with in ``history`` (a positive on any of the creator's videos)."""
+    creator = history.items.select("item_id", "creator_id").drop_nulls()
+    touched = history.frame.select("user_id", "item_id").join(creator, on="item_id")
+    known = pl.concat([touched.select("user_id", "creator_id"),
+                       history.follows.select("user_id", "creator_id")]).unique()
+    return (cand.select("user_id", "item_id").join(creator, on="item_id")
+            .join(known, on=["user_id", "creator_id"], how="semi")
+            .select("user_id", "item_id").unique())
+
+
+def grade_labels(cand: pl.DataFrame, future: pl.DataFrame, negatives: pl.DataFrame,
+                 objective: ObjectiveConfig | None = None,
+                 connected: pl.DataFrame | None = None) -> np.ndarray:
+    """Graded outcome per candidate, in candidate order.
+
+    The watch grade is 0 unseen/hidden, 1 partial watch, 2 full watch, 3 liked. With a
+    creation-first ``objective`` a watched video also gains ``objective.creation`` when the user
+    remixed, shared or commented on it, and ``objective.connection`` when its pair is in
+    ``connected`` (see ``connected_pairs``).
+
+    Args:
+        cand: candidates ``(user_id, item_id, ...)``.
+        future: the label period's positives (``Interactions.frame`` columns).
+        negatives: hides and reports ``(user_id, item_id, ...)``; always 0.
+        objective: label weights; None (or ``creation_first`` off) grades watching only.
+        connected: ``(user_id, item_id)`` pairs from a followed or interacted creator.
+    """
+    base = (pl.when(pl.col("liked") > 0).then(3)
+            .when(pl.col("watch_frac") >= 0.8).then(2)
+            .when(pl.col("weight") >= 0.5).then(1).otherwise(0))
+    on = objective is not None and objective.creation_first
+    if on and "created" in future.columns:
+        base = base + pl.when(base > 0).then(
+            (pl.col("created") > 0).cast(pl.Int32) * objective.creation).otherwise(0)
+    g = future.select("user_id", "item_id", base.alias("y"))
     neg = negatives.select("user_id", "item_id", pl.lit(0).alias("_neg"))
-    lab = (cand.select("user_id", "item_id").join(g, on=["user_id", "item_id"], how="left")
-           .join(neg, on=["user_id", "item_id"], how="left")
+    lab = (cand.select("user_id", "item_id")
+           .join(g, on=["user_id", "item_id"], how="left", maintain_order="left")
+           .join(neg, on=["user_id", "item_id"], how="left", maintain_order="left")
            .with_columns(pl.when(pl.col("_neg").is_not_null()).then(0)
                          .otherwise(pl.col("y").fill_null(0)).alias("y")))
+    if on and connected is not None and connected.height:
+        con = connected.select("user_id", "item_id", pl.lit(True).alias("_c")).unique()
+        lab = lab.join(con, on=["user_id", "item_id"], how="left", maintain_order="left")
+        lab = lab.with_columns(pl.when((pl.col("y") > 0) & pl.col("_c").is_not_null())
+                               .then(pl.col("y") + objective.connection)
+                               .otherwise(pl.col("y")).alias("y"))
+    if on:
+        lab = lab.with_columns(pl.col("y").clip(0, objective.max_label))
     return lab["y"].to_numpy().astype(np.int32)
 
 
@@ -60,6 +104,15 @@ def _keep_informative(y: np.ndarray, users: np.ndarray) -> np.ndarray:
     pos = pl.DataFrame({"u": users, "y": y}).with_columns(
         (pl.col("y").max().over("u") > 0).alias("k"))["k"].to_numpy()
     return pos
+
+
+def _grade_weights(y: np.ndarray, cfg: Any) -> np.ndarray | None:
+    """Sample weights of the pointwise fit: a positive weighs its grade over a full watch's
+    (2), a negative 1; None when the creation-first objective is off."""
+    obj = getattr(cfg, "objective", None)
+    if obj is None or not obj.creation_first:
+        return None
+    return np.where(y > 0, np.maximum(y / 2.0, 0.5), 1.0).astype(np.float64)
 
 
 class LtrFit(NamedTuple):
@@ -105,8 +158,12 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
     # Validation sets carry their reference's parameters: LightGBM warns when they differ.
     dva = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr,
                       params={"feature_pre_filter": False, "max_bin": 63})
+    # The pointwise fit sees 0/1 labels; under a creation-first objective each watched video
+    # weighs its grade, so creation and connection count more than a passive watch there too.
+    wbin = _grade_weights(y, cfg)
     dtr_b = lgb.Dataset(x[tr], ybin[tr], group=_groups(users[tr]), feature_name=names,
-                        free_raw_data=False, params={"feature_pre_filter": False, "max_bin": 63})
+                        weight=None if wbin is None else wbin[tr], free_raw_data=False,
+                        params={"feature_pre_filter": False, "max_bin": 63})
     dva_b = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr_b,
                         params={"feature_pre_filter": False, "max_bin": 63})
     best: tuple[float, dict, int] = (-1.0, {}, 0)
@@ -128,9 +185,10 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
             best, best_bst = (score, g, max(bst.best_iteration, 10)), bst
     report.update({"grid": trials, "chosen": {**best[1], "rounds": best[2]},
                    "valid_ndcg@10": round(best[0], 4)})
-    yall = (y > 0).astype(np.int32) if best[1].get("objective") == "binary" else y
+    binary = best[1].get("objective") == "binary"
+    yall = (y > 0).astype(np.int32) if binary else y
     dall = lgb.Dataset(x, yall, group=_groups(users), feature_name=names,
-                       params={"max_bin": 63})
+                       weight=wbin if binary else None, params={"max_bin": 63})
     booster = lgb.train({**base, **best[1]}, dall, int(best[2] * 1.1))
     imp = booster.feature_importance("gain")
     report["importance"] = {n: round(float(v), 1) for n, v in

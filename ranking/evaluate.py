@@ -21,6 +21,7 @@ from ranking._metrics import (
     precision_at_k,
     recall_at_k,
 )
+from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
 from ranking.candidates import make_source
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
@@ -77,14 +78,17 @@ def liked_above_hidden_auc(score_fn: Any, test: Interactions) -> float:
 
 
 def _metrics(recs: list, rels: list[set], liked: list[set], train: Interactions, k: int,
-             topics: dict) -> dict[str, float]:
+             topics: dict, outcomes: HoldoutOutcomes | None = None) -> dict[str, float]:
     pop = dict(train.frame.group_by("item_id").len().iter_rows())
-    return {f"ndcg@{k}": ndcg_at_k(recs, rels, k), f"recall@{k}": recall_at_k(recs, rels, k),
-            f"precision@{k}": precision_at_k(recs, rels, k), f"map@{k}": map_at_k(recs, rels, k),
-            f"ndcg@{k}_liked": ndcg_at_k(recs, liked, k),
-            "coverage": coverage(recs, train.n_items, k),
-            "novelty": novelty(recs, pop, train.n_users, k),
-            "diversity": intra_list_diversity(recs, topics, k)}
+    m = {f"ndcg@{k}": ndcg_at_k(recs, rels, k), f"recall@{k}": recall_at_k(recs, rels, k),
+         f"precision@{k}": precision_at_k(recs, rels, k), f"map@{k}": map_at_k(recs, rels, k),
+         f"ndcg@{k}_liked": ndcg_at_k(recs, liked, k),
+         "coverage": coverage(recs, train.n_items, k),
+         "novelty": novelty(recs, pop, train.n_users, k),
+         "diversity": intra_list_diversity(recs, topics, k)}
+    if outcomes is not None:  # creation rate, connection share, watch-time share (issue 15.2)
+        m.update(objective_metrics(recs, outcomes, k))
+    return m
 
 
 def _lists(users: list[str], rec: Any, k: int) -> list:
@@ -120,6 +124,7 @@ def evaluate_split(
     lik_d = {u: set(v) for u, v in lik.iter_rows()}
     rels_all = [rels_d[u] for u in everyone]
     rels, liked = [rels_d[u] for u in users], [lik_d.get(u, set()) for u in users]
+    outcomes = holdout_outcomes(test_events, train, users)
     topics: dict = {}
     if items is not None and "topics" in items.columns:
         topics = {i: t for i, t in items.select("item_id", "topics").iter_rows() if t}
@@ -141,7 +146,7 @@ def evaluate_split(
         recs = _lists(everyone, rec, k)
         per_user[mname] = ndcg_per_user(recs, rels_all, k)
         kr = [r for r, ok in zip(recs, known, strict=True) if ok]
-        out["models"][mname] = _metrics(kr, rels, liked, train, k, topics)
+        out["models"][mname] = _metrics(kr, rels, liked, train, k, topics, outcomes)
         auc[mname] = liked_above_hidden_auc(score, test)
         out["models"][mname]["liked_above_hidden_auc"] = auc[mname]
     out["ranker_report"] = ranker.report

@@ -43,8 +43,9 @@ class Interactions:
     """A weighted user x item interaction table plus the context candidate sources need.
 
     Attributes:
-        frame: positives ``(user_id, item_id, weight, last_ts, n_views, liked, watch_frac)``;
-            items the user hid or reported are never here.
+        frame: positives ``(user_id, item_id, weight, last_ts, n_views, liked, watch_frac,
+            created)`` (``created``: remixes, shares and comments of the video, capped at 3
+            each); items the user hid or reported are never here.
         negatives: ``(user_id, item_id, creator_id, ts)`` hides and reports.
         items: catalog ``(item_id, creator_id, created_at, duration_ms)``; may be empty.
         follows: net follows ``(user_id, creator_id, ts)`` (unfollows removed).
@@ -184,7 +185,9 @@ def build_interactions(
     frame = (agg.with_columns(weight.alias("weight"))
              .join(neg.select("user_id", "item_id"), on=["user_id", "item_id"], how="anti")
              .filter(pl.col("weight") > 0)
-             .select("user_id", "item_id", "weight", "last_ts", "n_views", "liked", "watch_frac")
+             .with_columns((pl.col("_sh") + pl.col("_rx") + pl.col("_cm")).alias("created"))
+             .select("user_id", "item_id", "weight", "last_ts", "n_views", "liked", "watch_frac",
+                     "created")
              .sort("user_id", "item_id"))
     users = np.array(sorted(set(frame["user_id"].to_list()) | set(neg["user_id"].to_list())),
                      dtype=object)

@@ -22,14 +22,14 @@ import polars as pl
 from features.errors import PipelineError
 from ranking._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking._ltr_features import Stats, compute_stats, feature_names, pair_features
-from ranking._ltr_train import fit_lambdarank, grade_labels, split_history
+from ranking._ltr_train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking._precompute import Precomputed, precompute
 from ranking._tune import tune_ease
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
 from ranking.serving import ServingChoice, fit_popularity, history_lengths, source_scores
 
-__all__ = ["LtrConfig", "LtrRanker", "train_ranker", "default_sources"]
+__all__ = ["LtrConfig", "ObjectiveConfig", "LtrRanker", "train_ranker", "default_sources"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,25 @@ def default_sources() -> dict[str, dict]:
     """Source name -> config overrides used by default."""
     return {"ease": {}, "itemknn": {}, "als": {}, "bpr": {}, "popular": {},
             "trending": {}, "fresh": {}, "following": {}}
+
+
+@dataclass
+class ObjectiveConfig:
+    """What the ranker learns to put first: creation and connection above passive watching.
+
+    A training label is the watch grade (1 partial watch, 2 full watch, 3 liked) plus the
+    bonuses below; unseen and hidden videos stay 0 (Sora's "creativity over consumption").
+    """
+
+    creation_first: bool = True
+    """Add the creation and connection bonuses; False grades by watching and liking alone."""
+    creation: int = 3
+    """Grade added when the user remixed, shared or commented on the video."""
+    connection: int = 2
+    """Grade added to a watched video whose creator the user followed or had interacted
+    with before the label period."""
+    max_label: int = 30
+    """Cap on a label (LightGBM's default label gains stop at 30)."""
 
 
 @dataclass
@@ -81,6 +100,13 @@ class LtrConfig:
     rest are scored on request. 0 turns precomputation off."""
     seed: int = 42
     """Seed for splits, sampling and LightGBM."""
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    """How training labels weigh creation, connection and watching."""
+
+    def __post_init__(self) -> None:
+        # ranker.json stores asdict(config): the objective comes back as a dict.
+        if isinstance(self.objective, dict):
+            self.objective = ObjectiveConfig(**self.objective)
 
 
 class LtrRanker:
@@ -129,7 +155,8 @@ class LtrRanker:
             if len(users) > cfg.max_train_users:
                 users = sorted(rng.choice(users, cfg.max_train_users, replace=False).tolist())
             cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
-            y = grade_labels(cand, future, data.negatives)
+            y = grade_labels(cand, future, data.negatives, cfg.objective,
+                             connected_pairs(hist, cand))
             x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
                 cand["item_id"].to_list()))
             cu = cand["user_id"].to_numpy()
@@ -141,7 +168,7 @@ class LtrRanker:
                       for f in (liked, neg_future))
             head, head_report = fit_feedback_head(
                 xp, liked["user_id"].to_numpy(), xn, neg_future["user_id"].to_numpy(), fit,
-                (x, y, cu), feature_names(srcs), cfg)
+                (x, grade_labels(cand, future, data.negatives), cu), feature_names(srcs), cfg)
             report.update(head_report)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
