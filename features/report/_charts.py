@@ -256,7 +256,34 @@ def importance(d: ReportData) -> Chart:
                  f"{d.importance_note} Top features by LightGBM gain.", fig, d.importance_note)
 
 
+def creation_connection(d: ReportData) -> Chart:
+    fig = None
+    c = d.creation
+    if c.height and int(c["views"].sum()) > 0:
+        fig = make_subplots(specs=[[{"secondary_y": True}]])
+        # Creation is rare next to connection: each line gets its own axis.
+        fig.add_scatter(x=c["day"], y=c["creation_rate"], mode="lines+markers",
+                        name=f"Creation rate (n={int(c['created_views'].sum()):,} views "
+                             "led to a remix, share or comment)",
+                        line=dict(color="#59a14f", width=2))
+        fig.add_scatter(x=c["day"], y=c["connection_share"], mode="lines+markers",
+                        name=f"Connection share (n={int(c['connected_views'].sum()):,} views)",
+                        line=dict(color="#2e86ab", dash="dot"), secondary_y=True)
+        _daily(_style(fig), c["day"])
+        fig.update_yaxes(title_text="views followed by a creation", tickformat=".1%",
+                         rangemode="tozero", secondary_y=False)
+        fig.update_yaxes(title_text="views from connected creators", tickformat=".0%",
+                         rangemode="tozero", showgrid=False, secondary_y=True)
+    return Chart("chart-creation", "Creation and connection over time",
+                 "Creation rate: share of the day's views the viewer went on to remix, share or "
+                 "comment on. Connection share: share of views of creators the viewer followed "
+                 "or had liked, shared, remixed or commented on before (UTC days; the "
+                 "creation-first objective aims to raise both above passive watching).",
+                 fig, "No views yet.")
+
+
 def all_charts(d: ReportData) -> list[Chart]:
     """Every panel, in page order."""
     return [f(d) for f in (engagement, sessions, late_night, usage_hour, interventions,
-                           removals, teen_exposure, importance, model_quality)]
+                           removals, teen_exposure, creation_connection, importance,
+                           model_quality)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +35,8 @@ class ReportData:
     metrics: pl.DataFrame
     metrics_version: str | None
     band_users: pl.DataFrame
+    creation: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """``mart_creation_connection``: daily creation rate and connection share of views."""
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, start: date | None, end: date | None
@@ -129,4 +131,6 @@ def load_report_data(con: duckdb.DuckDBPyConnection, start: date | None = None,
         band_users=_q(con, f"""
             SELECT age_band, count(DISTINCT user_id) AS users FROM mart_event_facts {w}
             GROUP BY ALL""", start, end),
+        creation=_q(con, f"SELECT * FROM mart_creation_connection {w} ORDER BY day",
+                    start, end),
     )

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 
 from features.marts import create_marts
+from features.report._charts import creation_connection
+from features.report._data import load_report_data
 
 ITEMS = [("a1", "ca"), ("a2", "ca"), ("b1", "cb"), ("b2", "cb"), ("d1", "cd")]
 D1, D2 = "2026-10-20", "2026-10-21"
@@ -38,3 +40,16 @@ def test_creation_and_connection_per_day(con):
                                 "connection_share": 0.5})
     # u2's share precedes its view (no creation after a view), and an unfollow ends a follow.
     assert (d2["views"], d2["created_views"], d2["connected_views"]) == (2, 0, 1)
+
+
+def test_report_charts_creation_and_connection_over_time(world):
+    # The shared tiny world: on 2026-10-20 five views, u_adult shares i1 after viewing it, and
+    # u_teen views i2 after liking c1's i1 (a connection).
+    create_marts(world)
+    d = load_report_data(world)
+    assert d.creation["creation_rate"].to_list()[0] == pytest.approx(1 / 5)
+    assert d.creation["connection_share"].to_list()[0] == pytest.approx(1 / 5)
+    chart = creation_connection(d)
+    assert chart.id == "chart-creation" and chart.fig is not None
+    assert [t.name.split(" (")[0] for t in chart.fig.data] == ["Creation rate",
+                                                               "Connection share"]

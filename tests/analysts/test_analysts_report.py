@@ -13,7 +13,7 @@ from features.report._data import load_report_data
 from features.store import connect
 
 CHART_IDS = ["chart-engagement", "chart-sessions", "chart-late-night", "chart-usage-hour",
-             "chart-interventions", "chart-removals", "chart-teen-exposure",
+             "chart-interventions", "chart-removals", "chart-teen-exposure", "chart-creation",
              "chart-feature-importance", "chart-model-quality"]
 
 
