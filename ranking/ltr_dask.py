@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -161,10 +162,14 @@ def _fit_on_cluster(client: Any, mat: TrainingMatrix, groups: np.ndarray, r_chun
     x = da.from_array(mat.x.astype(np.float64), chunks=(tuple(r_chunks), mat.x.shape[1]))
     y = da.from_array(mat.y, chunks=(tuple(r_chunks),))
     g = da.from_array(groups, chunks=(tuple(g_chunks),))
-    p = {k: v for k, v in params.items() if k not in ("objective", "verbose")}
+    # lightgbm.dask sets the threads per worker itself and warns about any thread count it is
+    # handed; the sklearn wrapper always hands it ``n_jobs``, so that one warning is expected.
+    p = {k: v for k, v in params.items() if k not in ("objective", "verbose", "num_threads")}
     model = lgb.DaskLGBMRanker(client=client, objective="lambdarank", n_estimators=rounds,
                                verbose=-1, **p)
-    model.fit(x, y, group=g, feature_name=mat.names)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+        model.fit(x, y, group=g, feature_name=mat.names)
     return model.to_local().booster_
 
 

@@ -49,6 +49,8 @@ _RESPONSES: dict[int | str, dict] = {
     413: {**_ERR, "description": "Request body too large"},
     415: {**_ERR, "description": "Request body is not JSON"},
 }
+# Every operation but these needs a token (routers included later check it themselves).
+_OPEN_PATHS = ("/healthz",)
 _bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
                      description="The read token, or the admin token where noted.")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -74,6 +76,22 @@ def _json(payload: object, status: int = 200) -> Response:
                     media_type="application/json")
 
 
+def _declare_security(app: FastAPI) -> None:
+    """Name the bearer scheme on every operation that checks a token, routers included."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for path, ops in schema.get("paths", {}).items():
+                for op in ops.values():
+                    if path not in _OPEN_PATHS:
+                        op.setdefault("security", [{"bearer": []}])
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(cfg: ServiceConfig, service: Service | None = None,
                close_on_shutdown: bool = True) -> FastAPI:
     """Build the app (loads the engine and viewer state now; starts the background thread
@@ -91,6 +109,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
                   description="Feed ranking with the wellbeing policy always on.")
     app.state.service = svc
     install_error_handlers(app)
+    _declare_security(app)
     # Added first = innermost: the access log and latency (outer) also see the guard's 413s.
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=cfg.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=svc.metrics)
@@ -179,7 +198,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
     async def healthz() -> dict:
         """Liveness and what is being served (no token needed)."""
         return {"status": "ok", "model_version": svc.engine.model_version,
-                "policy_version": svc.engine.policy_version}
+                "served": svc.engine.served_kind, "policy_version": svc.engine.policy_version}
 
     @app.get("/metrics", dependencies=read, tags=["admin"])
     async def metrics() -> Response:

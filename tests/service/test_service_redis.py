@@ -63,7 +63,8 @@ def test_store_counts_usage_and_seen(redis_url):
 
 
 def test_two_instances_share_session_state(db, redis_url):
-    cfg = ServiceConfig(db, Tokens(b"rtok", b"atok"), reload_every_s=0, redis_url=redis_url)
+    cfg = ServiceConfig(db, Tokens(b"rtok", b"atok"), reload_every_s=0, redis_url=redis_url,
+                        replay=True)
     app_a = create_app(cfg)
     start = DAY - timedelta(hours=2)
     events = [{"event_id": f"r{k}", "user_id": "teen1", "ts": iso(start + timedelta(minutes=k)),
