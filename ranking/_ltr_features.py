@@ -19,8 +19,8 @@ from ranking.interactions import Interactions
 __all__ = ["Stats", "compute_stats", "pair_features", "feature_names"]
 
 ITEM_COLS = ("i_users", "i_like_rate", "i_mean_w", "i_watch", "i_neg", "i_age_days", "i_recent",
-             "i_neg_rate", "i_like_rate_s")
-USER_COLS = ("u_items", "u_like_rate", "u_mean_w", "u_neg")
+             "i_neg_rate", "i_like_rate_s", "i_create_rate")
+USER_COLS = ("u_items", "u_like_rate", "u_mean_w", "u_neg", "u_create_rate")
 PAIR_COLS = ("uc_pos", "uc_neg", "uc_follow")
 NEG_HALF_LIFE_DAYS = 21.0
 
@@ -85,6 +85,13 @@ def compute_stats(data: Interactions) -> Stats:
     n_pos = np.nan_to_num(item[:, 0])
     item[:, 7] = (item[:, 4] + 0.1) / (n_pos + item[:, 4] + 1.0)
     item[:, 8] = (np.nan_to_num(item[:, 1]) * n_pos + 0.1) / (n_pos + item[:, 4] + 1.0)
+    # Creation signals (remix, share, comment) per viewer: what the creation-first label rewards.
+    item[:, 9] = 0.05 / (n_pos + 1.0)
+    if f.height and "created" in f.columns:
+        c = f.group_by("item_id").agg((pl.col("created") > 0).sum().alias("c"))
+        idx = data.item_index(c["item_id"].to_list())
+        ok = idx >= 0
+        item[idx[ok], 9] = (c["c"].to_numpy()[ok] + 0.05) / (n_pos[idx[ok]] + 1.0)
     if data.items.height and now is not None:
         born = data.items.select("item_id", ((pl.lit(now) - pl.col("created_at")).dt.total_seconds()
                                              / 86400).alias("a")).drop_nulls()
@@ -92,9 +99,12 @@ def compute_stats(data: Interactions) -> Stats:
         item[idx[idx >= 0], 5] = born["a"].to_numpy()[idx >= 0]
     user = np.full((nu, len(USER_COLS)), np.nan, np.float32)
     if f.height:
-        g = f.group_by("user_id").agg(pl.len(), pl.col("liked").mean(), pl.col("weight").mean())
+        made = (pl.col("created") > 0) if "created" in f.columns else pl.lit(False)
+        g = f.group_by("user_id").agg(pl.len(), pl.col("liked").mean(), pl.col("weight").mean(),
+                                      made.mean().alias("made"))
         u, _ = _idx(data, g.with_columns(pl.lit("").alias("item_id")))
         user[u, 0:3] = g.select("len", "liked", "weight").to_numpy()
+        user[u, 4] = g["made"].to_numpy()
     user[:, 3] = 0
     # Creator index over the catalog; hides weigh against the creator for weeks (decayed).
     creators = sorted(set(data.items["creator_id"].drop_nulls().to_list())

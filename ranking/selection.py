@@ -8,8 +8,10 @@ fifth of time; the users active then, many of them new). Selection reads per-use
 - **Known users** get the model with the best mean NDCG@k over the known test users of *both*
   holdouts pooled, each user-holdout pair one observation. Each holdout thus weighs by how
   many known users it tests: on a ratings log most known users sit in the random holdout, on a
-  busy feed both count. Where the data has explicit negatives, only models that rank liked
-  above hidden at least as well as the item like-rate are eligible.
+  busy feed both count. Every candidate is eligible: the feed never serves a model the
+  evaluation ranked below another. Liked-above-hidden AUC is reported per model but does not
+  veto one (a like-rate eligibility bar once served a ranker 0.03 NDCG below EASE on a ratings
+  log); the feedback head lifts AUC on whichever kind is served instead.
 - **Light users** back off to the fallback below a history length chosen on the same pooled
   observations (0 = never).
 - **New users** (and non-personalised feeds) get the popularity variant with the best NDCG@k on
@@ -188,8 +190,8 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
         holdouts: per-user scores of each holdout.
         models: candidate names in tie-break order (the ranker first); fallback variants
             (``cfg.fallbacks``) are candidates too.
-        like_rate: the name under which the item like-rate's AUC is recorded (None: no AUC
-            eligibility check).
+        like_rate: the name under which the item like-rate's AUC is recorded (reported as the
+            AUC reference in ``why``; None: none).
         cfg: selection settings.
     """
     cfg = cfg or SelectConfig()
@@ -198,10 +200,7 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
     fallback, fb_scores, fb_basis = _choose_fallback(holdouts, fb_names, cfg)
     pooled = {n: {"ndcg": _mean(_pooled(holdouts, n)), "auc": _auc(holdouts, n)} for n in order}
     bar = _auc(holdouts, like_rate) if like_rate else float("nan")
-    eligible = [n for n in order if not (bar == bar and pooled[n]["auc"] == pooled[n]["auc"]
-                                         and pooled[n]["auc"] < bar)] if bar == bar else order
-    eligible = eligible or order
-    served = _argmax({n: pooled[n]["ndcg"] for n in eligible}, eligible)
+    served = _argmax({n: pooled[n]["ndcg"] for n in order}, order)
     hist = np.concatenate([h.history[h.history > 0] for h in holdouts if served in h.ndcg])
     backoff, tried = _choose_backoff(_pooled(holdouts, served), _pooled(holdouts, fallback),
                                      hist, cfg.backoff_grid)
@@ -218,8 +217,8 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
         iv = intervals[runner]
         margin = (f"; margin over {runner} {iv['diff']:+.4f} "
                   f"(95% bootstrap {iv['lo']:+.4f} .. {iv['hi']:+.4f})")
-    auc_note = (f"; eligible: liked-above-hidden AUC >= item like-rate {bar:.3f}"
-                if bar == bar else "")
+    auc_note = (f"; liked-above-hidden AUC {pooled[served]['auc']:.3f} vs item like-rate "
+                f"{bar:.3f}" if bar == bar else "")
     why = (f"{served} has the best pooled NDCG@k over known test users ({share}) "
            f"= {pooled[served]['ndcg']:.4f}{margin}{auc_note}; users with fewer than "
            f"{backoff} interactions back off to {fallback}; new users get {fallback}, chosen on "
@@ -228,8 +227,7 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
     return Selection(
         served=served, fallback=fallback, backoff_below=backoff, why=why,
         criterion="pooled per-user NDCG@k over known users of the random and time-forward "
-                  "holdouts" + (", among models with liked-above-hidden AUC >= like-rate"
-                                if bar == bar else ""),
+                  "holdouts, every candidate eligible",
         pooled=pooled, intervals=intervals, fallback_scores=fb_scores,
         weights=weights, backoff_tried={str(t): v for t, v in tried.items()},
         fallback_params=dict(cfg.fallbacks))

@@ -47,13 +47,17 @@ def test_light_users_back_off_when_the_fallback_serves_them_better():
     assert sel.backoff_below == 2
 
 
-def test_auc_bar_makes_a_model_ineligible():
+def test_a_low_auc_does_not_veto_the_best_ndcg():
+    # The ranker ranks liked above hidden worse than the like-rate; it is still the pooled
+    # best on NDCG, so it is served (a veto served a model the evaluation ranked lower), and
+    # the AUCs are reported next to the decision.
     world = _world()
     for h in world:
         h.auc = {"ranker": 0.55, "ease": 0.7, "popular": 0.5, "pop_hl30": 0.5, "like_rate": 0.65}
     sel = select_models(world, ["ranker", "ease"], "like_rate", CFG)
-    assert sel.served == "ease"
-    assert "like-rate" in sel.criterion
+    assert sel.served == "ranker"
+    assert sel.pooled["ranker"]["auc"] == pytest.approx(0.55)
+    assert "AUC 0.550 vs item like-rate 0.650" in sel.why
 
 
 def test_same_scores_same_decision():
