@@ -18,7 +18,7 @@ stayed at 0.1 and tied the like-rate baseline. Data without enough hides gets no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
@@ -46,6 +46,9 @@ class FeedbackHead:
 
     booster: lgb.Booster
     coef: float
+    """Weight of the margin in the blend's score (0: the blend goes without)."""
+    coefs: dict[str, float] = field(default_factory=dict)
+    """Weight per personalised source, used when that source is served with the head."""
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         return self.booster.predict(x, raw_score=True, num_threads=1)
@@ -57,6 +60,40 @@ def split_negatives(neg: pl.DataFrame, fraction: float, seed: int
     rng = np.random.default_rng(seed + 1)
     held = pl.Series(rng.random(neg.height) < fraction)
     return neg.filter(~held), neg.filter(held)
+
+
+class _WeightCheck:
+    """Chooses a head weight for one base score on the blend's held-out users (see module
+    docstring): the largest AUC gain within the liked and watched NDCG@10 tolerances."""
+
+    def __init__(self, users_j: np.ndarray, y_j: np.ndarray, users_c: np.ndarray,
+                 y_c: np.ndarray, m_c: np.ndarray, m_j: np.ndarray) -> None:
+        self.users_j, self.y_j, self.users_c = users_j, y_j, users_c
+        self.liked_c, self.seen_c = y_c >= 3, y_c > 0
+        self.m_c, self.m_j = m_c, m_j
+
+    def choose(self, s_c: np.ndarray, s_j: np.ndarray) -> tuple[list[dict], float, float]:
+        """``(weights tried, chosen weight, scale)``: the head adds ``weight x scale x margin``."""
+        s_c = np.nan_to_num(np.asarray(s_c, np.float64), nan=-1e3)
+        s_j = np.nan_to_num(np.asarray(s_j, np.float64), nan=-1e3)
+        scored = s_c > -1e3 + 1  # unscored pairs (a source's -1e3) do not set the scale
+        scale = (float(np.std(s_c[scored]) / max(np.std(self.m_c[scored]), 1e-9))
+                 if scored.sum() > 1 else 1.0)
+        uv = self.users_c
+        base_liked = _ndcg10(uv, s_c, self.liked_c)
+        base_seen = _ndcg10(uv, s_c, self.seen_c)
+        tried, best = [], (_user_auc(self.users_j, s_j, self.y_j), 0.0)
+        for w in WEIGHTS:
+            auc = _user_auc(self.users_j, s_j + w * scale * self.m_j, self.y_j)
+            liked = _ndcg10(uv, s_c + w * scale * self.m_c, self.liked_c)
+            seen = _ndcg10(uv, s_c + w * scale * self.m_c, self.seen_c)
+            tried.append({"w": w, "auc": round(auc, 4), "ndcg@10_liked": round(_mean(liked), 4),
+                          "ndcg@10": round(_mean(seen), 4)})
+            if (_not_worse(liked, base_liked, LIKED_TOLERANCE, slack_se=2.0)
+                    and _not_worse(seen, base_seen, SEEN_TOLERANCE, slack_se=2.0)
+                    and auc > best[0] + 1e-4):
+                best = (auc, w)
+        return tried, best[1], scale
 
 
 def _ndcg10(users: np.ndarray, s: np.ndarray, rel: np.ndarray) -> np.ndarray:
@@ -95,17 +132,19 @@ def _user_auc(users: np.ndarray, s: np.ndarray, y: np.ndarray) -> float:
 
 def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.ndarray,
                       blend: LtrFit, cand: tuple[np.ndarray, np.ndarray, np.ndarray],
-                      names: list[str], cfg: Any) -> tuple[FeedbackHead | None, dict]:
+                      names: list[str], cfg: Any, sources: tuple[str, ...] = ()
+                      ) -> tuple[FeedbackHead | None, dict]:
     """Train the head on liked (``xp``, users ``up``) vs hidden (``xn``, ``un``) pairs.
 
     Args:
         blend: the LambdaRank blend's fit (its held-out users and booster choose ``coef``).
         cand: ``(x, y, users)`` of the blend's graded candidates (3 = liked), to check NDCG@10.
         cfg: the ranker's config (seed, learning rate, threads, validation share).
+        sources: personalised sources that get a weight of their own (``FeedbackHead.coefs``).
 
     Returns:
-        The head (None when the data has too few likes or hides, or no weight helps) and a
-        report with the weights tried.
+        The head (None when the data has too few likes or hides, or no weight helps the blend
+        or any source) and a report with the weights tried.
     """
     report: dict[str, Any] = {"feedback_pairs": [int(len(xp)), int(len(xn))]}
     if blend.valid_booster is None or len(xp) < MIN_PAIRS or len(xn) < MIN_PAIRS:
@@ -130,26 +169,25 @@ def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.nda
     cx, cy, cu = cand
     in_v = np.fromiter((u in valid for u in cu), bool, len(cu))
     bst = blend.valid_booster
-    s_c = bst.predict(cx[in_v], num_iteration=bst.best_iteration)
     m_c = head.predict(cx[in_v], raw_score=True)
-    scale = float(np.std(s_c) / max(np.std(m_c), 1e-9)) if in_v.any() else 1.0
-    s_j = bst.predict(x[va], num_iteration=bst.best_iteration)
     m_j = head.predict(x[va], raw_score=True)
-    liked_c, seen_c, uv = cy[in_v] >= 3, cy[in_v] > 0, cu[in_v]
-    base_liked, base_seen = _ndcg10(uv, s_c, liked_c), _ndcg10(uv, s_c, seen_c)
-    tried, best = [], (_user_auc(users[va], s_j, y[va]), 0.0)
-    for w in WEIGHTS:
-        auc = _user_auc(users[va], s_j + w * scale * m_j, y[va])
-        liked = _ndcg10(uv, s_c + w * scale * m_c, liked_c)
-        seen = _ndcg10(uv, s_c + w * scale * m_c, seen_c)
-        tried.append({"w": w, "auc": round(auc, 4), "ndcg@10_liked": round(_mean(liked), 4),
-                      "ndcg@10": round(_mean(seen), 4)})
-        if (_not_worse(liked, base_liked, LIKED_TOLERANCE, slack_se=2.0)
-                and _not_worse(seen, base_seen, SEEN_TOLERANCE, slack_se=2.0)
-                and auc > best[0] + 1e-4):
-            best = (auc, w)
-    report.update({"feedback_weights": tried, "feedback_w": best[1]})
-    if best[1] == 0.0:
+    check = _WeightCheck(users[va], y[va], cu[in_v], cy[in_v], m_c, m_j)
+    tried, w_blend, scale = check.choose(bst.predict(cx[in_v], num_iteration=bst.best_iteration),
+                                         bst.predict(x[va], num_iteration=bst.best_iteration))
+    report.update({"feedback_weights": tried, "feedback_w": w_blend})
+    # The same choice for each personalised source the version can serve instead of the blend
+    # (``ServingChoice.head``): its own scores, the same validation users and guards.
+    coefs: dict[str, float] = {}
+    for src in sources:
+        col = next((c for c in (f"z_{src}", f"score_{src}") if c in names), None)
+        if col is None:
+            continue
+        k = names.index(col)
+        _, w, sc = check.choose(cx[in_v][:, k], x[va][:, k])
+        report.setdefault("feedback_w_sources", {})[src] = w
+        if w > 0:
+            coefs[src] = w * sc
+    if w_blend == 0.0 and not coefs:
         return None, report
     full = lgb.train(params, lgb.Dataset(x, y, feature_name=names), int(rounds * 1.1))
-    return FeedbackHead(full, best[1] * scale), report
+    return FeedbackHead(full, w_blend * scale, coefs), report

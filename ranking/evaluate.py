@@ -12,10 +12,10 @@ import polars as pl
 
 from ranking._metrics import (
     coverage,
-    ndcg_per_user,
     intra_list_diversity,
     map_at_k,
     ndcg_at_k,
+    ndcg_per_user,
     novelty,
     pair_auc,
     precision_at_k,
@@ -32,6 +32,7 @@ from ranking.selection import (
     json_safe,
     select_models,
 )
+from ranking.serving import FB_SUFFIX, ServingChoice
 
 __all__ = ["random_holdout", "temporal_split", "evaluate_split", "evaluate_models",
            "format_table", "liked_above_hidden_auc", "BASELINES"]
@@ -137,6 +138,13 @@ def evaluate_split(
     for b in baselines:
         src = next((s for s in ranker.sources if s.name == b), None) or make_source(b).fit(train)
         scorers.append((b, src.recommend, src.score))
+    # Each personalised baseline also as the feed serves it with the feedback head (``+fb``),
+    # where training gave the source a weight (a name missing from a holdout is not a candidate).
+    if ranker.head is not None:
+        for b in baselines:
+            if ranker.head.coefs.get(b):
+                view = ranker.served_as(ServingChoice.named(b + FB_SUFFIX))
+                scorers.append((b + FB_SUFFIX, view.recommend, view.score))
     for fb, params in fallbacks.items():
         src = (next((s for s in ranker.sources if s.name == "popular"), None)
                if fb == "popular" and not params else None) or make_source("popular", params
@@ -203,7 +211,8 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     res["models"] = res["holdouts"]["temporal"]["models"]
     res["n_users"] = res["holdouts"]["temporal"]["n_users"]
     res["ranker_report"] = res["holdouts"]["temporal"].get("ranker_report")
-    names = ["ranker", *BASELINES]
+    names = ["ranker"] + [n for b in BASELINES for n in (b, b + FB_SUFFIX)
+                          if all(n in h.ndcg for h in scores)]
     res["selection"] = select_models(scores, names, "like_rate", select).as_dict()
     res["table"] = format_table(res)
     return json_safe(res)

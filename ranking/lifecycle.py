@@ -115,10 +115,10 @@ def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoic
 
     variants = {**default_fallbacks(), **selection.get("fallback_params", {})}
     names = {selection["fallback"], selection["served"]} & set(variants)
-    choice = ServingChoice(model=selection["served"], fallback=selection["fallback"],
-                           popularity={n: variants[n] for n in sorted(names)},
-                           backoff_below=int(selection["backoff_below"]),
-                           why=selection["why"])
+    choice = ServingChoice.named(selection["served"], fallback=selection["fallback"],
+                                 popularity={n: variants[n] for n in sorted(names)},
+                                 backoff_below=int(selection["backoff_below"]),
+                                 why=selection["why"])
     ranker = LtrRanker.load(path)
     if ranker.serving != choice:
         ranker.set_serving(choice)

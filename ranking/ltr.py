@@ -7,6 +7,7 @@ held-out users. The sources are then refit on everything for serving.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -168,7 +169,8 @@ class LtrRanker:
                       for f in (liked, neg_future))
             head, head_report = fit_feedback_head(
                 xp, liked["user_id"].to_numpy(), xn, neg_future["user_id"].to_numpy(), fit,
-                (x, grade_labels(cand, future, data.negatives), cu), feature_names(srcs), cfg)
+                (x, grade_labels(cand, future, data.negatives), cu), feature_names(srcs), cfg,
+                tuple(sc.name for sc in srcs if sc.personalised))
             report.update(head_report)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
@@ -192,6 +194,14 @@ class LtrRanker:
         self.pop = fit_popularity(choice, self.data)
         if self.config.precompute_users > 0:
             self.pre = precompute(self, self.config.precompute_users)
+
+    def served_as(self, choice: ServingChoice) -> LtrRanker:
+        """A view of this version serving ``choice`` (shares the fitted parts, no precomputed
+        lists): the evaluation scores a source as the feed would serve it."""
+        view = copy.copy(self)
+        view.serving, view.pre, view._hist = choice, None, self._hist
+        view.pop = {**self.pop, **fit_popularity(choice, self.data)}
+        return view
 
     def backed_off(self, u: np.ndarray) -> np.ndarray:
         """Which user indices are served the fallback (new users, and light ones below the
@@ -262,11 +272,14 @@ class LtrRanker:
         kind = self.serving.kind
         if kind == "source":
             s = source_scores(x, self.features, self.serving.model)
+            c = self.head.coefs.get(self.serving.model, 0.0) if self.head is not None else 0.0
+            if self.serving.head and c:  # the served source with the feedback head weighed in
+                s = s + c * self.head.margin(x)
         elif kind == "popularity":
             s = self._pop_scores(self.serving.model, i)
         elif self.booster is not None:
             s = self.booster.predict(x, num_threads=1)
-            if self.head is not None:  # predicted liked-rather-than-hidden, weighed in
+            if self.head is not None and self.head.coef:  # liked-rather-than-hidden, weighed in
                 s = s + self.head.coef * self.head.margin(x)
         else:  # not enough data to learn a blend: fall back to the first usable source score
             col = next((k for k, n in enumerate(self.features)
@@ -370,6 +383,7 @@ class LtrRanker:
         meta = {"config": asdict(self.config), "features": self.features, "report": self.report,
                 "now": d.now.isoformat() if d.now else None,
                 "feedback_coef": self.head.coef if self.head is not None else None,
+                "feedback_coefs": self.head.coefs if self.head is not None else {},
                 "sources": {s.name: s.params() for s in self.sources},
                 "serving": self.serving.as_dict(),
                 "user_ids": d.user_ids.tolist(), "item_ids": d.item_ids.tolist()}
@@ -405,7 +419,8 @@ class LtrRanker:
         head = None
         if (p / "feedback.txt").exists() and meta.get("feedback_coef") is not None:
             head = FeedbackHead(lgb.Booster(model_file=str(p / "feedback.txt")),
-                                float(meta["feedback_coef"]))
+                                float(meta["feedback_coef"]),
+                                {k: float(v) for k, v in meta.get("feedback_coefs", {}).items()})
         ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head)
         ranker.serving = ServingChoice.from_dict(meta.get("serving"))
         ranker.pop = _load_popularity(p, ranker.serving, data)

@@ -2,7 +2,8 @@
 
 A version holds every fitted candidate source next to the LightGBM blend, so any model the
 evaluation scores can be served from it: ``ranker`` (the blend), a personalised source
-(``ease``, ``als``, ``bpr``, ``itemknn``) or a popularity variant. The publish step writes the
+(``ease``, ``als``, ``bpr``, ``itemknn``), such a source with the feedback head weighed in
+(``ease+fb``: see ``ServingChoice.head``) or a popularity variant. The publish step writes the
 evaluation's choice (see ``ranking.selection``) into the version; until then a trained version
 serves the blend, with all-time popularity for new users.
 """
@@ -21,7 +22,11 @@ from ranking.candidates import CandidateSource, make_source
 if TYPE_CHECKING:
     from ranking.interactions import Interactions
 
-__all__ = ["ServingChoice", "fit_popularity", "source_scores", "history_lengths", "read_choice"]
+FB_SUFFIX = "+fb"
+"""An evaluation candidate ``<source>+fb`` is that source served with the feedback head."""
+
+__all__ = ["FB_SUFFIX", "ServingChoice", "fit_popularity", "source_scores", "history_lengths",
+           "read_choice"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class ServingChoice:
     """``PopConfig`` overrides of the popularity variants this choice names."""
     backoff_below: int = 0
     """Known users with fewer interactions than this are served the fallback."""
+    head: bool = False
+    """A served source adds the version's feedback head (liked rather than hidden) with the
+    weight chosen for it in training (the blend always does); the evaluation names such a
+    candidate ``<source>+fb``."""
     why: str = "trained, not yet evaluated: the blend, all-time popularity for new users"
     """The evaluation's reason, shown by ``feedwell models`` and ``/healthz``."""
 
@@ -47,6 +56,17 @@ class ServingChoice:
         if not d:
             return cls()
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def named(cls, name: str, **kw: Any) -> ServingChoice:
+        """The choice an evaluation candidate name stands for (``ease+fb``: EASE with the head)."""
+        base, fb = (name[:-3], True) if name.endswith(FB_SUFFIX) else (name, False)
+        return cls(model=base, head=fb, **kw)
+
+    @property
+    def name(self) -> str:
+        """The evaluation's name for this choice (inverse of ``named``)."""
+        return self.model + (FB_SUFFIX if self.head and self.kind == "source" else "")
 
     @property
     def kind(self) -> str:

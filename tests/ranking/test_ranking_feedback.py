@@ -13,6 +13,7 @@ from ranking._feedback import FeedbackHead, _user_auc, fit_feedback_head, split_
 from ranking._ltr_train import LtrFit
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
+from ranking.serving import ServingChoice
 from tests.ranking._worlds import taste_world
 
 CFG = SimpleNamespace(seed=0, learning_rate=0.1, num_threads=1, max_rounds=80)
@@ -87,3 +88,41 @@ def test_ranker_scores_with_its_head_and_keeps_it_through_save_load(tmp_path):
     loaded = LtrRanker.load(ranker.save(tmp_path / "m"))
     assert loaded.head is not None and loaded.head.coef == 0.7
     assert np.allclose(loaded._score_pairs(u, i), with_head)
+
+
+def test_a_source_gets_its_own_weight_chosen_under_the_same_guards():
+    # A "source" that scores only watching (column 0): the head lifts its AUC too.
+    fit, cand, (xp, up, xn, un) = synthetic()
+    head, report = fit_feedback_head(xp, up, xn, un, fit, cand, ["score_watch", "mood"], CFG,
+                                     sources=("watch", "absent"))
+    assert head is not None and head.coefs.get("watch", 0) > 0, report
+    assert "absent" not in report["feedback_w_sources"]
+    x, yv = np.vstack([xp, xn]), np.r_[np.ones(len(xp)), np.zeros(len(xn))]
+    users = np.r_[up, un]
+    assert (_user_auc(users, x[:, 0] + head.coefs["watch"] * head.margin(x), yv)
+            > _user_auc(users, x[:, 0], yv) + 0.1)
+
+
+def test_a_source_served_with_the_head_scores_with_it_and_keeps_it(tmp_path):
+    ranker = LtrRanker.fit(build_interactions(taste_world(n_users=80, n_items=100)), FAST)
+    ids = [f"i{k}" for k in range(30)]
+    u, i = np.full(len(ids), ranker.data.user_index("u1")), ranker.data.item_index(ids)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, len(ranker.features)))
+    booster = lgb.train(PARAMS, lgb.Dataset(x, (x[:, 0] > 0).astype(int)), 10)
+    ranker.head = FeedbackHead(booster, 0.0, {"ease": 0.5})
+    plain = ranker.served_as(ServingChoice.named("ease"))
+    with_fb = ranker.served_as(ServingChoice.named("ease+fb"))
+    assert with_fb.serving.head and with_fb.serving.name == "ease+fb"
+    assert not np.allclose(with_fb._score_pairs(u, i), plain._score_pairs(u, i))
+    # The blend itself goes without the head when its own weight is 0.
+    ranker.head = FeedbackHead(booster, 0.0, {"ease": 0.5})
+    ranker.pre = None
+    blend = ranker._score_pairs(u, i)
+    ranker.head = None
+    assert np.allclose(ranker._score_pairs(u, i), blend)
+    ranker.head = FeedbackHead(booster, 0.0, {"ease": 0.5})
+    ranker.set_serving(ServingChoice.named("ease+fb"))
+    loaded = LtrRanker.load(ranker.save(tmp_path / "m"))
+    assert loaded.serving.name == "ease+fb" and loaded.head.coefs == {"ease": 0.5}
+    assert np.allclose(loaded._score_pairs(u, i), with_fb._score_pairs(u, i))
