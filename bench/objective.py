@@ -13,12 +13,10 @@ import argparse
 import os
 import tempfile
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-warnings.filterwarnings("ignore")
 
 import polars as pl  # noqa: E402
 

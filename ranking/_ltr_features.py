@@ -67,7 +67,8 @@ def compute_stats(data: Interactions) -> Stats:
     if f.height:
         days = ((pl.lit(now) - pl.col("last_ts")).dt.total_seconds() / 86400)
         g = f.group_by("item_id").agg(
-            pl.len().alias("n"), pl.col("liked").mean().alias("lr"), pl.col("weight").mean().alias("w"),
+            pl.len().alias("n"), pl.col("liked").mean().alias("lr"),
+            pl.col("weight").mean().alias("w"),
             pl.col("watch_frac").mean().alias("wf"), days.max().alias("age"),
             (days <= 3).sum().alias("recent"))
         idx = data.item_index(g["item_id"].to_list())
@@ -115,7 +116,8 @@ def compute_stats(data: Interactions) -> Stats:
     if data.items.height:
         it = data.items.drop_nulls("creator_id")
         idx = data.item_index(it["item_id"].to_list())
-        item_creator[idx[idx >= 0]] = [cidx[c] for c, k in zip(it["creator_id"].to_list(), idx) if k >= 0]
+        item_creator[idx[idx >= 0]] = [cidx[c] for c, k in zip(it["creator_id"].to_list(), idx,
+                                                                  strict=True) if k >= 0]
     nc = max(len(creators), 1)
 
     def mat(u: np.ndarray, c: np.ndarray, w: np.ndarray, shape) -> sp.csr_matrix:
@@ -127,9 +129,10 @@ def compute_stats(data: Interactions) -> Stats:
     neg = data.negatives
     nu_, ni_ = _idx(data, neg)
     ages = neg.select(((pl.lit(now) - pl.col("ts")).dt.total_seconds() / 86400).alias("a"))["a"]
-    decay = 0.5 ** (np.maximum(ages.to_numpy().astype(float), 0) / NEG_HALF_LIFE_DAYS) if neg.height else np.zeros(0)
-    nc_idx = np.array([cidx.get(c, -1) if c is not None else -1 for c in neg["creator_id"].to_list()],
-                      dtype=np.int64)
+    decay = (0.5 ** (np.maximum(ages.to_numpy().astype(float), 0) / NEG_HALF_LIFE_DAYS)
+             if neg.height else np.zeros(0))
+    nc_idx = np.array([cidx.get(c, -1) if c is not None else -1
+                       for c in neg["creator_id"].to_list()], dtype=np.int64)
     uc_neg = mat(nu_, nc_idx, decay, (nu, nc))
     np.add.at(user[:, 3], nu_[nu_ >= 0], 1)
     hidden = mat(nu_, ni_, np.ones(len(nu_)), (nu, ni))

@@ -32,20 +32,20 @@ def ndcg_at_k(recs: list, rels: list[set], k: int = 10) -> float:
 
 def recall_at_k(recs: list, rels: list[set], k: int = 10) -> float:
     """Mean share of relevant items found in the top k."""
-    v = [_hits(r, s, k).sum() / len(s) for r, s in zip(recs, rels) if s]
+    v = [_hits(r, s, k).sum() / len(s) for r, s in zip(recs, rels, strict=True) if s]
     return float(np.mean(v)) if v else 0.0
 
 
 def precision_at_k(recs: list, rels: list[set], k: int = 10) -> float:
     """Mean hits / k."""
-    v = [_hits(r, s, k).sum() / k for r, s in zip(recs, rels) if s]
+    v = [_hits(r, s, k).sum() / k for r, s in zip(recs, rels, strict=True) if s]
     return float(np.mean(v)) if v else 0.0
 
 
 def map_at_k(recs: list, rels: list[set], k: int = 10) -> float:
     """Mean average precision at k (normalised by min(k, |rel|))."""
     v = []
-    for r, s in zip(recs, rels):
+    for r, s in zip(recs, rels, strict=True):
         if not s:
             continue
         h = _hits(r, s, k)
@@ -62,7 +62,8 @@ def coverage(recs: list, n_items: int, k: int = 10) -> float:
 
 def novelty(recs: list, popularity: dict, n_users: int, k: int = 10) -> float:
     """Mean self-information -log2(p(item)) of recommended items (p = share of users)."""
-    v = [-np.log2(max(popularity.get(x, 0), 1) / max(n_users, 1)) for r in recs for x in list(r)[:k]]
+    v = [-np.log2(max(popularity.get(x, 0), 1) / max(n_users, 1))
+         for r in recs for x in list(r)[:k]]
     return float(np.mean(v)) if v else 0.0
 
 

@@ -51,7 +51,8 @@ def random_holdout(events: pl.DataFrame, fraction: float = 0.25, seed: int = 42
     rng = np.random.default_rng(seed)
     pairs = pairs.with_columns(pl.Series("_r", rng.random(pairs.height)))
     pairs = pairs.with_columns(
-        (pl.col("_r").rank("ordinal").over("user_id") <= (pl.len().over("user_id") * fraction).round())
+        (pl.col("_r").rank("ordinal").over("user_id")
+         <= (pl.len().over("user_id") * fraction).round())
         .alias("_test"))
     ev = events.join(pairs.select("user_id", "item_id", "_test"), on=["user_id", "item_id"],
                      how="left").with_columns(pl.col("_test").fill_null(False))
@@ -165,7 +166,8 @@ def evaluate_split(
 
 
 def _like_rate_scorer(train: Interactions):
-    f = train.frame.group_by("item_id").agg(((pl.col("liked").sum() + 0.1) / (pl.len() + 1)).alias("r"))
+    f = train.frame.group_by("item_id").agg(
+        ((pl.col("liked").sum() + 0.1) / (pl.len() + 1)).alias("r"))
     rate = dict(f.iter_rows())
     return lambda _u, ids: np.array([rate.get(i, np.nan) for i in ids])
 

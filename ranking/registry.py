@@ -101,7 +101,8 @@ _COLS = "version, created_at, status, path, metrics, params, features, data_from
 
 def get(con: duckdb.DuckDBPyConnection, version: str) -> ModelRecord:
     ensure_registry(con)
-    rows = con.execute(f"SELECT {_COLS} FROM model_registry WHERE version = ?", [version]).fetchall()
+    rows = con.execute(f"SELECT {_COLS} FROM model_registry WHERE version = ?",
+                       [version]).fetchall()
     if not rows:
         raise PipelineError(f"no model version {version!r}; `feedwell models` lists them")
     return _row(rows[0])
@@ -134,7 +135,8 @@ def serving(con: duckdb.DuckDBPyConnection) -> ModelRecord | None:
 
 def list_versions(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
     ensure_registry(con)
-    rows = con.execute(f"SELECT {_COLS} FROM model_registry ORDER BY created_at, version").fetchall()
+    rows = con.execute(f"SELECT {_COLS} FROM model_registry ORDER BY created_at, version"
+                       ).fetchall()
     return [_row(r) for r in rows]
 
 

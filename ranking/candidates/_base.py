@@ -61,7 +61,8 @@ class CandidateSource:
             u = np.array([data.user_index(x) for x in neg["user_id"].to_list()])
             i = data.item_index(neg["item_id"].to_list())
             ok = (u >= 0) & (i >= 0)
-            pos = pos + sp.csr_matrix((np.ones(ok.sum(), np.float32), (u[ok], i[ok])), shape=pos.shape)
+            pos = pos + sp.csr_matrix((np.ones(ok.sum(), np.float32), (u[ok], i[ok])),
+                                      shape=pos.shape)
         self._seen = pos.tocsr()
 
     def _fit(self, data: Interactions) -> None:
@@ -96,7 +97,8 @@ class CandidateSource:
         out_ids: list[np.ndarray] = []
         out_scores: list[np.ndarray] = []
         if data is None:
-            return [np.array([], object)] * len(user_ids), [np.array([], np.float32)] * len(user_ids)
+            n = len(user_ids)
+            return [np.array([], object)] * n, [np.array([], np.float32)] * n
         uidx = np.array([data.user_index(u) for u in user_ids], dtype=np.int64)
         for s in range(0, len(uidx), _CHUNK):
             block = uidx[s:s + _CHUNK]

@@ -56,7 +56,8 @@ class AlsCandidates(CandidateSource):
 
     def _score_rows(self, users: np.ndarray) -> np.ndarray:
         known = users[users >= 0]
-        return unknown_rows(users, self.data.n_items, self.user_factors[known] @ self.item_factors.T)
+        return unknown_rows(users, self.data.n_items,
+                            self.user_factors[known] @ self.item_factors.T)
 
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items closest by cosine of the item factors."""

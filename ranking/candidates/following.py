@@ -62,7 +62,8 @@ class FollowingCandidates(CandidateSource):
         keep = (ii >= 0) & (rec > 0) if rec.size else np.zeros(len(ii), bool)
         ci = np.array([cidx[c] for c in items["creator_id"].to_list()], dtype=np.int64)
         self.creator_items = sp.csr_matrix(
-            (rec[keep].astype(np.float32), (ci[keep], ii[keep])), shape=(len(creators), data.n_items))
+            (rec[keep].astype(np.float32), (ci[keep], ii[keep])),
+            shape=(len(creators), data.n_items))
 
     def score_rows(self, users: np.ndarray) -> np.ndarray:
         users = np.asarray(users, dtype=np.int64)

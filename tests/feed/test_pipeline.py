@@ -54,7 +54,8 @@ def test_removals_and_interventions_are_audited(world, tmp_path):
     e.feed(FeedRequest("teen", NOW, limit=20, request_id="r1"))
     e.feed(FeedRequest("child", NOW, limit=20, request_id="r2"))
     e.flush_audit()
-    rows = world.sql("SELECT request_id, item_id, action, reason, policy_version FROM audit_log").pl()
+    rows = world.sql("SELECT request_id, item_id, action, reason, policy_version "
+                     "FROM audit_log").pl()
     assert rows.filter(pl.col("request_id") == "r1").height >= len(MINOR_BANNED) - 1
     assert rows.filter(pl.col("action") == "intervene")["request_id"].to_list() == ["r2"]
     assert rows["policy_version"].null_count() == 0

@@ -52,7 +52,8 @@ def taste_world(n_users: int = 150, n_items: int = 200, per_user: int = 30, seed
         p /= p.sum()
         items = rng.permutation(rng.choice(n_items, per_user, replace=False, p=p))
         for j, i in enumerate(items):
-            rows.append((f"u{k}", f"i{i}", "view", int(10_000 + 4_000 * np.clip(a[i], -2, 3)), j * 60))
+            watch = int(10_000 + 4_000 * np.clip(a[i], -2, 3))
+            rows.append((f"u{k}", f"i{i}", "view", watch, j * 60))
             if a[i] > 1.0:
                 rows.append((f"u{k}", f"i{i}", "like", None, j * 60 + 1))
     return events_frame(rows)

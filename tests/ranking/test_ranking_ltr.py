@@ -59,7 +59,8 @@ def test_save_load_round_trip_gives_identical_scores(ranker, tmp_path):
     before = ranker.score("u7", cand)
     loaded = LtrRanker.load(ranker.save(tmp_path / "m"))
     assert np.array_equal(loaded.score("u7", cand), before)
-    assert loaded.recommend(["u7"], 10)[0][0].tolist() == ranker.recommend(["u7"], 10)[0][0].tolist()
+    again = ranker.recommend(["u7"], 10)[0][0].tolist()
+    assert loaded.recommend(["u7"], 10)[0][0].tolist() == again
 
 
 def test_hidden_item_never_recommended_and_its_creator_sinks():

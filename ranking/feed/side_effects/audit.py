@@ -18,7 +18,8 @@ class AuditSideEffect:
         ]
         rows += [
             {"ts": req.now, "request_id": req.request_id, "user_id": req.user_id,
-             "item_id": None, "rule": iv.type, "action": "intervene", "reason": getattr(iv.reason, "value", str(iv.reason)),
+             "item_id": None, "rule": iv.type, "action": "intervene",
+             "reason": getattr(iv.reason, "value", str(iv.reason)),
              "policy_version": version}
             for iv in response.interventions
         ]
