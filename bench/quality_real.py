@@ -138,7 +138,8 @@ def run_protocol(name: str, folder: Path, protocol: str, work: Path) -> dict:
     shutil.copy(folder / "items.parquet", data / "items.parquet")
     train.write_parquet(data / "events.parquet")
     db, at = work / "fw.duckdb", now.isoformat()
-    steps = {"ingest": feedwell(db, "ingest", str(data)), "run": feedwell(db, "run", "--now", at)}
+    steps = {"ingest": feedwell(db, "ingest", str(data)), "run": feedwell(db, "run", "--now", at),
+             "models": feedwell(db, "models")}
     pl.DataFrame({"user_id": users}).write_parquet(work / "users.parquet")
     steps["recommend"] = feedwell(db, "recommend", "--users", str(work / "users.parquet"),
                                   "--k", str(K), "--out", str(work / "recs.parquet"), "--now", at)
@@ -176,7 +177,14 @@ def run_protocol(name: str, folder: Path, protocol: str, work: Path) -> dict:
     res["cli"] = {k: {"code": v["code"], "seconds": v["seconds"], "stderr": v["stderr"][-6:]}
                   for k, v in steps.items()}
     res["published"] = _published(steps["run"])
+    res["served_model"] = _served_model(steps["models"])
     return res
+
+
+def _served_model(models: dict) -> str:
+    """The published version's served model kind and name (``feedwell models --json``)."""
+    rows = [m for m in models["out"].get("models", []) if m.get("status") == "published"]
+    return str(rows[-1]["served"]["model"]) if rows else "-"
 
 
 def _published(run: dict) -> str:
@@ -189,7 +197,7 @@ def _published(run: dict) -> str:
 def table(results: list[dict]) -> str:
     """A readable table: NDCG@10 served vs baselines, AUC served vs the like-rate."""
     head = ("| log / protocol | users (warm) | served | popular | ease | als | bpr | served / best "
-            "| AUC served | like-rate | published |\n" + "| --- " * 11 + "|")
+            "| AUC served | like-rate | published (serves) |\n" + "| --- " * 11 + "|")
     rows = [head]
     for r in results:
         n, a = r["ndcg@10"], r.get("auc", {})
@@ -198,7 +206,7 @@ def table(results: list[dict]) -> str:
         rows.append(f"| {r['log']} / {r['protocol']} | {r['test_users']} ({r['warm_users']}) | "
                     f"{n.get('served', '-')} | {n['popular']} | {n['ease']} | {n['als']} | "
                     f"{n['bpr']} | {ratio} | {a.get('served', '-')} | {a.get('like_rate', '-')} | "
-                    f"{r['published'][:60]} |")
+                    f"{r['published'][:60]} ({r.get('served_model', '-')}) |")
     return "\n".join(rows)
 
 

@@ -166,7 +166,7 @@ class FeedEngine:
             return {"model": "popular", "kind": "popularity", "fallback": "popular",
                     "why": "no trained model: recent decayed popularity"}
         c = self.ranker.serving
-        return {"model": c.model, "kind": c.kind, "fallback": c.fallback,
+        return {"model": c.name, "kind": c.kind, "fallback": c.fallback,
                 "backoff_below": c.backoff_below, "why": c.why}
 
     def reload_if_published(self) -> bool:
