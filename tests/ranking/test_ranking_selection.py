@@ -74,3 +74,28 @@ def test_paired_interval_brackets_the_mean_difference():
     assert iv["lo"] <= 0.1 <= iv["hi"]
     noisy = paired_interval(rng.random(50), rng.random(50), 300, seed=1)
     assert noisy["lo"] < noisy["diff"] < noisy["hi"]
+
+
+def _auc_world(ease_fb_random):
+    world = _world()
+    world[0].ndcg["ease+fb"] = np.array(ease_fb_random, float)
+    world[1].ndcg["ease+fb"] = world[1].ndcg["ranker"].copy()
+    for h in world:
+        h.auc = {"ranker": 0.60, "ease": 0.62, "ease+fb": 0.80, "popular": 0.5, "pop_hl30": 0.5,
+                 "like_rate": 0.70}
+    return world
+
+
+def test_a_near_best_model_that_clears_the_like_rate_bar_is_served():
+    # ease+fb: pooled 1.79 / 5 = 0.358, 0.6% below the ranker's 0.36, and it clears the bar.
+    sel = select_models(_auc_world([0.5, 0.6, 0.39, 0.0]), ["ranker", "ease", "ease+fb"],
+                        "like_rate", CFG)
+    assert sel.served == "ease+fb"
+    assert "instead of ranker" in sel.why and "2%" in sel.criterion
+
+
+def test_the_bar_does_not_buy_more_than_the_tolerance():
+    # ease+fb: 1.60 / 5 = 0.32, 11% below the ranker: the best NDCG stays served.
+    sel = select_models(_auc_world([0.4, 0.5, 0.4, 0.0]), ["ranker", "ease", "ease+fb"],
+                        "like_rate", CFG)
+    assert sel.served == "ranker"
