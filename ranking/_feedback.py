@@ -14,6 +14,10 @@ shown, so that guard is the looser one. On small data the slack lets the head co
 watched NDCG the publish gate judges (bench/README.md: the short log's `feedwell run` published
 at 0.775 AUC; one of two demo runs missed the gate by 0.0003); with less slack the head mostly
 stayed at 0.1 and tied the like-rate baseline. Data without enough hides gets no head.
+
+The same choice is made for each personalised source on its own score (``FeedbackHead.coefs``),
+so a version that serves EASE or item-kNN instead of the blend can serve it with the head
+(``ease+fb`` in the evaluation; see ``ranking.serving.ServingChoice.head``).
 """
 
 from __future__ import annotations
