@@ -63,6 +63,11 @@ class ServingChoice:
         base, fb = (name[:-3], True) if name.endswith(FB_SUFFIX) else (name, False)
         return cls(model=base, head=fb, **kw)
 
+    def describe(self) -> dict[str, Any]:
+        """What is served, as ``feedwell models`` and ``/healthz`` show it."""
+        return {"model": self.name, "kind": self.kind, "fallback": self.fallback,
+                "backoff_below": self.backoff_below, "why": self.why}
+
     @property
     def name(self) -> str:
         """The evaluation's name for this choice (inverse of ``named``)."""

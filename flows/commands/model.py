@@ -105,11 +105,8 @@ def _model_row(r) -> dict:
     ndcg = (sel.get("pooled", {}).get(served, {}).get("ndcg") if sel
             else r.metrics.get("ranker", {}).get("ndcg@10"))
     return {"version": r.version, "status": r.status, "created_at": r.created_at,
-            "served": {"model": choice.name if choice else None,
-                       "kind": choice.kind if choice else None,
-                       "fallback": choice.fallback if choice else None,
-                       "backoff_below": choice.backoff_below if choice else None,
-                       "why": choice.why if choice else None},
+            "served": (choice.describe() if choice else dict.fromkeys(
+                ("model", "kind", "fallback", "backoff_below", "why"))),
             "evaluated_best": served, "ndcg@10": ndcg, "features": r.features, "path": r.path}
 
 

@@ -165,9 +165,7 @@ class FeedEngine:
         if self.ranker is None:
             return {"model": "popular", "kind": "popularity", "fallback": "popular",
                     "why": "no trained model: recent decayed popularity"}
-        c = self.ranker.serving
-        return {"model": c.name, "kind": c.kind, "fallback": c.fallback,
-                "backoff_below": c.backoff_below, "why": c.why}
+        return self.ranker.serving.describe()
 
     def reload_if_published(self) -> bool:
         """Pick up a newly published model without a restart (cheap check)."""
