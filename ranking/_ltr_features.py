@@ -64,18 +64,21 @@ def compute_stats(data: Interactions) -> Stats:
     now = data.now or (data.frame["last_ts"].max() if data.frame.height else None)
     f = data.frame
     item = np.full((ni, len(ITEM_COLS)), np.nan, np.float32)
+    made = (pl.col("created") > 0) if "created" in f.columns else pl.lit(False)
+    n_made = np.zeros(ni)
     if f.height:
         days = ((pl.lit(now) - pl.col("last_ts")).dt.total_seconds() / 86400)
         g = f.group_by("item_id").agg(
             pl.len().alias("n"), pl.col("liked").mean().alias("lr"),
             pl.col("weight").mean().alias("w"),
             pl.col("watch_frac").mean().alias("wf"), days.max().alias("age"),
-            (days <= 3).sum().alias("recent"))
+            (days <= 3).sum().alias("recent"), made.sum().alias("made"))
         idx = data.item_index(g["item_id"].to_list())
         cols = g.select("n", "lr", "w", "wf").to_numpy()
         item[idx, 0:4] = cols
         item[idx, 5] = g["age"].to_numpy()
         item[idx, 6] = g["recent"].to_numpy()
+        n_made[idx] = g["made"].to_numpy()
         item[:, 0] = np.nan_to_num(item[:, 0])
     n_neg = data.negatives.group_by("item_id").len()
     item[:, 4] = 0
@@ -87,12 +90,7 @@ def compute_stats(data: Interactions) -> Stats:
     item[:, 7] = (item[:, 4] + 0.1) / (n_pos + item[:, 4] + 1.0)
     item[:, 8] = (np.nan_to_num(item[:, 1]) * n_pos + 0.1) / (n_pos + item[:, 4] + 1.0)
     # Creation signals (remix, share, comment) per viewer: what the creation-first label rewards.
-    item[:, 9] = 0.05 / (n_pos + 1.0)
-    if f.height and "created" in f.columns:
-        c = f.group_by("item_id").agg((pl.col("created") > 0).sum().alias("c"))
-        idx = data.item_index(c["item_id"].to_list())
-        ok = idx >= 0
-        item[idx[ok], 9] = (c["c"].to_numpy()[ok] + 0.05) / (n_pos[idx[ok]] + 1.0)
+    item[:, 9] = (n_made + 0.05) / (n_pos + 1.0)
     if data.items.height and now is not None:
         born = data.items.select("item_id", ((pl.lit(now) - pl.col("created_at")).dt.total_seconds()
                                              / 86400).alias("a")).drop_nulls()
@@ -100,7 +98,6 @@ def compute_stats(data: Interactions) -> Stats:
         item[idx[idx >= 0], 5] = born["a"].to_numpy()[idx >= 0]
     user = np.full((nu, len(USER_COLS)), np.nan, np.float32)
     if f.height:
-        made = (pl.col("created") > 0) if "created" in f.columns else pl.lit(False)
         g = f.group_by("user_id").agg(pl.len(), pl.col("liked").mean(), pl.col("weight").mean(),
                                       made.mean().alias("made"))
         u, _ = _idx(data, g.with_columns(pl.lit("").alias("item_id")))
