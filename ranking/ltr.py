@@ -199,8 +199,9 @@ class LtrRanker:
         """A view of this version serving ``choice`` (shares the fitted parts, no precomputed
         lists): the evaluation scores a source as the feed would serve it."""
         view = copy.copy(self)
-        view.serving, view.pre, view._hist = choice, None, self._hist
-        view.pop = {**self.pop, **fit_popularity(choice, self.data)}
+        view.serving, view.pre = choice, None
+        if not {choice.fallback, choice.model} & set(choice.popularity) <= set(self.pop):
+            view.pop = {**self.pop, **fit_popularity(choice, self.data)}
         return view
 
     def backed_off(self, u: np.ndarray) -> np.ndarray:

@@ -60,8 +60,7 @@ class ServingChoice:
     @classmethod
     def named(cls, name: str, **kw: Any) -> ServingChoice:
         """The choice an evaluation candidate name stands for (``ease+fb``: EASE with the head)."""
-        base, fb = (name[:-3], True) if name.endswith(FB_SUFFIX) else (name, False)
-        return cls(model=base, head=fb, **kw)
+        return cls(model=name.removesuffix(FB_SUFFIX), head=name.endswith(FB_SUFFIX), **kw)
 
     def describe(self) -> dict[str, Any]:
         """What is served, as ``feedwell models`` and ``/healthz`` show it."""
