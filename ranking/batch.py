@@ -15,11 +15,12 @@ import polars as pl
 
 from features.errors import DataError
 from ranking.feed.engine import FeedEngine
-from ranking.feed.filters.wellbeing_policy import UNKNOWN_ITEM_REASON, unknown_item
+from ranking.feed.query import hydrate_query
 from ranking.feed.types import FeedRequest
-from wellbeing import Reason, evaluate, facts_for
+from wellbeing import Reason
 from wellbeing.sessions import to_utc_naive
 from wellbeing.steering import steer_direction
+from wellbeing.verdicts import item_verdicts
 
 __all__ = ["read_table", "write_table", "parse_time", "recommend_batch", "score_requests"]
 
@@ -138,38 +139,32 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
     """
     req = requests.with_columns(pl.int_range(pl.len()).alias("_row"))
     out: list[tuple] = []
+    pop = dict(zip(engine.popular["item_id"], engine.popular["source_score"], strict=True))
     for (rid,), g in req.group_by(["request_id"], maintain_order=True):
         uid = str(g["user_id"][0])
         ts = parse_time(g["ts"][0], engine.latest_event_time() or datetime.now(),
                         f"row {g['_row'][0] + 1} (request {rid}): ts")
-        viewer = engine.viewer(uid, ts)
-        ended = [iv for iv in engine.interventions(viewer, ts) if iv.ends_feed]
-        policy = engine.policy(viewer)
-        steering = engine.steering(uid)
-        steering = steering.at(ts) if steering is not None else None
+        # The feed's own query hydrator and verdict function: what the feed would decide.
+        q = hydrate_query(engine, FeedRequest(uid, ts, request_id=f"score:{rid}"),
+                          engine.viewer(uid, ts))
         items = [str(i) for i in g["item_id"]]
-        if engine.ranker is not None and viewer.settings.personalized:
-            scores = engine.model_score(uid, pl.DataFrame({"item_id": items}))
-        else:
-            pop = dict(zip(engine.popular["item_id"], engine.popular["source_score"], strict=True))
-            scores = [float(pop.get(i, 0.0)) for i in items]
-        for row_id, item_id, s in zip(g["_row"], items, scores, strict=True):
+        scores = (engine.model_scores(uid, items) if q.personalized
+                  else [float(pop.get(i, 0.0)) for i in items])
+        ended = [iv for iv in q.interventions if iv.ends_feed]
+        facts = [engine.item_facts.get(i) for i in items]
+        verdicts = item_verdicts(q.policy, q.viewer, list(zip(items, facts, strict=True)),
+                                 q.consents, ts, q.cfg, engine.verdict_cache,
+                                 q.sensitive_views_24h)
+        for row_id, f, v, s in zip(g["_row"], facts, verdicts, scores, strict=True):
             if ended:
                 out.append((row_id, s, False, ended[0].type))
                 continue
-            f = engine.item_facts.get(item_id)
-            if f is None:
-                if policy.fail_closed:
-                    out.append((row_id, s, False, UNKNOWN_ITEM_REASON))
-                    continue
-                f = unknown_item(item_id)
-            v = evaluate(policy, facts_for(f, viewer, engine.consents, ts, engine.cfg))
-            if v.kept and steering is not None:
-                kind, _, hit = steer_direction(steering, f)
+            if v.kept and q.steering is not None and f is not None:
+                kind, _, hit = steer_direction(q.steering, f)
                 if kind == "never":  # the user's own mute, after the policy (as in the feed)
                     out.append((row_id, s, False, f"{Reason.STEERING_NEVER.value}:{hit[0]}"))
                     continue
-            out.append((row_id, s, v.kept, v.reason if not v.kept else (v.reason or "ok")))
+            out.append((row_id, s, v.kept, v.reason if not v.kept else "ok"))
     res = pl.DataFrame(out, schema={"_row": pl.Int64, "score": pl.Float64, "kept": pl.Boolean,
                                     "reason": pl.String}, orient="row")
     merged = req.join(res, on="_row", how="left").sort("_row")

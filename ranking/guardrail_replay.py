@@ -21,6 +21,7 @@ import polars as pl
 from ranking._metrics import ndcg_at_k
 from ranking.feed.engine import FeedEngine
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
+from ranking.feed.hydrators.item_facts import ItemFactsHydrator
 from ranking.feed.pipeline import default_pipeline
 from ranking.feed.responsiveness import hide_responsiveness
 from ranking.feed.scorers.model import ModelScorer
@@ -33,7 +34,9 @@ __all__ = ["replay_guardrails", "NO_POLICY_PIPELINE"]
 # The feed's own sources and hydrators, with every wellbeing stage taken out.
 NO_POLICY_PIPELINE = replace(
     default_pipeline(),
-    filters=[PreviouslySeenFilter()],
+    prefilters=[PreviouslySeenFilter()],
+    hydrators=[ItemFactsHydrator()],
+    filters=[],
     scorers=[ModelScorer()],
     selectors=[TopKSelector()],
     side_effects=[],

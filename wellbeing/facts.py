@@ -20,6 +20,7 @@ __all__ = [
     "ViewerContext",
     "consent_allows",
     "facts_for",
+    "unknown_item",
     "FACT_NAMES",
 ]
 
@@ -38,6 +39,14 @@ class ItemFacts:
     realistic_person: bool | None = None
     cameo_subjects: tuple[str, ...] | None = ()
     provenance: bool | None = None
+    # False for a video the catalog has never seen (``unknown_item``): minors' policies drop it.
+    known: bool = True
+
+
+def unknown_item(item_id: str) -> ItemFacts:
+    """All that is known of a video missing from the catalog (adults' rules skip the rest)."""
+    return ItemFacts(item_id=item_id, creator_id="", status=None, maturity=None, labels=None,
+                     cameo_subjects=(), provenance=None, known=False)
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ def consent_allows(consent: Consent | None, subject_id: str, ctx: ViewerContext)
 
 # Facts every item evaluation provides (None = unknown); policies read these names only.
 FACT_NAMES = (
+    "item",
     "status",
     "maturity",
     "labels",
@@ -165,6 +175,8 @@ def facts_for(
     )
     penalty = float(ctx.creator_penalties.get(item.creator_id, 0.0))
     return {
+        # True for a catalog video, None (unknown) otherwise: the fail-closed policies drop it.
+        "item": True if item.known else None,
         "status": item.status,
         "maturity": item.maturity,
         "labels": item.labels,

@@ -27,6 +27,8 @@ _SENSITIVE_OVER_DAY = And(
 
 def _everyone(cfg: WellbeingConfig) -> list[Rule]:
     return [
+        # First, so that an unknown video's verdict names this rule ("missing_fact:item").
+        Rule("unknown_item", Not(IsTrue("item")), Drop(R.UNKNOWN_ITEM)),
         Rule("item_removed", Eq("status", "removed"), Drop(R.ITEM_REMOVED)),
         Rule("creator_blocked", IsTrue("creator_blocked"), Drop(R.CREATOR_BLOCKED)),
         # Consent protects the subject, not the viewer: unknown consent drops for everyone.

@@ -14,6 +14,7 @@ class Reason(StrEnum):
     """
 
     # item eligibility, everyone
+    UNKNOWN_ITEM = "unknown_item"
     ITEM_REMOVED = "item_removed"
     CREATOR_BLOCKED = "creator_blocked"
     CAMEO_CONSENT = "cameo_consent"
@@ -50,5 +51,7 @@ class Reason(StrEnum):
     GUARDIAN_NO_PERSONALIZATION = "guardian_no_personalization"
     GUARDIAN_SCROLL_LIMIT = "guardian_scroll_limit"
     # fail-closed outcomes (the detail names the fact or rule)
+    ALREADY_SEEN = "already_seen"
+    EXCLUDED_BY_CLIENT = "excluded_by_client"
     MISSING_FACT = "missing_fact"
     RULE_FAILED = "rule_failed"

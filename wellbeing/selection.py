@@ -1,27 +1,87 @@
-"""Page-level caps over an already-ranked, already-filtered page.
+"""Page-level caps over an already-ranked, already-filtered page, declared as rules.
 
-Sensitive topics (teens, unknown age, and adults who chose "less"): at most
-``sensitive_cap_in_row`` in a row, ``sensitive_cap_per_page`` per page and
-``sensitive_cap_per_day`` per rolling 24 h including the viewer's recent views. When
-diversifying, at most ``diversify_max_in_row`` items of one creator or primary topic in a row.
-An item that only breaks an in-row cap is deferred to the next slot where it fits; one that
-never fits is removed with its reason.
+Each ``PageCap`` is one line: what it counts (sensitive videos, one creator, one primary topic),
+over what span (in a row, or the whole page), the config field that holds its limit, the
+reason it gives and, as a condition over the viewer's page facts, whom it applies to.
+Sensitive-topic caps protect minors and adults who chose ``sensitive_content="less"``;
+diversification applies while a doomscroll intervention is in force. The daily sensitive cap
+counts this page against what is left of the rolling day (the policy's own
+``sensitive_daily_cap`` rule already drops every sensitive video once the day is used up).
+
+A video that only breaks an in-row cap is deferred to the next slot where it fits; one that
+breaks a page cap, or never fits, is removed with its reason.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
+from wellbeing.conditions import And, Condition, Eq, Gte, IsTrue, Or
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import ItemFacts, ViewerContext
-from wellbeing.reasons import Reason
+from wellbeing.reasons import Reason as R
 
-__all__ = ["apply_page_caps", "caps_apply"]
+__all__ = ["PageCap", "PAGE_CAPS", "page_caps_in_force", "apply_page_caps", "CAP_RULES"]
+
+_SENSITIVE_AUDIENCE = Or(IsTrue("minor"), Eq("sensitive_content", "less"))
+_DIVERSIFYING = And(IsTrue("diversify"), Gte("diversify_max_in_row", 1))
 
 
-def caps_apply(ctx: ViewerContext) -> bool:
-    """Whether sensitive-topic caps apply to this viewer."""
-    return ctx.minor or ctx.settings.sensitive_content == "less"
+@dataclass(frozen=True)
+class PageCap:
+    """At most ``limit`` videos sharing ``counts`` ``per`` row or page, for ``applies``."""
+
+    name: str
+    counts: Literal["sensitive", "creator", "topic"]
+    per: Literal["page", "in_row"]
+    limit: str
+    reason: R
+    applies: Condition
+
+
+# Page caps first (they remove), then the in-row caps (they defer), each in this order.
+PAGE_CAPS: tuple[PageCap, ...] = (
+    PageCap("sensitive_page_cap", "sensitive", "page", "sensitive_cap_per_page",
+            R.SENSITIVE_PAGE_CAP, _SENSITIVE_AUDIENCE),
+    PageCap("sensitive_daily_cap", "sensitive", "page", "sensitive_left_today",
+            R.SENSITIVE_DAILY_CAP, _SENSITIVE_AUDIENCE),
+    PageCap("sensitive_in_row_cap", "sensitive", "in_row", "sensitive_cap_in_row",
+            R.SENSITIVE_IN_ROW_CAP, _SENSITIVE_AUDIENCE),
+    PageCap("diversify_creator", "creator", "in_row", "diversify_max_in_row",
+            R.DIVERSIFY_CREATOR, _DIVERSIFYING),
+    PageCap("diversify_topic", "topic", "in_row", "diversify_max_in_row",
+            R.DIVERSIFY_TOPIC, _DIVERSIFYING),
+)
+# The rule name of each cap's reason (the audit log's ``rule``).
+CAP_RULES: dict[str, str] = {c.reason.value: c.name for c in PAGE_CAPS}
+
+
+def _page_facts(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool,
+                now: datetime | None) -> dict[str, Any]:
+    clock = now or (ctx.usage.as_of if ctx.usage is not None else None)
+    seen_day = ctx.sensitive_views_24h(clock) if clock is not None else 0
+    return {"minor": ctx.minor, "sensitive_content": ctx.settings.sensitive_content,
+            "diversify": diversify, "diversify_max_in_row": cfg.diversify_max_in_row,
+            "sensitive_cap_per_page": cfg.sensitive_cap_per_page,
+            "sensitive_left_today": cfg.sensitive_cap_per_day - seen_day,
+            "sensitive_cap_in_row": cfg.sensitive_cap_in_row}
+
+
+def page_caps_in_force(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool = False,
+                       now: datetime | None = None) -> list[tuple[PageCap, int]]:
+    """The caps that apply to this viewer's page, each with its limit (empty: none)."""
+    facts = _page_facts(ctx, cfg, diversify, now)
+    return [(c, int(facts[c.limit])) for c in PAGE_CAPS if c.applies(facts)]
+
+
+def _key(cap: PageCap, f: ItemFacts, sensitive: frozenset[str]) -> object:
+    if cap.counts == "sensitive":
+        return True if not sensitive.isdisjoint(f.topics or ()) else None
+    if cap.counts == "creator":
+        return f.creator_id
+    return f.topics[0] if f.topics else None
 
 
 def apply_page_caps(
@@ -30,64 +90,48 @@ def apply_page_caps(
     cfg: WellbeingConfig | None = None,
     diversify: bool = False,
     now: datetime | None = None,
-) -> tuple[list[str], list[tuple[str, Reason]]]:
-    """Enforce the page caps, keeping rank order wherever possible.
+) -> tuple[list[str], list[tuple[str, R]]]:
+    """Enforce the page caps in force, keeping rank order wherever possible.
 
     Args:
         ranked: (item_id, facts) in rank order.
         ctx: the viewer (age band, settings, usage for the rolling-day count).
-        cfg: the caps.
-        diversify: also limit runs of one creator / primary topic.
+        cfg: the limits.
+        diversify: a doomscroll intervention is in force.
         now: the request time for the rolling day (defaults to the usage clock).
 
     Returns:
         (kept item ids in served order, [(removed item id, reason)]).
     """
     cfg = cfg or WellbeingConfig()
-    capped = caps_apply(ctx)
-    sens = set(cfg.sensitive_topics)
-    clock = now or (ctx.usage.as_of if ctx.usage is not None else None)
-    seen_day = ctx.sensitive_views_24h(clock) if clock is not None else 0
+    caps = page_caps_in_force(ctx, cfg, diversify, now)
+    if not caps:
+        return [i for i, _ in ranked], []
+    sens = frozenset(cfg.sensitive_topics)
     kept: list[tuple[str, ItemFacts]] = []
-    removed: list[tuple[str, Reason]] = []
-    page_sensitive = 0
+    on_page = [0] * len(caps)
 
-    def is_sensitive(f: ItemFacts) -> bool:
-        return capped and not sens.isdisjoint(f.topics or ())
-
-    def run_violation(f: ItemFacts) -> Reason | None:
-        if is_sensitive(f):
-            tail = kept[-cfg.sensitive_cap_in_row :] if cfg.sensitive_cap_in_row else []
-            if len(tail) >= cfg.sensitive_cap_in_row and all(is_sensitive(g) for _, g in tail):
-                return Reason.SENSITIVE_IN_ROW_CAP
-        if diversify and cfg.diversify_max_in_row > 0:
-            tail = [g for _, g in kept[-cfg.diversify_max_in_row :]]
-            if len(tail) == cfg.diversify_max_in_row:
-                if all(g.creator_id == f.creator_id for g in tail):
-                    return Reason.DIVERSIFY_CREATOR
-                topic = f.topics[0] if f.topics else None
-                if topic is not None and all(g.topics[:1] == (topic,) for g in tail):
-                    return Reason.DIVERSIFY_TOPIC
+    def place(item_id: str, f: ItemFacts) -> R | None:
+        keys = [_key(c, f, sens) for c, _ in caps]
+        for n, (c, limit) in enumerate(caps):
+            if keys[n] is None:
+                continue
+            if c.per == "page":
+                if on_page[n] >= limit:
+                    return c.reason
+            elif limit <= 0 or (len(kept) >= limit and all(
+                    _key(c, g, sens) == keys[n] for _, g in kept[-limit:])):
+                return c.reason
+        kept.append((item_id, f))
+        for n, k in enumerate(keys):
+            on_page[n] += k is not None
         return None
 
-    deferred: list[tuple[str, ItemFacts, Reason]] = []
+    def hard(why: R) -> bool:
+        return any(c.reason is why and c.per == "page" for c, _ in caps)
 
-    def place(item_id: str, f: ItemFacts) -> Reason | None:
-        nonlocal page_sensitive
-        if is_sensitive(f):
-            if page_sensitive >= cfg.sensitive_cap_per_page:
-                return Reason.SENSITIVE_PAGE_CAP
-            if seen_day + page_sensitive >= cfg.sensitive_cap_per_day:
-                return Reason.SENSITIVE_DAILY_CAP
-        why = run_violation(f)
-        if why is None:
-            kept.append((item_id, f))
-            page_sensitive += is_sensitive(f)
-        return why
-
-    def hard(why: Reason) -> bool:
-        return why in (Reason.SENSITIVE_PAGE_CAP, Reason.SENSITIVE_DAILY_CAP)
-
+    removed: list[tuple[str, R]] = []
+    deferred: list[tuple[str, ItemFacts, R]] = []
     for item_id, f in ranked:
         why = place(item_id, f)
         if why is not None:

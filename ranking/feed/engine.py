@@ -4,21 +4,21 @@ One engine serves batch ``recommend``/``score`` and the HTTP service alike. It h
 store connection, the published ranker (or none: popularity fallback), the item catalog's
 safety facts, the consents in force and the wellbeing config; the pipeline does the rest.
 
-Batch use reads the viewer from the store, point in time. The service attaches a ``live``
-viewer state (``ranking.service.viewer_state``): profiles, usage and seen items in memory,
-kept current by posted events, so a request reads no table. ``verdicts`` caches policy
-verdicts of viewer-independent items per policy; it is cleared whenever the catalog reloads.
+The engine is the pipeline's ``CandidateStore``. Its ``viewers`` (the ``ViewerSource``) read
+the store point in time (``StoredViewers``) unless the service attaches its live state
+(``ranking.service.viewer_state``): profiles, usage and seen items in memory, kept current by
+posted events, so a request reads no table. ``verdict_cache`` holds policy verdicts of
+viewer-independent items per policy; it is replaced whenever the catalog reloads.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -27,42 +27,25 @@ import polars as pl
 from features.store import connect
 from ranking import registry
 from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
+from ranking.feed.resources import ViewerSource
+from ranking.feed.stored_viewers import StoredViewers
 from ranking.feed.types import FeedRequest, FeedResponse
 from wellbeing import (
     POLICY_VERSION,
     Consent,
     ItemFacts,
-    Policy,
-    UsageState,
     ViewerContext,
     WellbeingConfig,
     ensure_audit_table,
     latest_consents,
     load_item_facts,
-    load_viewer_context,
-    policy_for,
     record,
-    session_interventions,
 )
-from wellbeing.levers_store import load_steerings
-from wellbeing.steering import Steering
+from wellbeing.verdicts import VerdictCache
 
 __all__ = ["FeedEngine"]
 
 log = logging.getLogger("feedwell.engine")
-
-
-
-class LiveViewers(Protocol):
-    """In-memory viewer state (the service's); see ``ranking.service.viewer_state``."""
-
-    def viewer(self, user_id: str, now: datetime,
-               age_at: datetime | None = None) -> ViewerContext: ...
-
-    def seen(self, user_id: str) -> set[str] | frozenset[str]: ...
-
-    def reset_time(self, user_id: str) -> datetime | None: ...
-
 
 # Cached candidate frames (~1.3 kB each): the service's users, bounded.
 _LISTS_MAX = 50_000
@@ -84,9 +67,6 @@ def _rank_scores(n: int) -> np.ndarray:
     return 1.0 / (1.0 + np.arange(n, dtype=np.float64))
 
 
-_SEEN_TYPES = ("impression", "view", "skip", "like", "share", "remix", "comment", "hide", "report")
-
-
 class FeedEngine:
     """Everything a feed request needs, loaded from the store and the model registry.
 
@@ -100,22 +80,18 @@ class FeedEngine:
 
     def __init__(self, db_path: str | Path, cfg: WellbeingConfig | None = None,
                  pipeline: FeedPipeline | None = None,
-                 con: duckdb.DuckDBPyConnection | None = None, audit_batch: int = 2000,
-                 exclude_impressions: bool = False) -> None:
+                 con: duckdb.DuckDBPyConnection | None = None, audit_batch: int = 2000) -> None:
         self.db_path = str(db_path)
         self.cfg = cfg or WellbeingConfig()
         self.pipeline = pipeline or FEED_PIPELINE
         self.con = con or connect(db_path)
         self.lock = threading.RLock()
         self.audit_batch = audit_batch
-        self.exclude_impressions = exclude_impressions
         self._audit: list[dict[str, Any]] = []
         self._audit_lock = threading.Lock()
-        self._seen: OrderedDict[str, set[str]] = OrderedDict()
-        self.live_seen: dict[str, set[str]] = {}
-        self.usage: dict[str, UsageState] = {}
-        self.live: LiveViewers | None = None
-        self.verdicts: dict[tuple[str, bool], dict[Any, Any]] = {}
+        self.stored_viewers = StoredViewers(self.con, self.cfg, self.lock)
+        self.viewers: ViewerSource = self.stored_viewers
+        self.verdict_cache = VerdictCache()
         self._lists: dict[tuple[str, int], tuple[Any, pl.DataFrame]] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
@@ -132,8 +108,8 @@ class FeedEngine:
             self.item_facts: dict[str, ItemFacts] = load_item_facts(self.con)
             self.consents: dict[str, Consent] = latest_consents(self.con, datetime(9999, 1, 1))
             self.popular = self._popular()
-            self.steerings = self._steerings()
-            self.verdicts = {}
+            self.stored_viewers.reload()
+            self.verdict_cache = VerdictCache()
             rec = registry.serving(self.con)
             version = rec.version if rec else None
             if version == self.model_version:
@@ -154,7 +130,6 @@ class FeedEngine:
             if ranker is not None:
                 # The evaluated fallback, for non-personalised feeds and short model lists.
                 self.popular = _fallback_frame(ranker, 2000)
-            self._seen.clear()
             self._lists = {}
             log.info("serving model %s", loaded or "none (popularity fallback)")
             return True
@@ -185,19 +160,6 @@ class FeedEngine:
             consents[consent.subject_id] = consent
             self.consents = consents
 
-    def _steerings(self) -> dict[str, Steering]:
-        # Batch use (recommend, explain, replays) reads steerings once per load, never per
-        # request; the service's live state keeps its own current copy.
-        try:
-            return load_steerings(self.con)
-        except duckdb.CatalogException:  # a store from before steering existed, read-only
-            return {}
-
-    def steering(self, user_id: str) -> Steering | None:
-        """The user's steering in force (live state when attached, else as loaded)."""
-        live = getattr(self.live, "steering", None)
-        return live(user_id) if live is not None else self.steerings.get(user_id)
-
     def _popular(self) -> pl.DataFrame:
         # Decayed engagement over the last two weeks of data (velocity favours the recent).
         return self.con.sql("""
@@ -218,31 +180,17 @@ class FeedEngine:
             ORDER BY r.s DESC, r.item_id LIMIT 2000
         """).pl()
 
-    # -- what the stages call ------------------------------------------------------------
+    # -- the CandidateStore the pipeline reads --------------------------------------------
     @property
     def policy_version(self) -> str:
         return getattr(self.cfg, "policy_version", None) or POLICY_VERSION
 
-    def policy(self, viewer: ViewerContext) -> Policy:
-        return policy_for(viewer, self.cfg)
-
-    def interventions(self, viewer: ViewerContext, now: datetime) -> list:
-        return session_interventions(viewer, now, self.cfg)
-
     def viewer(self, user_id: str, now: datetime,
                age_at: datetime | None = None) -> ViewerContext:
-        """The viewer at ``now``: from the live state when attached, else from the store.
-        ``age_at`` is a second clock for the age band (the younger age wins)."""
-        if self.live is not None:
-            v = self.live.viewer(user_id, now, age_at)
-            reset = self.live.reset_time(user_id)
-        else:
-            with self.lock:
-                v = load_viewer_context(self.con, user_id, now, usage=self.usage.get(user_id),
-                                        cfg=self.cfg, age_at=age_at)
-                reset = self.con.execute(
-                    "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
-                ).fetchall()[0][0]
+        """The viewer at ``now`` from the viewer source (live or stored). ``age_at`` is a
+        second clock for the age band (the younger age wins)."""
+        v = self.viewers.viewer(user_id, now, age_at)
+        reset = self.viewers.reset_time(user_id, now)
         rec = self.model_record
         # A reset after the model's data: its profile of the user predates the reset, so
         # serve non-personalised until a model trained after the reset is published.
@@ -251,7 +199,7 @@ class FeedEngine:
             v.settings = replace(v.settings, personalized=False)
         return v
 
-    def model_candidates(self, user_id: str, now: datetime, n: int) -> pl.DataFrame:
+    def model_candidates(self, user_id: str, n: int) -> pl.DataFrame:
         """The model's candidates for ``user_id``, best first, with a rank-based
         ``source_score``: the precomputed list (cached per user, as it changes only with the
         model), else the model's sources run now."""
@@ -262,10 +210,8 @@ class FeedEngine:
             return hit[1]
         c = ranker.listed(user_id, n)
         if c is None:
-            c = ranker.candidates(user_id, now, n)
+            c = ranker.candidates(user_id, n=n)
             return c.with_columns(pl.Series("source_score", _rank_scores(c.height)))
-        # Built in the pipeline's column order (item_id, source, source_score) so that no
-        # stage has to reorder it.
         c = pl.DataFrame([c.get_column("item_id"), c.get_column("source"),
                           pl.Series("source_score", _rank_scores(c.height)),
                           *[s for s in c.get_columns()
@@ -275,42 +221,12 @@ class FeedEngine:
         self._lists[(user_id, n)] = (ranker, c)
         return c
 
-    def model_score(self, user_id: str, candidates: pl.DataFrame, fast: bool = False
-                    ) -> list[float]:
-        """Ranker scores, one per row. ``fast`` (the feed): rows from the precomputed list
-        carry their ``model_score``; the others (fallback sources) rank after them in their
-        given order instead of being scored now."""
-        if not fast or "model_score" not in candidates.columns:
-            return list(self.ranker.score(user_id, candidates))
-        ms = candidates["model_score"].to_numpy()
-        ok = ~np.isnan(ms)
-        if ok.all():
-            return ms.tolist()
-        floor = (float(ms[ok].min()) if ok.any() else 0.0) - 1.0
-        return np.where(ok, ms, floor - 1e-3 * np.arange(len(ms))).tolist()
+    def popular_candidates(self, n: int) -> pl.DataFrame:
+        return self.popular.head(n)
 
-    def seen_items(self, user_id: str, now: datetime) -> set[str]:
-        """Videos the user has already watched (or hidden) before ``now``, plus live events."""
-        if self.live is not None:
-            got = self.live.seen(user_id)
-            extra = self.live_seen.get(user_id)
-            return got | extra if extra else got
-        live = self.live_seen.get(user_id, set())
-        key = f"{user_id}|{now:%Y%m%d%H}"
-        got = self._seen.get(key)
-        if got is None:
-            types = [t for t in _SEEN_TYPES if self.exclude_impressions or t != "impression"]
-            with self.lock:
-                rows = self.con.execute(
-                    "SELECT DISTINCT item_id FROM events WHERE user_id = ? AND ts < ? "
-                    "AND item_id IS NOT NULL AND type IN (SELECT unnest(?::VARCHAR[]))",
-                    [user_id, now, types],
-                ).fetchall()
-            got = {r[0] for r in rows}
-            self._seen[key] = got
-            if len(self._seen) > 10_000:
-                self._seen.popitem(last=False)
-        return got | live if live else got
+    def model_scores(self, user_id: str, item_ids: list[str]) -> list[float]:
+        """The published ranker's score for each of ``item_ids`` (``score``, ``explain``)."""
+        return [float(s) for s in self.ranker.score(user_id, pl.DataFrame({"item_id": item_ids}))]
 
     def audit(self, rows: list[dict[str, Any]]) -> None:
         with self._audit_lock:

@@ -4,9 +4,16 @@ side effects, in that order (twitter/the-algorithm product-mixer).
 Ordering notes:
 - Interventions that end the feed (child, daily limit, quiet hours) are decided before any
   candidate is fetched: an ended feed costs nothing and leaks nothing.
-- Query hydrators (the viewer's steering) run once per request, after the feed-ending check.
-- Cheap filters run first; the wellbeing filter runs before scoring so a removed video is never
-  scored, and it never fails open: if it raises, every remaining candidate is removed.
+- The query hydrator runs once per request: viewer, policy, interventions, seen set, consents,
+  steering, model snapshot. Every later filter, scorer and selector is a pure function of the
+  query and the candidates; only sources, candidate hydrators and side effects read resources.
+- Prefilters that need nothing but ids (excluded, already seen) run before hydration, so no
+  fact or verdict is worked out for a video that cannot be served.
+- Candidate hydrators add columns: facts, then the wellbeing verdict (one function for every
+  path), then the steering direction.
+- The wellbeing filter runs before scoring so a removed video is never scored, and no
+  wellbeing stage fails open: if a hydrator, filter or selector raises, every remaining
+  candidate is removed.
 - The user's levers come after the policy: a steering mute only removes more, and the steering
   and explicit-feedback scorers reorder what the policy kept, so no lever widens a policy.
 - Page caps (sensitive topics in a row / per page / per day, doomscroll diversification) are
@@ -20,15 +27,15 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import polars as pl
-
-from ranking.feed._frames import set_column, take
+from ranking.feed.candidates import Candidates
 from ranking.feed.filters.excluded import ExcludedIdsFilter
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
 from ranking.feed.filters.steering_mute import SteeringMuteFilter
 from ranking.feed.filters.wellbeing_policy import WellbeingPolicyFilter
 from ranking.feed.hydrators.item_facts import ItemFactsHydrator
-from ranking.feed.hydrators.steering import SteeringQueryHydrator
+from ranking.feed.hydrators.steering import SteeringHydrator
+from ranking.feed.hydrators.wellbeing_verdict import WellbeingVerdictHydrator
+from ranking.feed.query import Query, hydrate_query
 from ranking.feed.scorers.explicit_feedback import ExplicitFeedbackScorer
 from ranking.feed.scorers.model import ModelScorer
 from ranking.feed.scorers.steering import SteeringScorer
@@ -47,31 +54,25 @@ from ranking.feed.types import (
     FeedResponse,
     Filter,
     Hydrator,
-    QueryHydrator,
     Removal,
-    RequestState,
     Scorer,
     Selector,
     SideEffect,
 )
 
 if TYPE_CHECKING:
-    from ranking.feed.engine import FeedEngine
-    from wellbeing import ViewerContext
+    from ranking.feed.resources import CandidateStore
+    from wellbeing import Intervention, ViewerContext
 
-__all__ = ["FeedPipeline", "FEED_PIPELINE", "EMPTY_CANDIDATES"]
+__all__ = ["FeedPipeline", "FEED_PIPELINE", "default_pipeline"]
 
 log = logging.getLogger("feedwell.feed")
-
-EMPTY_CANDIDATES = pl.DataFrame(
-    schema={"item_id": pl.String, "source": pl.String, "source_score": pl.Float64}
-)
 
 
 @dataclass
 class FeedPipeline:
     sources: list[CandidateSource]
-    query_hydrators: list[QueryHydrator] = field(default_factory=list)
+    prefilters: list[Filter] = field(default_factory=list)
     hydrators: list[Hydrator] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
     scorers: list[Scorer] = field(default_factory=list)
@@ -81,96 +82,69 @@ class FeedPipeline:
     # Off only for counterfactual replays (guardrail metrics "without the policy").
     apply_interventions: bool = True
 
-    def run(self, engine: FeedEngine, request: FeedRequest, viewer: ViewerContext) -> FeedResponse:
-        """Build one page for ``request``."""
-        policy = engine.policy(viewer)
-        state = RequestState(request, engine, viewer, EMPTY_CANDIDATES)
-        if self.apply_interventions:
-            state.interventions = engine.interventions(viewer, request.now)
-        if any(iv.ends_feed for iv in state.interventions):
-            return self._respond(state, policy.name, [])
-        state.diversify = any(iv.type in ("diversify", "break") for iv in state.interventions)
-        if any(iv.type == "non_personalized" for iv in state.interventions):
-            # A guardian turned personalisation off: every stage sees a non-personalised viewer.
-            state.viewer = replace(viewer, settings=replace(viewer.settings, personalized=False))
-        for q in self.query_hydrators:
-            q(state)
-        state.candidates = self._gather(state)
+    def run(self, store: CandidateStore, request: FeedRequest,
+            viewer: ViewerContext) -> FeedResponse:
+        """Build one page for ``request`` from ``store``'s resources for ``viewer``."""
+        query = hydrate_query(store, request, viewer, self.apply_interventions)
+        if query.ends_feed:
+            return self._respond(store, query, [], [], [])
+        removed: list[Removal] = []
+        added: list[Intervention] = []
+        c = self._gather(query, store)
+        for f in self.prefilters:
+            c = self._apply(query, c, f, removed, added)
         for h in self.hydrators:
-            state.candidates = h(state)
-        for f in self.filters:
-            self._apply(state, f)
-        scores = self._score(state)
-        # Stable descending order computed in Python: one gather instead of a lazy sort.
-        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
-        state.candidates = set_column(state.candidates,
-                                      pl.Series("score", scores, dtype=pl.Float64))
-        if order != list(range(len(order))):
-            state.candidates = take(state.candidates, order)
-        for s in self.selectors:
-            self._apply(state, s)
-        c = state.candidates
-        reasons, labels = state.reasons, state.labels
-        items = [
-            FeedItem(i, float(sc), src, tuple(reasons.get(i, ())), tuple(labels.get(i, ())))
-            for i, sc, src in zip(c.get_column("item_id").to_list(),
-                                  c.get_column("score").to_list(),
-                                  c.get_column("source").to_list(), strict=True)
-        ]
-        return self._respond(state, policy.name, items)
-
-    def _gather(self, state: RequestState) -> pl.DataFrame:
-        frames = []
-        # Enough to fill the page after seen/policy removals, without scoring a whole catalog.
-        n = min(self.candidates_per_source, max(100, 5 * state.request.limit))
-        state.extra["gathered"] = 0
-        for src in self.sources:
             try:
-                f = src(state, n)
+                c = h(query, c, store)
+            except Exception:
+                c = self._fail_closed(c, h.name, removed)
+        for f in self.filters:
+            c = self._apply(query, c, f, removed, added)
+        c = self._score(query, c)
+        for s in self.selectors:
+            c = self._apply(query, c, s, removed, added)
+        return self._respond(store, query, self._items(query, c), removed, added)
+
+    def _gather(self, query: Query, store: CandidateStore) -> Candidates:
+        # Enough to fill the page after seen/policy removals, without scoring a whole catalog.
+        n = min(self.candidates_per_source, max(100, 5 * query.limit))
+        out = Candidates.empty()
+        for src in self.sources:
+            if getattr(src, "fallback", False) and len(out) >= n:
+                continue
+            try:
+                f = src(query, store, n)
             except Exception:  # sources fail open: skipped and logged
                 log.exception("candidate source %s failed; skipped", src.name)
                 continue
-            if not f.height:
-                continue
-            if f.columns[:3] != ["item_id", "source", "source_score"] or (
-                    f.schema["source_score"] != pl.Float64):
-                f = f.select("item_id", "source", pl.col("source_score").cast(pl.Float64),
-                             *[c for c in f.columns if c not in
-                               ("item_id", "source", "source_score")])
-            frames.append(f)
-            state.extra["gathered"] += f.height
-        if not frames:
-            return EMPTY_CANDIDATES
-        if len(frames) == 1:
-            ids = frames[0]["item_id"].to_list()
-            if len(set(ids)) == len(ids):
-                return frames[0]
-        # Earlier sources win a duplicate: the personalised model before the fallbacks.
-        return pl.concat(frames, how="diagonal_relaxed").unique("item_id", keep="first",
-                                                                maintain_order=True)
+            if f.height:
+                # Earlier sources win a duplicate: the personalised model before the fallbacks.
+                got = Candidates.from_frame(f).unique()
+                out = got if not len(out) else out.concat(got)
+        return out
 
-    def _apply(self, state: RequestState, stage: Filter | Selector) -> None:
+    @staticmethod
+    def _fail_closed(c: Candidates, stage: str, removed: list[Removal]) -> Candidates:
+        # Wellbeing never fails open: a failed stage removes everything still standing.
+        log.exception("stage %s failed; removing remaining candidates", stage)
+        removed += [Removal(i, stage, stage, "drop", "stage_failed") for i in c.item_id]
+        return c.head(0)
+
+    def _apply(self, query: Query, c: Candidates, stage: Filter | Selector,
+               removed: list[Removal], added: list[Intervention]) -> Candidates:
         try:
-            result = stage(state)
+            result = stage(query, c)
         except Exception:
-            # Wellbeing never fails open: a failed filter removes everything still standing.
-            log.exception("stage %s failed; removing remaining candidates", stage.name)
-            state.removed += [Removal(i, stage.name, stage.name, "drop", "stage_failed")
-                              for i in state.candidates["item_id"].to_list()]
-            state.candidates = state.candidates.head(0)
-            return
-        state.candidates = result.kept
-        state.removed += result.removed
+            return self._fail_closed(c, stage.name, removed)
+        removed += result.removed
+        added += result.interventions
+        return result.kept
 
-    def _score(self, state: RequestState) -> list[float]:
-        col = state.candidates.get_column("source_score")
-        scores = col.to_list()
-        if col.null_count():
-            scores = [0.0 if s is None else s for s in scores]
+    def _score(self, query: Query, c: Candidates) -> Candidates:
+        scores = c.source_score
         for s in self.scorers:
-            state.extra["scores"] = scores
             try:
-                out = s(state)
+                out = s(query, replace(c, score=scores))
             except Exception:  # ranking degrades: keep the previous scores
                 log.exception("scorer %s failed; keeping previous scores", s.name)
                 continue
@@ -179,15 +153,33 @@ class FeedPipeline:
                           s.name, len(out), len(scores))
                 continue
             scores = list(out)
-        return scores
+        # Stable descending order: equal scores keep the sources' order.
+        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
+        return replace(c, score=scores).take(order)
 
-    def _respond(self, state: RequestState, policy: str, items: list[FeedItem]) -> FeedResponse:
-        e = state.engine
-        resp = FeedResponse(state.request, items, state.interventions, e.model_version,
-                            e.policy_version, policy, state.removed)
+    def _items(self, query: Query, page: Candidates) -> list[FeedItem]:
+        reasons: list[tuple[str, ...]] = [()] * len(page)
+        for s in self.scorers:
+            try:
+                more = s.reasons(query, page)
+            except Exception:  # an explanation never breaks a page
+                log.exception("scorer %s could not give its reasons", s.name)
+                continue
+            reasons = [a + b for a, b in zip(reasons, more, strict=True)]
+        labels = ([v.labels for v in page.verdict] if page.verdict is not None
+                  else [()] * len(page))
+        return [FeedItem(i, float(sc), src, why, lab) for i, sc, src, why, lab in zip(
+            page.item_id, page.score or page.source_score, page.source, reasons, labels,
+            strict=True)]
+
+    def _respond(self, store: CandidateStore, query: Query, items: list[FeedItem],
+                 removed: list[Removal], added: list[Intervention]) -> FeedResponse:
+        resp = FeedResponse(query.request, items, [*query.interventions, *added],
+                            store.model_version, store.policy_version, query.policy.name,
+                            removed)
         for fx in self.side_effects:
             try:
-                fx(state, resp)
+                fx(query, resp, store)
             except Exception:
                 log.exception("side effect %s failed", fx.name)
         return resp
@@ -198,10 +190,9 @@ def default_pipeline() -> FeedPipeline:
         # The model's merged sources (ALS, BPR, EASE, kNN, following, trending, fresh) first;
         # popularity keeps new users, non-personalised users and model-less starts fed.
         sources=[ModelCandidateSource(), PopularCandidateSource()],
-        query_hydrators=[SteeringQueryHydrator()],
-        hydrators=[ItemFactsHydrator()],
-        filters=[ExcludedIdsFilter(), PreviouslySeenFilter(), WellbeingPolicyFilter(),
-                 SteeringMuteFilter()],  # cheap first; levers after the policy
+        prefilters=[ExcludedIdsFilter(), PreviouslySeenFilter()],  # ids only: cheapest first
+        hydrators=[ItemFactsHydrator(), WellbeingVerdictHydrator(), SteeringHydrator()],
+        filters=[WellbeingPolicyFilter(), SteeringMuteFilter()],  # levers after the policy
         scorers=[ModelScorer(), WellbeingDownrankScorer(), ExplicitFeedbackScorer(),
                  SteeringScorer()],
         selectors=[WellbeingPageCapsSelector(), AuthorDiversitySelector(), TopKSelector(),

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 if TYPE_CHECKING:
-    from ranking.feed.engine import FeedEngine
-    from wellbeing import Intervention, ViewerContext
-    from wellbeing.steering import Steering
+    from ranking.feed.candidates import Candidates
+    from ranking.feed.query import Query
+    from ranking.feed.resources import CandidateStore
+    from wellbeing import Intervention
 
 __all__ = [
-    "FeedRequest", "FeedItem", "FeedResponse", "Removal", "FilterResult", "RequestState",
-    "CandidateSource", "QueryHydrator", "Hydrator", "Filter", "Scorer", "Selector", "SideEffect",
+    "FeedRequest", "FeedItem", "FeedResponse", "Removal", "FilterResult",
+    "CandidateSource", "Hydrator", "Filter", "Scorer", "Selector", "SideEffect",
 ]
 
 
@@ -45,7 +46,8 @@ class FeedItem:
 
 @dataclass(frozen=True)
 class Removal:
-    """A candidate a stage removed, with the rule and reason for the audit log."""
+    """A candidate a stage removed, with its rule and reason. Wellbeing removals (``drop``)
+    are audited; a ``filter`` removal (already seen, excluded by the client) is counted only."""
 
     item_id: str
     stage: str
@@ -83,72 +85,65 @@ class FeedResponse:
 
 @dataclass
 class FilterResult:
-    """What a filter kept and what it removed (never just a shorter list)."""
+    """What a filter or selector kept and what it removed (never just a shorter list).
 
-    kept: pl.DataFrame
+    A selector may also add an intervention (the page it cut ends the feed)."""
+
+    kept: Candidates
     removed: list[Removal]
-
-
-@dataclass
-class RequestState:
-    """Everything one request carries between stages.
-
-    ``candidates`` has at least ``item_id``, ``source`` and ``source_score``; hydrators add
-    columns, scorers set ``score``, selectors cut it to the page.
-    """
-
-    request: FeedRequest
-    engine: FeedEngine
-    viewer: ViewerContext
-    candidates: pl.DataFrame
-    interventions: list[Intervention] = field(default_factory=list)
-    removed: list[Removal] = field(default_factory=list)
-    labels: dict[str, list[str]] = field(default_factory=dict)
-    reasons: dict[str, list[str]] = field(default_factory=dict)
-    diversify: bool = False
-    steering: Steering | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    interventions: tuple[Intervention, ...] = ()
 
 
 class CandidateSource(Protocol):
-    name: str
-
-    def __call__(self, state: RequestState, n: int) -> pl.DataFrame: ...
-
-
-class QueryHydrator(Protocol):
-    """Runs once per request and sets a typed field of the request state (the query)."""
+    """Fetches candidates (it may read the store's resources). A ``fallback`` source runs only
+    while the sources before it gathered fewer than ``n``."""
 
     name: str
+    fallback: bool
 
-    def __call__(self, state: RequestState) -> None: ...
+    def __call__(self, query: Query, store: CandidateStore, n: int) -> pl.DataFrame: ...
 
 
 class Hydrator(Protocol):
+    """Adds columns to the candidates (it may read the store's resources)."""
+
     name: str
 
-    def __call__(self, state: RequestState) -> pl.DataFrame: ...
+    def __call__(self, query: Query, candidates: Candidates,
+                 store: CandidateStore) -> Candidates: ...
 
 
 class Filter(Protocol):
+    """A pure function of the query and the candidates."""
+
     name: str
 
-    def __call__(self, state: RequestState) -> FilterResult: ...
+    def __call__(self, query: Query, candidates: Candidates) -> FilterResult: ...
 
 
 class Scorer(Protocol):
+    """A pure function of the query and the candidates (``candidates.score``: the scores so
+    far): one score per candidate, in order. ``reasons`` names, for the rows of the page, why
+    this scorer moved them."""
+
     name: str
 
-    def __call__(self, state: RequestState) -> list[float]: ...
+    def __call__(self, query: Query, candidates: Candidates) -> list[float]: ...
+
+    def reasons(self, query: Query, page: Candidates) -> list[tuple[str, ...]]: ...
 
 
 class Selector(Protocol):
+    """A pure function of the query and the ordered candidates."""
+
     name: str
 
-    def __call__(self, state: RequestState) -> FilterResult: ...
+    def __call__(self, query: Query, candidates: Candidates) -> FilterResult: ...
 
 
 class SideEffect(Protocol):
+    """Runs after the response is built and cannot change it (audit, metrics)."""
+
     name: str
 
-    def __call__(self, state: RequestState, response: FeedResponse) -> None: ...
+    def __call__(self, query: Query, response: FeedResponse, store: CandidateStore) -> None: ...

@@ -75,7 +75,7 @@ class Service:
         with self.engine.lock:
             self.state = ViewerState(self.engine.con, lambda: self.engine.item_facts,
                                      self.engine.cfg, self._store_factory())
-        self.engine.live = self.state
+        self.engine.viewers = self.state
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._frozen = False

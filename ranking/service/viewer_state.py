@@ -84,7 +84,9 @@ class ViewerState:
         return self._usage_history.get(user_id, [])
 
     # -- reads -------------------------------------------------------------------------------
-    def seen(self, user_id: str) -> set[str] | frozenset[str]:
+    # -- ViewerSource (ranking.feed.resources): the live state serves the present, so ``now``
+    # (already held to the server clock by the service's RequestClock) bounds nothing here.
+    def seen(self, user_id: str, now: datetime | None = None) -> set[str] | frozenset[str]:
         hist = self.seen_history.get(user_id, frozenset())
         live = self.store.seen(user_id)
         return hist | live if live else hist
@@ -132,7 +134,7 @@ class ViewerState:
             p = self.profiles.setdefault(user_id, Profile())
             p.last_checkin = ts if p.last_checkin is None else max(p.last_checkin, ts)
 
-    def reset_time(self, user_id: str) -> datetime | None:
+    def reset_time(self, user_id: str, now: datetime | None = None) -> datetime | None:
         p = self.profiles.get(user_id)
         return p.reset if p else None
 

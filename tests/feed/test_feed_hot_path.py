@@ -1,4 +1,4 @@
-"""The request path's caches and frame helpers change nothing a response says."""
+"""The request path's caches and candidate columns change nothing a response says."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import polars as pl
 
-from ranking.feed._frames import keep, set_column, take
+from ranking.feed.candidates import Candidates
 from ranking.feed.engine import FeedEngine
 from ranking.feed.types import FeedRequest
 from tests.feed.conftest import NOW
 from wellbeing import Consent
+from wellbeing.verdicts import VerdictCache
 
 
 def _engine(world, tmp_path):
@@ -30,10 +31,10 @@ def test_cached_verdicts_match_a_fresh_evaluation(world, tmp_path):
     e = _engine(world, tmp_path)
     for user in ("adult", "adult_less", "teen", "nobody", "ghost"):
         req = FeedRequest(user, NOW, limit=50)
-        e.verdicts = {}
+        e.verdict_cache = VerdictCache()
         cold = _page(e.feed(req))
         warm = _page(e.feed(req))
-        assert e.verdicts, user
+        assert e.verdict_cache._by, user
         assert warm == cold, user
     downranked = [i for i in e.feed(FeedRequest("adult_less", NOW, limit=50)).items
                   if i.item_id == "selfharm"]
@@ -70,20 +71,34 @@ def test_model_candidates_are_cached_per_user_and_never_outlive_their_model(worl
     e = _engine(world, tmp_path)
     old, new = _Ranker(["safe1", "safe2"]), _Ranker(["safe3"])
     e.ranker = old
-    first = e.model_candidates("adult", NOW, 10)
+    first = e.model_candidates("adult", 10)
     assert first.columns == ["item_id", "source", "source_score", "model_score"]
     assert first["source_score"].to_list() == [1.0, 0.5]
-    assert e.model_candidates("adult", NOW, 10) is first and old.calls == 1
+    assert e.model_candidates("adult", 10) is first and old.calls == 1
     e.ranker = new  # published and loaded: the next request reads the new model's list
-    assert e.model_candidates("adult", NOW, 10)["item_id"].to_list() == ["safe3"]
+    assert e.model_candidates("adult", 10)["item_id"].to_list() == ["safe3"]
 
 
-def test_frame_helpers_select_rows_and_leave_the_input_alone():
-    f = pl.DataFrame({"item_id": ["a", "b", "c"], "score": [3.0, 2.0, 1.0]})
-    assert take(f, [2, 0])["item_id"].to_list() == ["c", "a"]
-    assert take(f, []).schema == f.schema and take(f, []).height == 0
-    assert keep(f, [True, False, True])["item_id"].to_list() == ["a", "c"]
-    g = set_column(f, pl.Series("score", [0.0, 0.0, 0.0]))
-    assert g.columns == ["item_id", "score"] and g["score"].sum() == 0.0
-    assert set_column(f, pl.Series("creator_id", ["x", "y", "z"])).columns[-1] == "creator_id"
-    assert f["score"].to_list() == [3.0, 2.0, 1.0] and f.columns == ["item_id", "score"]
+def test_candidate_columns_select_rows_and_leave_the_input_alone():
+    c = Candidates(["a", "b", "c"], ["als", "als", "popular"], [3.0, 2.0, 1.0],
+                   [0.5, None, None])
+    assert c.take([2, 0]).item_id == ["c", "a"] and c.take([2, 0]).model_score == [None, 0.5]
+    assert len(c.take([])) == 0 and c.take([]).model_score == []
+    assert c.keep([True, False, True]).source == ["als", "popular"]
+    assert c.keep([True, True, True]) is c
+    more = Candidates(["c", "d", "d"], ["popular"] * 3, [9.0, 8.0, 7.0])
+    both = c.concat(more.unique())
+    assert both.item_id == ["a", "b", "c", "d"] and both.model_score == [0.5, None, None, None]
+    assert c.item_id == ["a", "b", "c"] and more.item_id == ["c", "d", "d"]
+
+
+def test_already_seen_and_excluded_videos_are_counted_and_named_not_audited(world, tmp_path):
+    e = _engine(world, tmp_path)
+    first = [i.item_id for i in e.feed(FeedRequest("adult", NOW, limit=3)).items]
+    resp = e.feed(FeedRequest("adult", NOW, limit=3, exclude_ids=frozenset(first[:1]),
+                              request_id="ex"))
+    named = {(r.item_id, r.stage, r.reason) for r in resp.removed if r.action == "filter"}
+    assert (first[0], "ExcludedIds", "excluded_by_client") in named
+    e.flush_audit()
+    audited = world.sql("SELECT reason FROM audit_log WHERE request_id = 'ex'").pl()
+    assert "excluded_by_client" not in audited["reason"].to_list()

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from ranking.feed._frames import keep
-from ranking.feed.types import FilterResult, RequestState
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
+from ranking.feed.types import FilterResult, Removal
+from wellbeing.reasons import Reason
 
 
 class PreviouslySeenFilter:
     name = "PreviouslySeen"
 
-    def __call__(self, state: RequestState) -> FilterResult:
-        seen = state.engine.seen_items(state.request.user_id, state.request.now)
-        if not seen:
-            return FilterResult(state.candidates, [])
-        ids = state.candidates.get_column("item_id").to_list()
-        if seen.isdisjoint(ids):
-            return FilterResult(state.candidates, [])
-        # Already-seen is not a wellbeing removal: it is not audited.
-        return FilterResult(keep(state.candidates, [i not in seen for i in ids]), [])
+    def __call__(self, query: Query, candidates: Candidates) -> FilterResult:
+        seen = query.seen
+        if not seen or seen.isdisjoint(candidates.item_id):
+            return FilterResult(candidates, [])
+        # Already-seen is not a wellbeing removal: counted and named, not audited.
+        removed = [Removal(i, self.name, "already_seen", "filter", Reason.ALREADY_SEEN.value)
+                   for i in candidates.item_id if i in seen]
+        return FilterResult(candidates.keep([i not in seen for i in candidates.item_id]),
+                            removed)

@@ -1,20 +1,17 @@
-"""Attach each candidate's safety facts and creator (from the in-memory catalog)."""
+"""Attach each candidate's safety facts (None: not in the catalog) from the catalog."""
 
 from __future__ import annotations
 
-import polars as pl
-
-from ranking.feed._frames import set_column
-from ranking.feed.types import RequestState
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
+from ranking.feed.resources import CandidateStore
 
 
 class ItemFactsHydrator:
     name = "ItemFacts"
 
-    def __call__(self, state: RequestState) -> pl.DataFrame:
-        get = state.engine.item_facts.get
-        ids = state.candidates.get_column("item_id").to_list()
-        facts = [get(i) for i in ids]
-        state.extra["facts"] = dict(zip(ids, facts, strict=True))
-        return set_column(state.candidates, pl.Series(
-            "creator_id", [f.creator_id if f else None for f in facts], dtype=pl.String))
+    def __call__(self, query: Query, candidates: Candidates,
+                 store: CandidateStore) -> Candidates:
+        get = store.item_facts.get
+        return Candidates(candidates.item_id, candidates.source, candidates.source_score,
+                          candidates.model_score, [get(i) for i in candidates.item_id])

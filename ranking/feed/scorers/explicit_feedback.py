@@ -8,31 +8,39 @@ feedback outweighs the watch-time signals the ranker learned from (DSA Art. 28 g
 
 from __future__ import annotations
 
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
 from ranking.feed.scorers._bounded import spread
-from ranking.feed.types import RequestState
+from wellbeing import ItemFacts
 from wellbeing.reasons import Reason
+
+
+def _penalty(query: Query, item: ItemFacts | None) -> float:
+    """The viewer's feedback weight on ``item`` (0 below the configured minimum)."""
+    if item is None:
+        return 0.0
+    v = query.viewer
+    p = v.creator_penalties.get(item.creator_id, 0.0)
+    if v.topic_penalties and item.topics:
+        p += max(v.topic_penalties.get(t, 0.0) for t in item.topics)
+    return p if p >= query.cfg.creator_penalty_min_weight else 0.0
 
 
 class ExplicitFeedbackScorer:
     name = "ExplicitFeedback"
 
-    def __call__(self, state: RequestState) -> list[float]:
-        v, scores = state.viewer, state.extra["scores"]
-        creators, topics = v.creator_penalties, v.topic_penalties
-        if not (creators or topics) or not scores:
+    def __call__(self, query: Query, candidates: Candidates) -> list[float]:
+        scores = candidates.score or []
+        v = query.viewer
+        if not (v.creator_penalties or v.topic_penalties) or not scores or not candidates.facts:
             return scores
-        cfg = state.engine.cfg
-        step = cfg.feedback_weight * spread(scores)
-        facts, catalog = state.extra.get("facts", {}), state.engine.item_facts
-        out = list(scores)
-        for n, item_id in enumerate(state.candidates.get_column("item_id").to_list()):
-            item = facts.get(item_id) or catalog.get(item_id)
-            if item is None:
-                continue
-            p = creators.get(item.creator_id, 0.0)
-            if topics and item.topics:
-                p += max(topics.get(t, 0.0) for t in item.topics)
-            if p >= cfg.creator_penalty_min_weight:
-                out[n] -= step * min(1.0, p)
-                state.reasons.setdefault(item_id, []).append(Reason.EXPLICIT_FEEDBACK.value)
-        return out
+        step = query.cfg.feedback_weight * spread(scores)
+        return [s - step * min(1.0, p) if (p := _penalty(query, f)) else s
+                for s, f in zip(scores, candidates.facts, strict=True)]
+
+    def reasons(self, query: Query, page: Candidates) -> list[tuple[str, ...]]:
+        v = query.viewer
+        if not (v.creator_penalties or v.topic_penalties) or not page.facts:
+            return [()] * len(page)
+        why = (Reason.EXPLICIT_FEEDBACK.value,)
+        return [why if _penalty(query, f) else () for f in page.facts]

@@ -1,17 +1,36 @@
-"""Score candidates with the published LightGBM ranker (source scores when there is none)."""
+"""Score candidates with the published LightGBM ranker (the previous scores when there is none).
+
+Rows from the model's precomputed lists carry their ``model_score``; rows from fallback
+sources rank after them in their given order. When no row carries one (a user the lists do
+not cover), the ranker scores the candidates now.
+"""
 
 from __future__ import annotations
 
-from ranking.feed.types import RequestState
+import numpy as np
+import polars as pl
+
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
 
 
 class ModelScorer:
     name = "Model"
 
-    def __call__(self, state: RequestState) -> list[float]:
+    def __call__(self, query: Query, candidates: Candidates) -> list[float]:
+        prev = candidates.score or []
         # No profile for users who chose a non-personalised feed (or reset it since training).
-        if (state.engine.ranker is None or state.candidates.height == 0
-                or not state.viewer.settings.personalized):
-            return state.extra["scores"]
-        return [float(s) for s in state.engine.model_score(state.request.user_id,
-                                                           state.candidates, fast=True)]
+        if not query.personalized or not len(candidates):
+            return prev
+        if candidates.model_score is None:
+            return [float(s) for s in query.model.score(
+                query.user_id, pl.DataFrame({"item_id": candidates.item_id}))]
+        ms = np.array([np.nan if s is None else s for s in candidates.model_score], np.float64)
+        ok = ~np.isnan(ms)
+        if ok.all():
+            return ms.tolist()
+        floor = (float(ms[ok].min()) if ok.any() else 0.0) - 1.0
+        return np.where(ok, ms, floor - 1e-3 * np.arange(len(ms))).tolist()
+
+    def reasons(self, query: Query, page: Candidates) -> list[tuple[str, ...]]:
+        return [()] * len(page)

@@ -7,35 +7,31 @@ downranks on what the policy kept: steering reorders, it never brings back a rem
 
 from __future__ import annotations
 
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
 from ranking.feed.scorers._bounded import spread
-from ranking.feed.types import RequestState
 from wellbeing.reasons import Reason
-from wellbeing.steering import steer_direction
-
-_NONE: tuple[None, float, tuple[str, ...]] = (None, 0.0, ())
 
 
 class SteeringScorer:
     name = "Steering"
 
-    def __call__(self, state: RequestState) -> list[float]:
-        s, scores = state.steering, state.extra["scores"]
-        if s is None or not (s.more or s.less or s.mood_more or s.mood_less) or not scores:
+    def __call__(self, query: Query, candidates: Candidates) -> list[float]:
+        scores = candidates.score or []
+        if candidates.steer is None or not scores:
             return scores
-        step = state.engine.cfg.steer_weight * spread(scores)
-        facts, catalog = state.extra.get("facts", {}), state.engine.item_facts
-        known = state.extra.get("steer")  # the mute filter's directions, when it ran
-        out = list(scores)
-        for n, item_id in enumerate(state.candidates.get_column("item_id").to_list()):
-            if known is not None:
-                kind, d, hit = known.get(item_id, _NONE)
-            else:
-                item = facts.get(item_id) or catalog.get(item_id)
-                if item is None:
-                    continue
-                kind, d, hit = steer_direction(s, item)
+        step = query.cfg.steer_weight * spread(scores)
+        return [s + step * d if kind in ("more", "less") else s
+                for s, (kind, d, _) in zip(scores, candidates.steer, strict=True)]
+
+    def reasons(self, query: Query, page: Candidates) -> list[tuple[str, ...]]:
+        if page.steer is None:
+            return [()] * len(page)
+        out: list[tuple[str, ...]] = []
+        for kind, d, hit in page.steer:
             if kind in ("more", "less"):
-                out[n] += step * d
                 reason = Reason.STEERING_MORE if d > 0 else Reason.STEERING_LESS
-                state.reasons.setdefault(item_id, []).append(f"{reason.value}:{hit[0]}")
+                out.append((f"{reason.value}:{hit[0]}",))
+            else:
+                out.append(())
         return out

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import math
 
-from ranking.feed.types import RequestState
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
 
 
 class WellbeingDownrankScorer:
     name = "WellbeingDownrank"
 
-    def __call__(self, state: RequestState) -> list[float]:
-        factors = state.extra.get("downrank", {})
-        scores = state.extra["scores"]
-        if not factors:
+    def __call__(self, query: Query, candidates: Candidates) -> list[float]:
+        scores = candidates.score or []
+        if candidates.verdict is None:
             return scores
-        return [
-            s + math.log(max(factors.get(i, 1.0), 1e-6))
-            for i, s in zip(state.candidates.get_column("item_id").to_list(), scores,
-                            strict=True)
-        ]
+        return [s + math.log(max(v.factor, 1e-6)) if v.factor != 1.0 else s
+                for v, s in zip(candidates.verdict, scores, strict=True)]
+
+    def reasons(self, query: Query, page: Candidates) -> list[tuple[str, ...]]:
+        if page.verdict is None:
+            return [()] * len(page)
+        return [v.downrank_reasons if v.factor != 1.0 else () for v in page.verdict]

@@ -1,35 +1,39 @@
-"""Sensitive-topic caps in a row, per page and per rolling day; doomscroll diversification."""
+"""Sensitive-topic caps in a row, per page and per rolling day; doomscroll diversification.
+
+The caps and whom they apply to are declared in ``wellbeing.selection.PAGE_CAPS``; each
+removal names its cap as the rule.
+"""
 
 from __future__ import annotations
 
-from ranking.feed._frames import take
-from ranking.feed.types import FilterResult, Removal, RequestState
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
+from ranking.feed.types import FilterResult, Removal
 from wellbeing import ItemFacts, apply_page_caps
-from wellbeing.selection import caps_apply
+from wellbeing.selection import CAP_RULES, page_caps_in_force
 
 
 class WellbeingPageCapsSelector:
     name = "WellbeingPageCaps"
 
-    def __call__(self, state: RequestState) -> FilterResult:
-        c = state.candidates
-        if c.height == 0:
-            return FilterResult(c, [])
-        cfg = state.engine.cfg
-        if not caps_apply(state.viewer) and not (state.diversify and cfg.diversify_max_in_row > 0):
+    def __call__(self, query: Query, candidates: Candidates) -> FilterResult:
+        c = candidates
+        if not len(c) or not page_caps_in_force(query.viewer, query.cfg, query.diversify,
+                                                query.now):
             # No cap applies to this viewer (an adult, not diversifying): the page is as ranked.
             return FilterResult(c, [])
-        facts = state.extra.get("facts", {})
+        facts = c.facts or [None] * len(c)
         # Only the head of the list can reach the page; capping it keeps the stage cheap.
-        horizon = min(c.height, state.request.limit * 4 + 20)
-        head_ids = c.get_column("item_id").head(horizon).to_list()
-        ranked = [(i, facts.get(i) or ItemFacts(item_id=i, creator_id="")) for i in head_ids]
-        kept, dropped = apply_page_caps(ranked, state.viewer, cfg,
-                                        diversify=state.diversify, now=state.request.now)
-        removed = [Removal(i, self.name, self.name, "drop", r.value) for i, r in dropped]
-        if kept == head_ids:
+        horizon = min(len(c), query.limit * 4 + 20)
+        head = c.item_id[:horizon]
+        ranked = [(i, f or ItemFacts(item_id=i, creator_id=""))
+                  for i, f in zip(head, facts, strict=False)]
+        kept, dropped = apply_page_caps(ranked, query.viewer, query.cfg,
+                                        diversify=query.diversify, now=query.now)
+        removed = [Removal(i, self.name, CAP_RULES[r.value], "drop", r.value) for i, r in dropped]
+        if kept == head:
             return FilterResult(c, removed)
         # Candidate ids are unique (sources are de-duplicated), so ids map to positions.
-        pos = {i: n for n, i in enumerate(head_ids)}
-        order = [pos[i] for i in kept] + list(range(horizon, c.height))
-        return FilterResult(take(c, order), removed)
+        pos = {i: n for n, i in enumerate(head)}
+        return FilterResult(c.take([pos[i] for i in kept] + list(range(horizon, len(c)))),
+                            removed)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from ranking.feed.types import FilterResult, RequestState
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
+from ranking.feed.types import FilterResult
 
 
 class TopKSelector:
     name = "TopK"
 
-    def __call__(self, state: RequestState) -> FilterResult:
-        return FilterResult(state.candidates.head(state.request.limit), [])
+    def __call__(self, query: Query, candidates: Candidates) -> FilterResult:
+        return FilterResult(candidates.head(query.limit), [])

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import polars as pl
 
-from ranking.feed.types import RequestState
+from ranking.feed.query import Query
+from ranking.feed.resources import CandidateStore
 
 
 class ModelCandidateSource:
     """Personalised candidates; nothing for users who chose a non-personalised feed."""
 
     name = "Model"
+    fallback = False
 
-    def __call__(self, state: RequestState, n: int) -> pl.DataFrame:
-        ranker = state.engine.ranker
-        if ranker is None or not state.viewer.settings.personalized:
+    def __call__(self, query: Query, store: CandidateStore, n: int) -> pl.DataFrame:
+        if not query.personalized:
             return pl.DataFrame()
-        return state.engine.model_candidates(state.request.user_id, state.request.now, n)
+        return store.model_candidates(query.user_id, n)

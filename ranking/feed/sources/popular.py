@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from ranking.feed.types import RequestState
+from ranking.feed.query import Query
+from ranking.feed.resources import CandidateStore
 
 
 class PopularCandidateSource:
-    """Recent popularity with velocity; uses no profile of the viewer (DSA Art. 38 option)."""
+    """Recent popularity with velocity; uses no profile of the viewer (DSA Art. 38 option).
+
+    A fallback: the model's merged sources already weigh popularity, trending and fresh, so
+    it runs only while they gathered too few."""
 
     name = "Popular"
+    fallback = True
 
-    def __call__(self, state: RequestState, n: int) -> pl.DataFrame:
-        # A fallback: the model's merged sources already weigh popularity, trending and fresh.
-        if state.extra.get("gathered", 0) >= n:
-            return state.engine.popular.head(0)
-        return state.engine.popular.head(n)
+    def __call__(self, query: Query, store: CandidateStore, n: int) -> pl.DataFrame:
+        return store.popular_candidates(n)

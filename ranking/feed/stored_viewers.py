@@ -1,0 +1,81 @@
+"""The stored ``ViewerSource``: viewers read from the store's tables, point in time.
+
+Batch ``recommend``/``score``, ``explain`` and the replays use it; the service attaches its
+live in-memory state instead (``ranking.service.viewer_state.ViewerState``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import datetime
+
+import duckdb
+
+from wellbeing import ViewerContext, WellbeingConfig, load_viewer_context
+from wellbeing.levers_store import load_steerings
+from wellbeing.steering import Steering
+
+__all__ = ["StoredViewers"]
+
+# What counts as already seen: anything the viewer was shown or did to a video, except a bare
+# impression (shown is not watched: it may come back).
+_SEEN_TYPES = ("view", "skip", "like", "share", "remix", "comment", "hide", "report")
+_SEEN_MAX = 10_000
+
+
+class StoredViewers:
+    """Viewers, seen sets, steerings and resets from the store.
+
+    Args:
+        con: the store (shared; ``lock`` serialises access to it).
+        cfg: wellbeing thresholds.
+        lock: the lock guarding ``con``.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cfg: WellbeingConfig,
+                 lock: threading.RLock) -> None:
+        self.con, self.cfg, self.lock = con, cfg, lock
+        self._seen: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self.steerings: dict[str, Steering] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget cached seen sets and re-read the steerings (after new data or a model)."""
+        self._seen.clear()
+        try:
+            # Read once per load, never per request.
+            self.steerings = load_steerings(self.con)
+        except duckdb.CatalogException:  # a store from before steering existed, read-only
+            self.steerings = {}
+
+    def viewer(self, user_id: str, now: datetime,
+               age_at: datetime | None = None) -> ViewerContext:
+        with self.lock:
+            return load_viewer_context(self.con, user_id, now, cfg=self.cfg, age_at=age_at)
+
+    def seen(self, user_id: str, now: datetime) -> frozenset[str]:
+        """Videos the user watched, skipped or acted on before ``now`` (cached)."""
+        key = f"{user_id}|{now:%Y%m%d%H%M%S%f}"
+        got = self._seen.get(key)
+        if got is None:
+            with self.lock:
+                rows = self.con.execute(
+                    "SELECT DISTINCT item_id FROM events WHERE user_id = ? AND ts < ? "
+                    "AND item_id IS NOT NULL AND type IN (SELECT unnest(?::VARCHAR[]))",
+                    [user_id, now, list(_SEEN_TYPES)],
+                ).fetchall()
+            got = frozenset(r[0] for r in rows)
+            self._seen[key] = got
+            if len(self._seen) > _SEEN_MAX:
+                self._seen.popitem(last=False)
+        return got
+
+    def steering(self, user_id: str) -> Steering | None:
+        return self.steerings.get(user_id)
+
+    def reset_time(self, user_id: str, now: datetime) -> datetime | None:
+        with self.lock:
+            return self.con.execute(
+                "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
+            ).fetchall()[0][0]
