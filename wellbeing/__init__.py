@@ -15,32 +15,25 @@ Public API (what ranking/feed, the service and evaluation call):
   ``facts_for(item, ctx, consents, now, cfg) -> dict``, ``consent_allows``.
 - Loaders: ``load_item_facts(con, item_ids=None)``, ``latest_consents(con, now)``,
   ``load_viewer_context(con, user_id, now, usage=None, cfg=None)``.
-- Filtering: ``evaluate_item(ctx, item, consents, now, cfg)``,
-  ``filter_items(ctx, items, consents, now, cfg) -> (kept, removed)``.
+- Verdicts (the one path the feed, score, explain and the audit read):
+  ``item_verdicts(policy, viewer, [(item_id, facts or None)], consents, now, cfg, cache)
+  -> [ItemVerdict]``, ``item_verdict(...) -> Verdict`` (every rule's result), ``VerdictCache``.
 - Usage: ``UsageState`` (``from_events``, ``observe``, ``advance``, ``today_minutes``,
   ``session_minutes``, ``sensitive_views_24h``), ``doomscroll_intensity(state, cfg)``.
 - Interventions: ``Intervention``, ``session_interventions(ctx, now, cfg) -> list``,
   ``session_verdict``; limits ``daily_limit_minutes``, ``break_after_minutes``,
   ``quiet_windows``.
-- Page caps: ``apply_page_caps(ranked, ctx, cfg, diversify, now=None) -> (kept_ids, removed)``.
-- Audit: ``ensure_audit_table``, ``record``, ``AuditRow``, ``verdict_row``,
-  ``intervention_row``, ``explain(con, user_id, item_id, now, cfg=None)``.
+- Page caps (declared in ``PAGE_CAPS``): ``apply_page_caps(ranked, ctx, cfg, diversify,
+  now=None) -> (kept_ids, removed)``.
+- Audit: ``ensure_audit_table``, ``record``.
 - Guardrails: ``ServedPage``, ``guardrail_summary``, ``compare_guardrails``,
   ``minutes_past_budget``, ``late_night_minutes``, ``teen_exposure``.
 """
 
 from wellbeing.age import AgeBand, Audience, age_band, audience_for, is_minor, younger_band
-from wellbeing.audit import (
-    AuditRow,
-    ensure_audit_table,
-    explain,
-    intervention_row,
-    record,
-    verdict_row,
-)
+from wellbeing.audit import ensure_audit_table, record
 from wellbeing.conditions import Always, And, Eq, Gte, In, Intersects, IsTrue, Not, Or, Ref
 from wellbeing.config import POLICY_VERSION, WellbeingConfig
-from wellbeing.eligibility import evaluate_item, filter_items
 from wellbeing.facts import (
     Consent,
     ItemFacts,
@@ -48,6 +41,7 @@ from wellbeing.facts import (
     ViewerSettings,
     consent_allows,
     facts_for,
+    unknown_item,
 )
 from wellbeing.guardrails import (
     ServedPage,
@@ -75,8 +69,14 @@ from wellbeing.rules import (
 )
 from wellbeing.selection import apply_page_caps
 from wellbeing.sessions import UsageState, doomscroll_intensity
+from wellbeing.verdicts import ItemVerdict, VerdictCache, item_verdict, item_verdicts
 
 __all__ = [
+    "ItemVerdict",
+    "VerdictCache",
+    "item_verdict",
+    "item_verdicts",
+    "unknown_item",
     "WellbeingConfig",
     "POLICY_VERSION",
     "AgeBand",
@@ -120,8 +120,6 @@ __all__ = [
     "load_item_facts",
     "latest_consents",
     "load_viewer_context",
-    "evaluate_item",
-    "filter_items",
     "UsageState",
     "doomscroll_intensity",
     "Intervention",
@@ -131,12 +129,8 @@ __all__ = [
     "break_after_minutes",
     "quiet_windows",
     "apply_page_caps",
-    "AuditRow",
     "ensure_audit_table",
     "record",
-    "verdict_row",
-    "intervention_row",
-    "explain",
     "ServedPage",
     "guardrail_summary",
     "compare_guardrails",

@@ -137,3 +137,22 @@ def test_registry_serves_newest_candidate_until_something_is_published(con, tmp_
     assert registry.serving(con).version == "v2"
     registry.publish(con, "v1", True, "ok")
     assert registry.serving(con).version == "v1"
+
+
+def test_feed_score_and_explain_read_the_same_verdict(world, tmp_path):
+    from ranking.explain import explain_pair
+
+    e = _engine(world, tmp_path)
+    items = ["mature", "nolabels", "not_in_catalog", "removed", "safe1"]
+    fed = e.feed(FeedRequest("teen", NOW, limit=50, exclude_ids=frozenset()))
+    in_feed = {r.item_id: r.reason for r in fed.removed if r.stage == "WellbeingPolicy"}
+    scored = score_requests(e, pl.DataFrame({"request_id": ["a"] * 5, "user_id": ["teen"] * 5,
+                                             "ts": [NOW.isoformat()] * 5, "item_id": items}))
+    for item_id, kept, reason in scored.select("item_id", "kept", "reason").iter_rows():
+        explained = explain_pair(e, "teen", item_id, NOW)["verdict"]
+        assert explained["kept"] is kept, item_id
+        if not kept:
+            assert explained["reason"] == reason, item_id
+            assert in_feed.get(item_id, reason) == reason, item_id
+    assert dict(zip(scored["item_id"], scored["reason"], strict=True))["not_in_catalog"] == (
+        "missing_fact:item")

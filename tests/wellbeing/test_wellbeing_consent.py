@@ -11,8 +11,9 @@ from _wellbeing_world import CFG, NOW, item, viewer
 from wellbeing import (
     Consent,
     consent_allows,
-    evaluate_item,
+    item_verdict,
     latest_consents,
+    policy_for,
 )
 
 T0 = datetime(2026, 6, 1)
@@ -20,6 +21,11 @@ T0 = datetime(2026, 6, 1)
 
 def _c(audience, status="granted", approved=None):
     return Consent("s1", T0, status, audience, approved)
+
+
+def _verdict(ctx, it, consents, now, cfg):
+    """The feed's verdict (every rule's result) on one item."""
+    return item_verdict(policy_for(ctx, cfg), ctx, it, it.item_id, consents, now, cfg)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +48,7 @@ def test_audiences(consent, viewer_kw, allowed):
     ctx = viewer("adult", **viewer_kw)
     assert consent_allows(consent, "s1", ctx) is allowed
     it = item(cameo_subjects=("s1",), realistic_person=True)
-    v = evaluate_item(ctx, it, {"s1": consent} if consent else {}, NOW, CFG)
+    v = _verdict(ctx, it, {"s1": consent} if consent else {}, NOW, CFG)
     assert v.kept is allowed
     if not allowed:
         assert v.reason == "cameo_consent"
@@ -57,19 +63,19 @@ def test_every_subject_must_allow():
     ctx = viewer("adult")
     it = item(cameo_subjects=("s1", "s2"), realistic_person=True)
     consents = {"s1": _c("everyone")}
-    assert evaluate_item(ctx, it, consents, NOW, CFG).reason == "cameo_consent"
+    assert _verdict(ctx, it, consents, NOW, CFG).reason == "cameo_consent"
 
 
 @pytest.mark.parametrize("band", ["teen_13_15", "unknown", "adult"])
 def test_unknown_cameo_subjects_on_realistic_item_dropped(band):
     it = item(cameo_subjects=None, realistic_person=True)
-    v = evaluate_item(viewer(band), it, {}, NOW, CFG)
+    v = _verdict(viewer(band), it, {}, NOW, CFG)
     assert not v.kept and v.reason == "missing_fact:cameo_consent_ok"
 
 
 def test_unknown_cameo_subjects_on_non_realistic_item_is_no_cameo():
     it = item(cameo_subjects=None, realistic_person=False)
-    assert evaluate_item(viewer("teen_13_15"), it, {}, NOW, CFG).kept
+    assert _verdict(viewer("teen_13_15"), it, {}, NOW, CFG).kept
 
 
 def _insert(con, rows):

@@ -17,8 +17,9 @@ from wellbeing import (
     WellbeingConfig,
     apply_page_caps,
     consent_allows,
-    filter_items,
+    item_verdicts,
     latest_consents,
+    policy_for,
 )
 
 CFG = WellbeingConfig()
@@ -92,6 +93,14 @@ world = dict(
     rows=st.lists(consent_row, max_size=8),
     ctx=viewer_st,
 )
+def _split(ctx, items, consents):
+    """(kept, removed) as (item_id, verdict), through the feed's one verdict function."""
+    verdicts = item_verdicts(policy_for(ctx, CFG), ctx, [(i.item_id, i) for i in items],
+                             consents, NOW, CFG)
+    pairs = [(i.item_id, v) for i, v in zip(items, verdicts, strict=True)]
+    return [p for p in pairs if p[1].kept], [p for p in pairs if not p[1].kept]
+
+
 fast = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -101,7 +110,7 @@ fast = settings(
 @given(**world)
 def test_no_minor_keeps_forbidden_items(mem, items, rows, ctx):
     consents = _consents(mem, rows)
-    kept, removed = filter_items(ctx, items, consents, NOW, CFG)
+    kept, removed = _split(ctx, items, consents)
     assert len(kept) + len(removed) == len(items)
     if ctx.age_band == "adult":
         return
@@ -124,7 +133,7 @@ def test_no_minor_keeps_forbidden_items(mem, items, rows, ctx):
 @given(**world)
 def test_revoked_cameo_never_kept_except_for_subject(mem, items, rows, ctx):
     consents = _consents(mem, rows)
-    kept, _ = filter_items(ctx, items, consents, NOW, CFG)
+    kept, _ = _split(ctx, items, consents)
     by_id = {i.item_id: i for i in items}
     for item_id, _ in kept:
         for s in by_id[item_id].cameo_subjects or ():

@@ -71,3 +71,14 @@ def test_diversify_limits_creator_and_topic_runs():
     assert kept == ["a1", "a2", "b1", "c1"]
     _, removed = apply_page_caps(ranked[:2], viewer("adult"), CFG, diversify=True, now=NOW)
     assert removed == [("a2", Reason.DIVERSIFY_CREATOR)]
+
+
+def test_page_caps_are_declared_with_their_audience_and_rule_names():
+    from wellbeing.selection import CAP_RULES, page_caps_in_force
+
+    assert page_caps_in_force(viewer("adult"), CFG) == []
+    teen = {c.name for c, _ in page_caps_in_force(viewer("teen_13_15"), CFG, now=NOW)}
+    assert teen == {"sensitive_page_cap", "sensitive_daily_cap", "sensitive_in_row_cap"}
+    diversifying = {c.name for c, _ in page_caps_in_force(viewer("adult"), CFG, diversify=True)}
+    assert diversifying == {"diversify_creator", "diversify_topic"}
+    assert CAP_RULES[Reason.SENSITIVE_IN_ROW_CAP.value] == "sensitive_in_row_cap"

@@ -8,18 +8,17 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from wellbeing import (
-    AuditRow,
+    ItemVerdict,
     WellbeingConfig,
     ensure_audit_table,
-    explain,
-    filter_items,
-    intervention_row,
+    item_verdict,
+    item_verdicts,
     latest_consents,
     load_item_facts,
     load_viewer_context,
+    policy_for,
     record,
     session_interventions,
-    verdict_row,
 )
 
 NOW = datetime(2026, 6, 15, 16, 0)
@@ -131,11 +130,19 @@ def test_report_penalises_creator_with_half_life(world):
     assert later.creator_penalties["cbad"] < ctx.creator_penalties["cbad"] / 3
 
 
-def test_filter_items_end_to_end(world):
+def _split(ctx, items, consents):
+    """(kept, removed) as (item_id, verdict), through the feed's one verdict function."""
+    verdicts = item_verdicts(policy_for(ctx, CFG), ctx, [(i.item_id, i) for i in items],
+                             consents, NOW, CFG)
+    pairs = [(i.item_id, v) for i, v in zip(items, verdicts, strict=True)]
+    return [p for p in pairs if p[1].kept], [p for p in pairs if not p[1].kept]
+
+
+def test_verdicts_end_to_end(world):
     items = load_item_facts(world)
     consents = latest_consents(world, NOW)
     teen = load_viewer_context(world, "teen", NOW, cfg=CFG)
-    kept, removed = filter_items(teen, items.values(), consents, NOW, CFG)
+    kept, removed = _split(teen, list(items.values()), consents)
     reasons = {i: v.reason for i, v in removed}
     assert reasons == {
         "mature": "minor_maturity",
@@ -145,7 +152,7 @@ def test_filter_items_end_to_end(world):
         "cameo": "cameo_consent",
     }
     adult = load_viewer_context(world, "adult", NOW, cfg=CFG)
-    kept, removed = filter_items(adult, items.values(), consents, NOW, CFG)
+    kept, removed = _split(adult, list(items.values()), consents)
     assert {i for i, _ in kept} == {"safe", "nolabels", "bad2", "cameo", "sad"}
 
 
@@ -158,17 +165,24 @@ def test_usage_loaded_from_events_drives_interventions(world):
     assert session_interventions(kid, NOW, CFG)[0].type == "no_feed_child"
 
 
-def test_explain_lists_every_rule(world):
-    out = explain(world, "teen", "nolabels", NOW, CFG)
-    assert out["policy"] == "TEEN" and out["policy_version"] == CFG.policy_version
-    assert out["eligible"] is False and out["reason"] == "missing_fact:labels"
-    statuses = {r["rule"]: r["status"] for r in out["rules"]}
+def test_verdict_lists_every_rule_and_an_unknown_video_fails_closed(world):
+    teen = load_viewer_context(world, "teen", NOW, cfg=CFG)
+    items, consents = load_item_facts(world), latest_consents(world, NOW)
+    v = item_verdict(policy_for(teen, CFG), teen, items["nolabels"], "nolabels", consents, NOW,
+                     CFG)
+    assert v.policy == "TEEN" and v.version == CFG.policy_version
+    assert v.kept is False and v.reason == "missing_fact:labels"
+    statuses = {r.rule: r.status for r in v.results}
     assert statuses["minor_banned_label"] == "missing_feature"
     assert statuses["item_removed"] == "evaluated"
-    json.dumps(out, default=str)
-    assert explain(world, "teen", "nope", NOW, CFG)["reason"] == "unknown_item"
-    adult = explain(world, "adult", "safe", NOW, CFG)
-    assert adult["eligible"] is True and adult["policy"] == "ADULT_LESS"
+    json.dumps([r.as_dict() for r in v.results], default=str)
+    unknown = item_verdict(policy_for(teen, CFG), teen, None, "nope", consents, NOW, CFG)
+    assert not unknown.kept and unknown.reason == "missing_fact:item"
+    assert ItemVerdict.of(unknown).rule == "unknown_item"
+    adult = load_viewer_context(world, "adult", NOW, cfg=CFG)
+    v = item_verdict(policy_for(adult, CFG), adult, items["safe"], "safe", consents, NOW, CFG)
+    assert v.kept is True and v.policy == "ADULT_LESS"
+    assert item_verdict(policy_for(adult, CFG), adult, None, "nope", consents, NOW, CFG).kept
 
 
 def test_record_appends_audit_rows(world):
@@ -176,12 +190,12 @@ def test_record_appends_audit_rows(world):
     ensure_audit_table(world)
     items = load_item_facts(world)
     teen = load_viewer_context(world, "teen", NOW, cfg=CFG)
-    _, removed = filter_items(teen, items.values(), latest_consents(world, NOW), NOW, CFG)
-    rows = [verdict_row(NOW, "r1", "teen", i, v) for i, v in removed]
-    rows += [
-        intervention_row(NOW, "r1", "teen", x, CFG.policy_version)
-        for x in session_interventions(teen, NOW, CFG)
-    ]
+    _, removed = _split(teen, list(items.values()), latest_consents(world, NOW))
+    base = {"ts": NOW, "request_id": "r1", "user_id": "teen", "policy_version": CFG.policy_version}
+    rows = [base | {"item_id": i, "rule": v.rule, "action": v.action, "reason": v.reason}
+            for i, v in removed]
+    rows += [base | {"item_id": None, "rule": x.type, "action": "intervene", "reason": x.reason}
+             for x in session_interventions(teen, NOW, CFG)]
     rows.append(
         {
             "ts": NOW,
@@ -206,4 +220,3 @@ def test_record_appends_audit_rows(world):
         == 1
     )
     assert record(world, []) == 0
-    assert isinstance(rows[0], AuditRow)
