@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from features.partitions import daily_counts
-from features.simulate import simulate
+from features.simulator import simulate
 from features.store import connect
 from ranking.ltr import LtrConfig
 
