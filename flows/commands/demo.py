@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from features.simulator import simulate
     from features.store import connect
     from flows.cli import emit
-    from ranking.demo_summary import demo_summary
+    from flows.commands._demo_summary import demo_summary
     from ranking.registry import models_root
 
     progress = Progress(quiet=args.json)
