@@ -12,13 +12,13 @@ from typing import Any
 
 import duckdb
 
+from features.times import to_utc_naive
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import facts_for
 from wellbeing.interventions import Intervention, session_verdict
 from wellbeing.loaders import latest_consents, load_item_facts, load_viewer_context
 from wellbeing.policies import policy_for
 from wellbeing.rules import Verdict, evaluate
-from wellbeing.sessions import to_utc_naive
 
 __all__ = [
     "AuditRow",
