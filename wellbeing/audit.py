@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from features.schema import AUDIT_COLUMNS, ensure_audit_table
 from features.times import to_utc_naive
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import facts_for
@@ -30,18 +31,6 @@ __all__ = [
     "AUDIT_COLUMNS",
 ]
 
-AUDIT_COLUMNS = (
-    "ts",
-    "request_id",
-    "user_id",
-    "item_id",
-    "rule",
-    "action",
-    "reason",
-    "policy_version",
-)
-
-
 @dataclass(frozen=True)
 class AuditRow:
     """One audited decision; ``item_id`` is None for a session intervention."""
@@ -54,15 +43,6 @@ class AuditRow:
     action: str
     reason: str
     policy_version: str
-
-
-def ensure_audit_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``audit_log`` if it does not exist (idempotent)."""
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS audit_log (
-            ts TIMESTAMP, request_id VARCHAR, user_id VARCHAR, item_id VARCHAR, rule VARCHAR,
-            action VARCHAR, reason VARCHAR, policy_version VARCHAR)"""
-    )
 
 
 def record(con: duckdb.DuckDBPyConnection, rows: Iterable[AuditRow | Mapping[str, Any]]) -> int:

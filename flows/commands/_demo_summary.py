@@ -12,6 +12,7 @@ from typing import Any
 
 from features.build import build_feature_tables
 from features.errors import PipelineError
+from features.marts import MartThresholds
 from features.report import build_report
 from features.store import connect
 from ranking.batch import recommend_batch
@@ -19,6 +20,7 @@ from ranking.evaluate import format_table
 from ranking.feed.engine import FeedEngine
 from ranking.guardrail_replay import format_guardrails
 from ranking.lifecycle import evaluate_version, publish_version, train_model
+from wellbeing.config import WellbeingConfig
 
 __all__ = ["demo_summary", "counts_table"]
 
@@ -74,7 +76,8 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None],
                      WHERE action = 'intervene' GROUP BY 1 ORDER BY 2 DESC""").pl()
     if report:
         with during("writing the report"):
-            build_report(con, report, db_path=db)
+            build_report(con, report, db_path=db,
+                         thresholds=MartThresholds.from_config(WellbeingConfig()))
         step(f"report written to {report}")
         out["report"] = report
     con.close()
