@@ -2,7 +2,7 @@
 
 Everything but the boosting is the single-machine ranker's own code: the per-user temporal
 split, the candidate sources, the labels and the pair features come from ``ranking.ltr`` and
-``ranking._ltr_train``; only the LambdaRank fit runs on the cluster, over row partitions cut at
+``ranking.ltr._train``; only the LambdaRank fit runs on the cluster, over row partitions cut at
 user boundaries (a query group must never straddle two partitions). There is no grid search or
 early stopping here: the fixed settings are the local grid's middle point.
 """
