@@ -1,6 +1,6 @@
 """Benchmark: the feature sets' full build and incremental refresh vs one bare DuckDB group-by.
 
-For each size the simulator writes a 29-day world (``features/simulate.py``); its events are
+For each size the simulator writes a 29-day world (``features/simulator/``); its events are
 loaded in time order into a DuckDB store as 28 days of history (one ``_loaded_at``), and the
 29th day is kept aside. A fresh child process then, per repeat and side by side:
 
@@ -44,7 +44,7 @@ BARE = (
 
 def prepare(n_events: int, workdir: Path, seed: int = 1) -> Path:
     """Simulate a 29-day world; load 28 days of history and keep the last day aside."""
-    from features.simulate import simulate
+    from features.simulator import simulate
     from features.store import connect
 
     data, db = workdir / f"sim_{n_events}", workdir / f"bench_{n_events}.duckdb"

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from features.ingest import ingest_dir
-from features.simulate import simulate
+from features.simulator import simulate
 from features.store import connect
 
 

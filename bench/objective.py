@@ -1,6 +1,6 @@
 """Creation-first objective on and off: creation rate and NDCG@10 of the ranker's top 10.
 
-Both configs train in process on the same simulated world (``features/simulate.py``) and the same
+Both configs train in process on the same simulated world (``features/simulator/``) and the same
 time-forward split (the last 20% of events are the test part), through ``evaluate_split``, the
 evaluation ``feedwell evaluate`` runs.
 
@@ -20,7 +20,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import polars as pl  # noqa: E402
 
-from features.simulate import simulate  # noqa: E402
+from features.simulator import simulate  # noqa: E402
 from ranking.evaluate import evaluate_split, random_holdout, temporal_split  # noqa: E402
 from ranking.ltr import LtrConfig, ObjectiveConfig  # noqa: E402
 

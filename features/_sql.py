@@ -9,7 +9,7 @@ import duckdb
 
 from features.catalog import Catalog, FeatureSet
 from features.errors import ConfigError
-from wellbeing.sessions import to_utc_naive
+from features.times import to_utc_naive
 
 __all__ = ["ALL_TIME", "inline_params", "set_sql", "stage_events"]
 

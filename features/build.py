@@ -22,7 +22,7 @@ from features._sql import inline_params, set_sql
 from features.catalog import FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
 from features.partials import build_partials, kept_partials_apply, partial_sets, update_partials
-from wellbeing.sessions import to_utc_naive
+from features.times import to_utc_naive
 
 __all__ = [
     "BuiltSet", "FeatureRun", "build_features", "build_feature_tables", "default_now",

@@ -5,7 +5,8 @@ line is ``-- mart_<name>: description``, an optional ``-- depends_on: a, b`` nam
 and ``--   column: description`` lines document the columns. Files starting with ``_`` hold
 shared macros. Sessions reuse the feature sets' own ``stg_events``/``stg_sessions`` queries, so
 a mart session is the same session the ranker learns from. Thresholds (``$name``) are inlined
-from ``features.yaml`` and the wellbeing config when the views are created.
+from ``features.yaml`` and ``MartThresholds`` (the wellbeing config's age and sensitivity
+thresholds, passed in by the caller) when the views are created.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import duckdb
 
 from features.catalog import load_catalog
 from features.errors import ConfigError
+from features.schema import ensure_audit_table, ensure_registry, ensure_schema
 
-__all__ = ["Mart", "MARTS_DIR", "load_marts", "create_marts", "mart_params"]
+__all__ = ["Mart", "MartThresholds", "MARTS_DIR", "load_marts", "create_marts", "mart_params"]
 
 MARTS_DIR = Path(__file__).parent / "sql" / "marts"
 _FEATURE_SQL = Path(__file__).parent / "sql"
@@ -31,6 +33,31 @@ _COLUMN = re.compile(r"^--\s{2,}([A-Za-z_][A-Za-z0-9_]*):\s*(.*)$")
 _STAGING = (("_fw_stg_events", "stg_events.sql"), ("_fw_stg_sessions", "stg_sessions.sql"))
 # Far enough ahead that "events strictly before $now" means every event.
 _ALL_TIME = datetime(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class MartThresholds:
+    """The wellbeing thresholds the marts bucket by (age bands, sensitive topics, banned labels).
+
+    ``features`` does not import ``wellbeing``: the flows build this from the config in force
+    (``from_config``). The defaults are ``WellbeingConfig``'s, and a test keeps them equal.
+    """
+
+    child_age: int = 13
+    """Below this age a viewer is a child."""
+    teen_max_age: int = 17
+    """Highest age that is still a teen."""
+    sensitive_topics: tuple[str, ...] = ("body_image", "dieting", "sadness", "aggression")
+    """Topics counted as sensitive."""
+    teen_banned_labels: tuple[str, ...] = ("self_harm", "eating_disorder", "sexual",
+                                           "dangerous_challenge")
+    """Moderation labels never shown to minors."""
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> MartThresholds:
+        """The thresholds of a ``WellbeingConfig`` (any object with these attributes)."""
+        return cls(cfg.child_age, cfg.teen_max_age, tuple(cfg.sensitive_topics),
+                   tuple(cfg.teen_banned_labels))
 
 
 @dataclass(frozen=True)
@@ -86,11 +113,9 @@ def load_marts() -> list[Mart]:
     return ordered
 
 
-def mart_params(cfg: Any = None) -> dict[str, Any]:
-    """The thresholds the marts use: the feature catalog's params plus wellbeing settings."""
-    from wellbeing.config import WellbeingConfig
-
-    cfg = cfg or WellbeingConfig()
+def mart_params(thresholds: MartThresholds | None = None) -> dict[str, Any]:
+    """The thresholds the marts use: the feature catalog's params plus wellbeing thresholds."""
+    cfg = thresholds or MartThresholds()
     return {
         **load_catalog(check_sql=False).params,
         "now": _ALL_TIME,
@@ -124,24 +149,22 @@ def _render(sql: str, params: dict[str, Any], where: str) -> str:
     return _PARAM.sub(sub, body).strip().rstrip(";")
 
 
-def create_marts(con: duckdb.DuckDBPyConnection, cfg: Any = None) -> list[Mart]:
+def create_marts(con: duckdb.DuckDBPyConnection, thresholds: MartThresholds | None = None
+                 ) -> list[Mart]:
     """Create (or replace) every mart view; safe to call again, and on an empty store.
 
     Args:
         con: a writable store connection.
-        cfg: a ``WellbeingConfig`` for age and sensitivity thresholds (default: the defaults).
+        thresholds: age and sensitivity thresholds (default: the wellbeing config's defaults).
 
     Returns:
         The marts created, in creation order.
     """
-    from features.store import ensure_schema
-    from ranking.registry import ensure_registry
-    from wellbeing.audit import ensure_audit_table
-
+    # The marts read the audit log and the registry, which their writers create lazily.
     ensure_schema(con)
     ensure_audit_table(con)
     ensure_registry(con)
-    params = mart_params(cfg)
+    params = mart_params(thresholds)
     for helper in sorted(MARTS_DIR.glob("_*.sql")):
         con.execute(_render(helper.read_text(), params, helper.name)).fetchall()
     for view, file in _STAGING:

@@ -1,4 +1,6 @@
-"""The DuckDB store: one file, raw contract tables, quarantine, and connection helpers.
+"""The DuckDB store: one file, its connection helpers, and where model files sit beside it.
+
+The tables themselves are declared in ``features/schema.py``.
 
 DuckDB 2.0 notes: relations keep no result (use ``con.sql(q).pl()`` or
 ``con.execute(q).fetchall()``), and an unread ``execute()`` result blocks the next
@@ -14,52 +16,17 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from features.contract import CONTRACT
 from features.errors import ConfigError
+from features.schema import ensure_schema
 
-__all__ = ["DEFAULT_DB", "MEMORY_ENV", "connect", "ensure_schema", "query", "scalar",
-           "table_exists"]
+__all__ = ["DEFAULT_DB", "MEMORY_ENV", "connect", "ensure_schema", "models_root", "query",
+           "scalar", "table_exists"]
 
 DEFAULT_DB = "feedwell.duckdb"
 MEMORY_ENV = "FEEDWELL_MEMORY_LIMIT"
 """DuckDB ``memory_limit`` for every store connection (e.g. ``2GB``): aggregates, joins and sorts
 beyond it spill to ``<db>.tmp`` instead of growing the process. Unset: DuckDB's default (80% of
 RAM)."""
-
-
-def _table_ddl(name: str) -> str:
-    spec = CONTRACT[name]
-    cols = [f"{c.name} {c.sql_type}" for c in spec.columns]
-    # Unknown extra input columns are kept as JSON, never rejected.
-    cols += ["extra JSON", "_source VARCHAR", "_loaded_at TIMESTAMP"]
-    return f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)})"
-
-
-_EXTRA_DDL = (
-    """CREATE TABLE IF NOT EXISTS quarantine (
-        table_name VARCHAR, source VARCHAR, row_number BIGINT, reason VARCHAR,
-        record JSON, loaded_at TIMESTAMP)""",
-    """CREATE TABLE IF NOT EXISTS ingest_log (
-        loaded_at TIMESTAMP, table_name VARCHAR, source VARCHAR, read BIGINT,
-        accepted BIGINT, quarantined BIGINT, duplicates BIGINT)""",
-    # A permanent feed reset forgets personalization signals before its time.
-    "CREATE TABLE IF NOT EXISTS user_resets (user_id VARCHAR, ts TIMESTAMP)",
-    # Steering in words, with history: the latest row per user is in force (cleared = none).
-    """CREATE TABLE IF NOT EXISTS user_steering (
-        user_id VARCHAR, ts TIMESTAMP, text VARCHAR, steering JSON, cleared BOOLEAN,
-        source VARCHAR)""",
-    # Wellbeing check-in answers and what each one changed.
-    """CREATE TABLE IF NOT EXISTS user_checkins (
-        user_id VARCHAR, ts TIMESTAMP, rating INTEGER, text VARCHAR, applied JSON)""",
-)
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables if they do not exist (idempotent)."""
-    for name in CONTRACT:
-        con.execute(_table_ddl(name))
-    for ddl in _EXTRA_DDL:
-        con.execute(ddl)
 
 
 def connect(db_path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -84,6 +51,14 @@ def connect(db_path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb
     if not read_only:
         ensure_schema(con)
     return con
+
+
+def models_root(db_path: str | Path) -> Path:
+    """The folder holding model versions for the database at ``db_path``."""
+    p = Path(db_path)
+    if str(db_path) == ":memory:":
+        return Path("feedwell_models")
+    return p.with_name(f"{p.stem}_models")
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None

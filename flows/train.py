@@ -30,7 +30,7 @@ def train_task(db_path: str, now: datetime | None, data_version: str) -> str:
 def train_dask_task(db_path: str, now: datetime | None, data_version: str,
                     scheduler: str) -> str:
     """Train with LightGBM's Dask interface on the cluster at ``scheduler``; returns the version."""
-    from ranking.ltr_dask import train_model_dask
+    from ranking.ltr.dask_train import train_model_dask
 
     with open_store(db_path) as con:
         return train_model_dask(con, db_path, now, scheduler).version

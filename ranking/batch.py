@@ -6,23 +6,22 @@ served (sources, wellbeing filters, scoring, selection) or what the policy would
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from features.errors import DataError
+from features.times import parse_time
 from ranking.feed.engine import FeedEngine
 from ranking.feed.query import hydrate_query
 from ranking.feed.types import FeedRequest
 from wellbeing import Reason
-from wellbeing.sessions import to_utc_naive
 from wellbeing.steering import steer_direction
 from wellbeing.verdicts import item_verdicts
 
-__all__ = ["read_table", "write_table", "parse_time", "recommend_batch", "score_requests"]
+__all__ = ["read_table", "write_table", "recommend_batch", "score_requests"]
 
 
 def read_table(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
@@ -49,52 +48,6 @@ def write_table(df: pl.DataFrame, path: str | Path) -> None:
         df.write_parquet(p)
     else:
         df.write_csv(p)
-
-
-_EPOCH_MS = 100_000_000_000  # as ingest reads numbers: this large or more is milliseconds
-_FLOOR = datetime(1970, 1, 1)  # ingest's floor: earlier times are quarantined as bad_ts
-_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
-
-
-def _from_epoch(v: float | str, what: str) -> datetime:
-    x = float(v)
-    seconds = x / 1000 if abs(x) >= _EPOCH_MS else x
-    try:
-        return _FLOOR + timedelta(seconds=seconds)
-    except OverflowError:
-        raise DataError(f"{what} {v} is not a time: beyond year 9999") from None
-
-
-def parse_time(v: object, default: datetime | None, what: str = "time") -> datetime | None:
-    """A time as the data contract reads one, as naive UTC; empty is ``default``.
-
-    ISO 8601 (any offset, ``Z`` for UTC) or epoch seconds (milliseconds when the number has 12
-    or more digits), from 1970 on, as file ingest accepts them.
-
-    Raises:
-        DataError: naming ``what`` and the value.
-    """
-    if v is None or v == "":
-        return default
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        v = _from_epoch(v, what)
-    elif not isinstance(v, datetime):
-        text = str(v).strip()
-        if _NUMBER.fullmatch(text):
-            v = _from_epoch(text, what)
-        else:
-            try:
-                v = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                raise DataError(f"{what} {text!r} is not a time: use ISO 8601 "
-                                "(2026-11-01T12:00:00Z) or epoch seconds") from None
-    try:
-        t = to_utc_naive(v)
-    except OverflowError:
-        raise DataError(f"{what} {v} is out of range") from None
-    if t < _FLOOR:
-        raise DataError(f"{what} {v} is before 1970-01-01, the earliest time the store takes")
-    return t
 
 
 def recommend_batch(engine: FeedEngine, users: pl.DataFrame, k: int, now: datetime,

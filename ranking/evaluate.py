@@ -10,7 +10,11 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ranking._metrics import (
+from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
+from ranking.candidates import make_source
+from ranking.interactions import Interactions, build_interactions
+from ranking.ltr import LtrConfig, LtrRanker
+from ranking.metrics import (
     coverage,
     intra_list_diversity,
     map_at_k,
@@ -21,10 +25,6 @@ from ranking._metrics import (
     precision_at_k,
     recall_at_k,
 )
-from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
-from ranking.candidates import make_source
-from ranking.interactions import Interactions, build_interactions
-from ranking.ltr import LtrConfig, LtrRanker
 from ranking.selection import (
     HoldoutScores,
     SelectConfig,

@@ -3,6 +3,8 @@
 A version moves ``candidate -> published -> archived``. Only one version is published at a
 time; ``restore`` publishes an earlier one again. Model files live under
 ``<db stem>_models/<version>/`` with a ``meta.json`` (features, parameters, data range, metrics).
+The table's DDL is in ``features/schema.py``; ``ensure_registry`` and ``models_root`` are
+re-exported here for the registry's callers.
 """
 
 from __future__ import annotations
@@ -17,16 +19,13 @@ from typing import Any
 import duckdb
 
 from features.errors import PipelineError
+from features.schema import ensure_registry
+from features.store import models_root
 
 __all__ = [
     "ModelRecord", "models_root", "ensure_registry", "new_version", "register", "publish",
     "restore", "published", "serving", "get", "list_versions",
 ]
-
-_DDL = """CREATE TABLE IF NOT EXISTS model_registry (
-    version VARCHAR PRIMARY KEY, created_at TIMESTAMP, status VARCHAR, path VARCHAR,
-    metrics JSON, params JSON, features JSON, data_from TIMESTAMP, data_to TIMESTAMP,
-    published_at TIMESTAMP)"""
 
 
 @dataclass(frozen=True)
@@ -40,18 +39,6 @@ class ModelRecord:
     features: list[str]
     data_from: datetime | None
     data_to: datetime | None
-
-
-def models_root(db_path: str | Path) -> Path:
-    """The folder holding model versions for the database at ``db_path``."""
-    p = Path(db_path)
-    if str(db_path) == ":memory:":
-        return Path("feedwell_models")
-    return p.with_name(f"{p.stem}_models")
-
-
-def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_DDL)
 
 
 def new_version(con: duckdb.DuckDBPyConnection) -> str:

@@ -12,30 +12,10 @@ from typing import Any
 
 import duckdb
 
-from wellbeing.sessions import to_utc_naive
+from features.schema import AUDIT_COLUMNS, ensure_audit_table
+from features.times import to_utc_naive
 
 __all__ = ["ensure_audit_table", "record", "AUDIT_COLUMNS"]
-
-AUDIT_COLUMNS = (
-    "ts",
-    "request_id",
-    "user_id",
-    "item_id",
-    "rule",
-    "action",
-    "reason",
-    "policy_version",
-)
-
-
-def ensure_audit_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``audit_log`` if it does not exist (idempotent)."""
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS audit_log (
-            ts TIMESTAMP, request_id VARCHAR, user_id VARCHAR, item_id VARCHAR, rule VARCHAR,
-            action VARCHAR, reason VARCHAR, policy_version VARCHAR)"""
-    )
-
 
 def record(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, Any]]) -> int:
     """Append rows (``AUDIT_COLUMNS``) to ``audit_log`` (creating it if needed); returns the

@@ -16,10 +16,11 @@ from typing import Any
 
 import duckdb
 
+from features.times import to_utc_naive
 from wellbeing.age import younger_band
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import Consent, ItemFacts, ViewerContext, ViewerSettings
-from wellbeing.sessions import UsageState, to_utc_naive
+from wellbeing.sessions import UsageState
 
 __all__ = ["load_item_facts", "latest_consents", "load_viewer_context", "load_settings",
            "topic_penalties"]

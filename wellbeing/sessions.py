@@ -17,16 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from features.times import to_utc_naive
 from wellbeing.config import WellbeingConfig, parse_window
 
-__all__ = ["UsageState", "doomscroll_intensity", "to_utc_naive", "local_time", "in_window"]
+__all__ = ["UsageState", "doomscroll_intensity", "local_time", "in_window"]
 
 _WATCHED = ("view", "skip")
-
-
-def to_utc_naive(ts: datetime) -> datetime:
-    """Naive UTC, the store's convention."""
-    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from features.errors import DataError
+from features.times import to_utc_naive
 from wellbeing._steer_vocab import (
     CLAUSE_BREAKS,
     CUES,
@@ -30,7 +31,7 @@ from wellbeing._steer_vocab import (
     SYNONYMS,
 )
 from wellbeing.facts import ItemFacts
-from wellbeing.sessions import local_time, to_utc_naive
+from wellbeing.sessions import local_time
 
 __all__ = ["Steering", "parse_steering", "item_targets", "steer_direction", "steering_effect",
            "MOOD_NAMES"]

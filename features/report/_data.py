@@ -9,6 +9,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from features.schema import ensure_registry
+from features.store import models_root
+
 AGE_BANDS = ("child", "teen_13_15", "teen_16_17", "adult", "unknown")
 # Every dated mart has a `day` column; NULL bounds mean "open".
 _IN_RANGE = ("($start::DATE IS NULL OR day >= $start::DATE) "
@@ -57,19 +60,21 @@ def feature_importance(path: Path) -> pl.DataFrame:
 
 def _importance(con: duckdb.DuckDBPyConnection, db_path: str | Path | None
                 ) -> tuple[pl.DataFrame, str | None, str]:
-    from ranking.registry import models_root, published
-
     empty = pl.DataFrame(schema={"feature": pl.String, "gain": pl.Float64})
-    rec = published(con)
-    if rec is None:
+    # The registry table read as data (ranking/registry.py writes it; the report only reads).
+    ensure_registry(con)
+    rows = con.execute("SELECT version, path FROM model_registry WHERE status = 'published' "
+                       "ORDER BY published_at DESC LIMIT 1").fetchall()
+    if not rows:
         return empty, None, "No model has been published yet (feedwell train, then publish)."
-    candidates = [Path(rec.path)]
+    version, model_path = rows[0]
+    candidates = [Path(model_path)]
     if db_path is not None:
-        candidates.append(models_root(db_path) / rec.version)
+        candidates.append(models_root(db_path) / version)
     for path in candidates:
         if (path / "lgbm.txt").exists():
-            return feature_importance(path), rec.version, f"Published model {rec.version}."
-    return empty, rec.version, f"Published model {rec.version} has no lgbm.txt at {rec.path}."
+            return feature_importance(path), version, f"Published model {version}."
+    return empty, version, f"Published model {version} has no lgbm.txt at {model_path}."
 
 
 def latest_metrics(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, str | None]:

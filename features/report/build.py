@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from features.marts import MartThresholds, create_marts
 from features.report._charts import all_charts
 from features.report._data import ReportData, load_report_data
 from features.report._html import render_page
@@ -96,7 +97,8 @@ def _model_card(d: ReportData) -> Card:
 
 def build_report(con: duckdb.DuckDBPyConnection, out: str | Path = "report.html",
                  start: date | None = None, end: date | None = None,
-                 db_path: str | Path | None = None) -> Path:
+                 db_path: str | Path | None = None,
+                 thresholds: MartThresholds | None = None) -> Path:
     """Write the analysts' report as one self-contained HTML file (works offline).
 
     Args:
@@ -105,15 +107,14 @@ def build_report(con: duckdb.DuckDBPyConnection, out: str | Path = "report.html"
         start: first UTC day to include (default: the earliest).
         end: last UTC day to include (default: the latest).
         db_path: the store's file, to find model files when the registry path moved.
+        thresholds: the wellbeing thresholds the marts bucket by (default: the defaults).
 
     Returns:
         The path written.
     """
     from plotly.offline import get_plotlyjs
 
-    from features.marts import create_marts
-
-    create_marts(con)
+    create_marts(con, thresholds)
     data = load_report_data(con, start, end, db_path)
     span = f"{start or 'start'} to {end or 'latest'}" if start or end else "all dates"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

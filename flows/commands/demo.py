@@ -28,10 +28,10 @@ def run(args: argparse.Namespace) -> int:
 
     quiet_prefect()  # also silences the ranker libraries' known warnings
     from features.ingest import ingest_dir
-    from features.simulate import simulate
+    from features.simulator import simulate
     from features.store import connect
     from flows.cli import emit
-    from ranking.demo_summary import demo_summary
+    from flows.commands._demo_summary import demo_summary
     from ranking.registry import models_root
 
     progress = Progress(quiet=args.json)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import duckdb
 
-from flows.commands.recommend import parse_now
+from features.times import parse_time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ranking.explain import explain_pair
     from ranking.feed.engine import FeedEngine
 
-    now = parse_now(args.now)
+    now = parse_time(args.now, None, "--now")
     engine = FeedEngine(args.db)
     try:
         if missing := unknown(engine.con, args.user_id, args.item_id):

@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     from features.build import default_now, run_features
     from features.store import connect
+    from features.times import to_utc_naive
     from flows.cli import emit
-    from wellbeing.sessions import to_utc_naive
 
     if args.list:
         return _catalog(args)

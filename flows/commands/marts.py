@@ -13,13 +13,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from features.marts import create_marts
+    from features.marts import MartThresholds, create_marts
     from features.store import connect
     from flows.cli import emit
+    from wellbeing.config import WellbeingConfig
 
     con = connect(args.db)
     try:
-        marts = create_marts(con)
+        marts = create_marts(con, MartThresholds.from_config(WellbeingConfig()))
     finally:
         con.close()
     payload = {"marts": [{"name": m.name, "description": m.description, "columns": m.columns}

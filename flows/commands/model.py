@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flows.commands.recommend import parse_now
+from features.times import parse_time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ranking.lifecycle import train_model
 
     con = connect(args.db)
-    res = train_model(con, args.db, parse_now(args.now))
+    res = train_model(con, args.db, parse_time(args.now, None, "--now"))
     con.close()
     emit(args, {"version": res.version, "path": str(res.path), "report": res.report},
          f"trained {res.version} -> {res.path} ({res.report.get('train_seconds', '?')} s)")
@@ -56,7 +56,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from ranking.lifecycle import evaluate_version
 
     con = connect(args.db)
-    res = evaluate_version(con, args.version, parse_now(args.now), args.k)
+    res = evaluate_version(con, args.version, parse_time(args.now, None, "--now"), args.k)
     con.close()
     emit(args, res, format_table(res) + f"\ngate: {res['gate']['why']}\n"
          + format_guardrails(res.get("guardrails", {})))

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 
 from features.errors import DataError
+from features.times import parse_time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,13 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=run_score)
 
 
-def parse_now(text: str | None) -> datetime | None:
-    """The ``--now`` option as naive UTC (None when not given)."""
-    from ranking.batch import parse_time
-
-    return parse_time(text, None, "--now")
-
-
 def run_recommend(args: argparse.Namespace) -> int:
     from flows.cli import emit
     from ranking.batch import read_table, recommend_batch, write_table
@@ -41,7 +35,7 @@ def run_recommend(args: argparse.Namespace) -> int:
         raise DataError("--k must be at least 1")
     users = read_table(args.users, ("user_id",))
     engine = FeedEngine(args.db)
-    now = parse_now(args.now) or engine.latest_event_time() or datetime.now()
+    now = parse_time(args.now, None, "--now") or engine.latest_event_time() or datetime.now()
 
     def progress(i: int, n: int) -> None:
         if not args.json and sys.stderr.isatty():

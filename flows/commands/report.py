@@ -24,15 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from features.errors import ConfigError
+    from features.marts import MartThresholds
     from features.report import build_report
     from features.store import connect
     from flows.cli import emit
+    from wellbeing.config import WellbeingConfig
 
     if args.start and args.end and args.start > args.end:
         raise ConfigError(f"--from {args.start} is after --to {args.end}")
     con = connect(args.db)
     try:
-        path = build_report(con, args.out, args.start, args.end, db_path=args.db)
+        path = build_report(con, args.out, args.start, args.end, db_path=args.db,
+                            thresholds=MartThresholds.from_config(WellbeingConfig()))
     finally:
         con.close()
     size = path.stat().st_size / 1e6

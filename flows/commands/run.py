@@ -62,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
 
     quiet_prefect()
     from features.errors import ConfigError, PipelineError
+    from features.times import parse_time
     from flows.cli import emit
-    from flows.commands.recommend import parse_now
 
-    now = parse_now(args.now)
+    now = parse_time(args.now, None, "--now")
     db = os.path.abspath(args.db)  # part of the cache keys: one store, one key space
     data = os.path.abspath(args.data) if args.data else None
     if args.scheduler and args.executor != "dask":

@@ -50,7 +50,7 @@ def _text(s: dict) -> str:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from features.simulate import simulate
+    from features.simulator import simulate
 
     summary = simulate(args.out_dir, users=args.users, items=args.items, events=args.events,
                        days=args.days, seed=args.seed, fmt=args.fmt)

@@ -45,14 +45,15 @@ def run_query(db: str, query: str, write: bool = False) -> tuple[list[str], list
     import duckdb
 
     from features.errors import DataError
-    from features.marts import create_marts
+    from features.marts import MartThresholds, create_marts
     from features.store import connect
+    from wellbeing.config import WellbeingConfig
 
     if not query.strip():
         raise DataError('empty query: give the SQL to run, e.g. "SELECT * FROM users LIMIT 5"')
     con = connect(db)
     try:
-        create_marts(con)
+        create_marts(con, MartThresholds.from_config(WellbeingConfig()))
         if not write:
             # The marts are views in the store: create them writable, then query read-only.
             con.close()

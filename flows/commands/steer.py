@@ -23,15 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from features.errors import ConfigError
     from features.store import connect
+    from features.times import parse_time
     from flows.cli import emit
-    from flows.commands.recommend import parse_now
     from wellbeing.config import WellbeingConfig
     from wellbeing.levers_store import catalog_vocabulary, clear_steering, save_steering
     from wellbeing.steering import parse_steering
 
     if args.clear == bool(args.text):
         raise ConfigError('give either TEXT or --clear, e.g. feedwell steer u1 "less dance"')
-    now = parse_now(args.now) or datetime.now(UTC).replace(tzinfo=None)
+    now = parse_time(args.now, None, "--now") or datetime.now(UTC).replace(tzinfo=None)
     con = connect(args.db)
     try:
         if args.clear:

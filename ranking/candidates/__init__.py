@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ranking.candidates._base import CandidateSource
+from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from
 from ranking.candidates._merge import SOURCES, make_source, merge_candidates
 from ranking.candidates.als import AlsCandidates, AlsConfig
 from ranking.candidates.bpr import BprCandidates, BprConfig
@@ -14,7 +14,7 @@ from ranking.candidates.popular import PopConfig, PopularCandidates
 from ranking.candidates.trending import TrendingCandidates, TrendingConfig
 
 __all__ = [
-    "CandidateSource", "SOURCES", "make_source", "merge_candidates",
+    "CandidateSource", "SOURCES", "make_source", "merge_candidates", "sparse_arrays", "sparse_from",
     "AlsCandidates", "AlsConfig", "BprCandidates", "BprConfig", "EaseCandidates", "EaseConfig",
     "FollowingCandidates", "FollowingConfig", "FreshCandidates", "FreshConfig",
     "ItemKnnCandidates", "ItemKnnConfig", "PopConfig", "PopularCandidates",

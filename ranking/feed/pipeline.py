@@ -47,18 +47,8 @@ from ranking.feed.selectors.top_k import TopKSelector
 from ranking.feed.side_effects.audit import AuditSideEffect
 from ranking.feed.sources.model import ModelCandidateSource
 from ranking.feed.sources.popular import PopularCandidateSource
-from ranking.feed.types import (
-    CandidateSource,
-    FeedItem,
-    FeedRequest,
-    FeedResponse,
-    Filter,
-    Hydrator,
-    Removal,
-    Scorer,
-    Selector,
-    SideEffect,
-)
+from ranking.feed.stages import CandidateSource, Filter, Hydrator, Scorer, Selector, SideEffect
+from ranking.feed.types import FeedItem, FeedRequest, FeedResponse, Removal
 
 if TYPE_CHECKING:
     from ranking.feed.resources import CandidateStore

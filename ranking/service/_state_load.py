@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from ranking.service.session_store import SEEN_TYPES
+from wellbeing import ViewerSettings
 from wellbeing.loaders import load_settings
 
-__all__ = ["load_profiles", "load_history"]
+__all__ = ["Profile", "load_profiles", "load_history"]
+
+
+@dataclass
+class Profile:
+    """One user's slowly changing side: who they are and what they told us."""
+
+    birth_date: date | None = None
+    timezone: str = "UTC"
+    settings: ViewerSettings = field(default_factory=ViewerSettings)
+    known: bool = False
+    blocked: frozenset[str] = frozenset()
+    follow: dict[str, bool] = field(default_factory=dict)
+    fans: dict[str, bool] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()
+    reported: frozenset[str] = frozenset()
+    feedback: list[tuple[str, datetime, float]] = field(default_factory=list)
+    reset: datetime | None = None
+    topic_feedback: list[tuple[tuple[str, ...], datetime, float]] = field(default_factory=list)
+    created_at: datetime | None = None
+    last_checkin: datetime | None = None
+
 
 _ITEMS = "(SELECT DISTINCT ON (item_id) item_id, creator_id, topics FROM items)"
 
 
-def load_profiles(con: duckdb.DuckDBPyConnection, report_weight: float = 2.0) -> dict[str, Any]:
+def load_profiles(con: duckdb.DuckDBPyConnection, report_weight: float = 2.0
+                  ) -> dict[str, Profile]:
     """Every user's profile: settings row, last reset, blocks, follows, hides and reports."""
-    from ranking.service.viewer_state import Profile
-
     profiles: dict[str, Profile] = {}
     cur = con.execute(
         """SELECT user_id, birth_date, timezone, personalized, daily_limit_minutes, quiet_hours,

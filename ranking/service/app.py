@@ -20,6 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from features.rows import ingest_event_rows
+from features.times import utc_now
 from ranking.feed.types import FeedRequest
 from ranking.service import schemas as s
 from ranking.service.auth import check
@@ -143,7 +144,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
         """Change a user's settings; only the fields sent change."""
         changes = body.model_dump(include=body.model_fields_set)
         with svc.engine.lock:
-            row = save_settings(svc.engine.con, user_id, changes, s.utc_naive(None))
+            row = save_settings(svc.engine.con, user_id, changes, utc_now())
         svc.state.set_settings(user_id, row)
         return {"user_id": user_id, "settings": {k: row.get(k) for k in
                                                  ("personalized", "daily_limit_minutes",
@@ -159,7 +160,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
         c = Consent(body.subject_id, svc.clock.write_time(body.ts), body.status, body.audience,
                     frozenset(body.approved) if body.approved is not None else None)
         with svc.engine.lock:
-            stored = save_consent(svc.engine.con, c, s.utc_naive(None))
+            stored = save_consent(svc.engine.con, c, utc_now())
         if stored is None:
             raise HTTPException(409, "a different consent is already stored for this "
                                      "subject_id and ts")

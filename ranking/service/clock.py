@@ -11,23 +11,19 @@ and reset times) are bounded by the server's clock in both modes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi.exceptions import RequestValidationError
 
 from features.contract import EARLIEST_TS
 from features.ingest import CLOCK_SKEW
-from wellbeing.sessions import to_utc_naive
+from features.times import to_utc_naive, utc_now
 
 __all__ = ["RequestClock", "LATEST_REPLAY_TS"]
 
 # A replayed ``now`` past this is refused: nothing plausible is replayed from further ahead,
 # and date arithmetic near year 9999 overflows.
 LATEST_REPLAY_TS = datetime(2200, 1, 1)
-
-
-def _server_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _invalid(loc: tuple[str, ...], msg: str, value: datetime) -> RequestValidationError:
@@ -64,7 +60,7 @@ class RequestClock:
             RequestValidationError: ``now`` before 1970, beyond the skew without replay, or
                 after ``LATEST_REPLAY_TS`` with it.
         """
-        server = _server_now()
+        server = utc_now()
         if client_now is None:
             return server, None
         now = _naive(client_now, loc)
@@ -87,7 +83,7 @@ class RequestClock:
         """A time to store (consent, reset): the server's clock by default; a given one must be
         from 1970 on and no later than the skew ahead of the server, as file ingest requires.
         """
-        server = _server_now()
+        server = utc_now()
         if ts is None:
             return server
         t = _naive(ts, loc)

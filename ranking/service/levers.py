@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.errors import DataError
+from features.times import utc_now
 from ranking.service.auth import check
-from ranking.service.schemas import utc_naive
 from ranking.service.user_writes import save_settings
 from wellbeing.config import parse_window
 from wellbeing.levers_store import (
@@ -99,13 +99,13 @@ def _vocabulary(svc: Any) -> tuple[set[str], set[str]]:
 def _parse(svc: Any, user_id: str, text: str) -> Steering:
     topics, creators = _vocabulary(svc)
     p = svc.state.profiles.get(user_id)
-    return parse_steering(text, topics, creators, utc_naive(None),
+    return parse_steering(text, topics, creators, utc_now(),
                           p.timezone if p else "UTC", svc.engine.cfg.steer_mood_hours)
 
 
 def _store_steering(svc: Any, user_id: str, steering: Steering, source: str) -> None:
     with svc.engine.lock:
-        save_steering(svc.engine.con, user_id, steering, utc_naive(None), source)
+        save_steering(svc.engine.con, user_id, steering, utc_now(), source)
     svc.state.set_steering(user_id, steering)
 
 
@@ -128,7 +128,7 @@ def delete_steering(user_id: UserId, request: Request) -> dict:
     """Remove a user's steering (kept in the history as cleared)."""
     svc = request.app.state.service
     with svc.engine.lock:
-        had = clear_steering(svc.engine.con, user_id, utc_naive(None), "api")
+        had = clear_steering(svc.engine.con, user_id, utc_now(), "api")
     svc.state.set_steering(user_id, None)
     return {"user_id": user_id, "cleared": had}
 
@@ -138,7 +138,7 @@ def checkin(user_id: UserId, body: CheckinIn, request: Request) -> dict:
     """Answer a wellbeing check-in: a rating, and optionally a lower daily budget, quiet
     hours, or words that become a steering."""
     svc = request.app.state.service
-    now = utc_naive(None)
+    now = utc_now()
     viewer = svc.engine.viewer(user_id, now)
     applied: dict[str, Any] = {}
     notes: list[str] = []

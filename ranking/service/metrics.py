@@ -32,7 +32,7 @@ class Metrics:
         self.interventions = Counter("feedwell_interventions_total",
                                      "Interventions served, by type", ["type"], registry=r)
         self.removals = Counter("feedwell_removals_total",
-                                "Candidates removed by a stage (wellbeing, already seen, excluded), by reason",
+                                "Candidates removed by a stage, by reason",
                                 ["reason"], registry=r)
         self.events = Counter("feedwell_events_total", "Posted events by outcome",
                               ["outcome"], registry=r)

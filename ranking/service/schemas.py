@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from features.contract import CONSENT_AUDIENCE
 from wellbeing.config import parse_window
-from wellbeing.sessions import to_utc_naive
 
 __all__ = [
     "FeedIn", "FeedOut", "EventsIn", "EventsOut", "SettingsIn", "ConsentIn", "ResetIn",
-    "ErrorOut", "Time", "utc_naive", "MAX_EVENTS", "QUIET_HOURS_PATTERN",
+    "ErrorOut", "Time", "MAX_EVENTS", "QUIET_HOURS_PATTERN",
 ]
 
 _ID = Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")
@@ -32,11 +31,6 @@ def _iso_text(v: Any) -> Any:
 
 Time = Annotated[datetime, Field(strict=False), BeforeValidator(_iso_text)]
 """An ISO 8601 time (an offset is honoured; none means UTC)."""
-
-
-def utc_naive(t: datetime | None) -> datetime:
-    """Naive UTC (the store's convention); None is the wall clock now."""
-    return to_utc_naive(t) if t is not None else datetime.now(UTC).replace(tzinfo=None)
 
 
 class _Strict(BaseModel):

@@ -13,40 +13,21 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
+from ranking.service._state_load import Profile, load_history, load_profiles
 from ranking.service.session_store import SessionStore, usage_event
-from wellbeing import ItemFacts, ViewerContext, ViewerSettings, WellbeingConfig, younger_band
+from wellbeing import ItemFacts, ViewerContext, WellbeingConfig, younger_band
 from wellbeing.loaders import load_settings, topic_penalties
 from wellbeing.steering import Steering
 
 __all__ = ["Profile", "ViewerState"]
 
 _PROFILE_TYPES = ("block", "follow", "unfollow", "hide", "report")
-
-
-@dataclass
-class Profile:
-    """One user's slowly changing side: who they are and what they told us."""
-
-    birth_date: date | None = None
-    timezone: str = "UTC"
-    settings: ViewerSettings = field(default_factory=ViewerSettings)
-    known: bool = False
-    blocked: frozenset[str] = frozenset()
-    follow: dict[str, bool] = field(default_factory=dict)
-    fans: dict[str, bool] = field(default_factory=dict)
-    hidden: frozenset[str] = frozenset()
-    reported: frozenset[str] = frozenset()
-    feedback: list[tuple[str, datetime, float]] = field(default_factory=list)
-    reset: datetime | None = None
-    topic_feedback: list[tuple[tuple[str, ...], datetime, float]] = field(default_factory=list)
-    created_at: datetime | None = None
-    last_checkin: datetime | None = None
 
 
 class ViewerState:
@@ -62,7 +43,6 @@ class ViewerState:
     def __init__(self, con: duckdb.DuckDBPyConnection, items: Callable[[], Mapping[str, ItemFacts]],
                  cfg: WellbeingConfig,
                  store_factory: Callable[[ViewerState], SessionStore] | None = None) -> None:
-        from ranking.service._state_load import load_history, load_profiles
         from wellbeing.levers_store import last_checkins, load_steerings
 
         self.cfg = cfg

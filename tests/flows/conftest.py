@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from features.simulate import simulate
+from features.simulator import simulate
 from ranking import registry
 from ranking.lifecycle import gate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from features.partitions import daily_counts
-from features.simulate import simulate
+from features.simulator import simulate
 from features.store import connect
 from ranking.ltr import LtrConfig
 
@@ -28,18 +28,18 @@ def test_daily_on_dask_equals_local_counts_and_ranks_as_well(tmp_path, cluster, 
                                                              monkeypatch):
     from distributed import Client
 
-    import ranking.ltr_dask
+    import ranking.ltr.dask_train
     from flows.dask import run_daily_dask
     from ranking import registry
-    from ranking._metrics import ndcg_at_k
     from ranking.evaluate import temporal_split
     from ranking.interactions import build_interactions
     from ranking.ltr import LtrRanker
-    from ranking.ltr_dask import DaskRankerConfig, fit_dask
+    from ranking.ltr.dask_train import DaskRankerConfig, fit_dask
+    from ranking.metrics import ndcg_at_k
 
     data, db = tmp_path / "data", str(tmp_path / "dask.duckdb")
     simulate(data, users=120, items=150, events=10000, days=14, seed=5)
-    monkeypatch.setattr(ranking.ltr_dask, "LtrConfig", lambda: LtrConfig(**SMALL))
+    monkeypatch.setattr(ranking.ltr.dask_train, "LtrConfig", lambda: LtrConfig(**SMALL))
 
     summary = run_daily_dask(db, str(data), scheduler=cluster.scheduler_address)
     assert summary["engine"] == "dask" and summary["published"] == summary["version"]

@@ -9,10 +9,10 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from ranking._feedback import FeedbackHead, _user_auc, fit_feedback_head, split_negatives
-from ranking._ltr_train import LtrFit
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
+from ranking.ltr._feedback import FeedbackHead, _user_auc, fit_feedback_head, split_negatives
+from ranking.ltr._train import LtrFit
 from ranking.serving import ServingChoice
 from tests.ranking._worlds import taste_world
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ranking._metrics import (
+from ranking.metrics import (
     coverage,
     map_at_k,
     ndcg_at_k,

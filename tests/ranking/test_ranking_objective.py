@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 import ranking._objective_metrics as om
-from ranking._ltr_train import connected_pairs, grade_labels
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, ObjectiveConfig
+from ranking.ltr._train import connected_pairs, grade_labels
 
 T0 = datetime(2026, 10, 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from features.simulate import simulate
+from features.simulator import simulate
 
 TINY = {"users": 300, "items": 400, "events": 20_000, "seed": 11}
 

@@ -9,7 +9,7 @@ import pytest
 
 from features.contract import CONTRACT
 from features.errors import ConfigError
-from features.simulate import DEFAULT_END, simulate
+from features.simulator import DEFAULT_END, simulate
 
 
 def _read(out, name: str) -> pl.DataFrame:

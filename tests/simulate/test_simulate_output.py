@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-import features.simulate as sim
+import features.simulator.generate as sim
 from features.contract import CONTRACT
 from flows.cli import main
 from tests.simulate.conftest import TINY

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from features._sim_events import TYPE_CODE, chunk_events, plan_chunks
-from features._sim_world import build_world
-from features.simulate import DEFAULT_END, simulate
+from features.simulator import DEFAULT_END, simulate
+from features.simulator._events import TYPE_CODE, chunk_events, plan_chunks
+from features.simulator._world import build_world
 
 
 def test_likes_follow_latent_taste():

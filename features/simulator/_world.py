@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from features._sim_items import build_items
-from features._sim_vocab import DAY_MS, DIM, SENSITIVE_TOPICS, TIMEZONES, TOPICS
+from features.simulator._items import build_items
+from features.simulator._vocab import DAY_MS, DIM, SENSITIVE_TOPICS, TIMEZONES, TOPICS
 
 __all__ = ["World", "build_world", "HOUR_CDF"]
 

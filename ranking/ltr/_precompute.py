@@ -9,17 +9,35 @@ is applied at request time by the pipeline's filters and downranks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import polars as pl
 
-from ranking.candidates import merge_candidates
+from ranking.candidates import CandidateSource, merge_candidates
+from ranking.interactions import Interactions
+from ranking.ltr.config import LtrConfig
 
-if TYPE_CHECKING:
-    from ranking.ltr import LtrRanker
+__all__ = ["Precomputed", "ListScorer", "precompute"]
 
-__all__ = ["Precomputed", "precompute"]
+
+class ListScorer(Protocol):
+    """What precomputing reads of a trained ranker (``LtrRanker`` is one).
+
+    A protocol, not the class: the ranker builds its lists with this module, so this module
+    must not import the ranker back.
+    """
+
+    config: LtrConfig
+    data: Interactions
+    sources: list[CandidateSource]
+
+    @property
+    def fallback(self) -> CandidateSource: ...
+
+    def backed_off(self, u: np.ndarray) -> np.ndarray: ...
+
+    def _score_pairs(self, u: np.ndarray, i: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -63,7 +81,7 @@ class Precomputed:
         })
 
 
-def precompute(ranker: LtrRanker, max_users: int = 200_000, chunk: int = 1000) -> Precomputed:
+def precompute(ranker: ListScorer, max_users: int = 200_000, chunk: int = 1000) -> Precomputed:
     """Score every known user's candidates (the most active ``max_users`` when there are more)."""
     data = ranker.data
     n_users = len(data.user_ids)

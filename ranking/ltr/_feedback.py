@@ -29,8 +29,8 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from ranking._ltr_train import LtrFit
-from ranking._metrics import pair_auc
+from ranking.ltr._train import LtrFit
+from ranking.metrics import pair_auc
 
 __all__ = ["FeedbackHead", "split_negatives", "fit_feedback_head"]
 

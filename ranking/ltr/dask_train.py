@@ -2,7 +2,7 @@
 
 Everything but the boosting is the single-machine ranker's own code: the per-user temporal
 split, the candidate sources, the labels and the pair features come from ``ranking.ltr`` and
-``ranking._ltr_train``; only the LambdaRank fit runs on the cluster, over row partitions cut at
+``ranking.ltr._train``; only the LambdaRank fit runs on the cluster, over row partitions cut at
 user boundaries (a query group must never straddle two partitions). There is no grid search or
 early stopping here: the fixed settings are the local grid's middle point.
 """
@@ -24,13 +24,14 @@ import polars as pl
 
 from features.errors import PipelineError
 from ranking import registry
-from ranking._feedback import split_negatives
-from ranking._ltr_features import compute_stats, feature_names, pair_features
-from ranking._ltr_train import grade_labels, split_history
 from ranking.candidates import CandidateSource, merge_candidates
 from ranking.interactions import Interactions, load_interactions
 from ranking.lifecycle import TrainResult
-from ranking.ltr import LtrConfig, LtrRanker, _fit_sources
+from ranking.ltr._features import compute_stats, feature_names, pair_features
+from ranking.ltr._feedback import split_negatives
+from ranking.ltr._train import grade_labels, split_history
+from ranking.ltr.config import LtrConfig
+from ranking.ltr.ranker import LtrRanker, _fit_sources
 
 __all__ = ["DaskRankerConfig", "TrainingMatrix", "training_matrix", "partition_bounds",
            "fit_dask", "train_model_dask"]

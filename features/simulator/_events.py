@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features._sim_vocab import DAY_MS
-from features._sim_world import HOUR_CDF, World
+from features.simulator._vocab import DAY_MS
+from features.simulator._world import HOUR_CDF, World
 
 __all__ = ["TYPE_CODE", "plan_chunks", "chunk_events"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features._sim_vocab import DAY_MS, LABELS, SENSITIVE_TOPICS, TOPICS
+from features.simulator._vocab import DAY_MS, LABELS, SENSITIVE_TOPICS, TOPICS
 
 __all__ = ["build_items"]
 

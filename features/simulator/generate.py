@@ -18,11 +18,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._sim_events import TYPE_CODE, chunk_events, plan_chunks
-from features._sim_io import FORMATS, TableSink, write_table
-from features._sim_tables import consents_table, events_table, items_table, users_table
-from features._sim_world import build_world
 from features.errors import ConfigError
+from features.simulator._events import TYPE_CODE, chunk_events, plan_chunks
+from features.simulator._io import FORMATS, TableSink, write_table
+from features.simulator._tables import consents_table, events_table, items_table, users_table
+from features.simulator._world import build_world
 
 __all__ = ["simulate", "DEFAULT_END", "CHUNK_ROWS"]
 

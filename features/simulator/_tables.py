@@ -6,9 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._sim_events import TYPE_CODE, Chunk
-from features._sim_vocab import LABELS, TIMEZONES, TOPICS
-from features._sim_world import World
+from features.simulator._events import TYPE_CODE, Chunk
+from features.simulator._vocab import LABELS, TIMEZONES, TOPICS
+from features.simulator._world import World
 
 __all__ = ["ids", "users_table", "items_table", "consents_table", "events_table"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from ranking.candidates import CandidateSource
+from ranking.candidates import CandidateSource, sparse_arrays, sparse_from
 from ranking.interactions import Interactions
 
 __all__ = ["Stats", "compute_stats", "pair_features", "feature_names"]
@@ -38,8 +38,6 @@ class Stats:
     hidden: sp.csr_matrix  # user x item hides/reports (sink outright)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        from ranking.candidates._base import sparse_arrays
-
         out = {"item": self.item, "user": self.user, "item_creator": self.item_creator}
         for k in ("uc_pos", "uc_neg", "uc_follow", "hidden"):
             out.update(sparse_arrays(k, getattr(self, k)))
@@ -47,8 +45,6 @@ class Stats:
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> Stats:
-        from ranking.candidates._base import sparse_from
-
         return cls(a["item"], a["user"], sparse_from("uc_pos", a), sparse_from("uc_neg", a),
                    sparse_from("uc_follow", a), a["item_creator"], sparse_from("hidden", a))
 

@@ -12,7 +12,7 @@ import polars as pl
 from ranking.interactions import Interactions
 
 if TYPE_CHECKING:
-    from ranking.ltr import ObjectiveConfig
+    from ranking.ltr.config import ObjectiveConfig
 
 __all__ = ["split_history", "grade_labels", "connected_pairs", "fit_lambdarank", "LtrFit"]
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ranking._metrics import ndcg_at_k
 from ranking.candidates import make_source
 from ranking.interactions import Interactions
+from ranking.metrics import ndcg_at_k
 
 __all__ = ["tune_ease"]
 

@@ -1,0 +1,14 @@
+"""Learning to rank: candidate sources blended by LightGBM, trained and served as one unit.
+
+``config`` holds the typed configuration, ``ranker`` the trained ranker (fit, serve, save,
+load), ``dask_train`` the scale-out training path. The ``_``-modules are its private parts:
+pair features, label grading, the feedback head, precomputed serving lists, EASE tuning.
+"""
+
+from __future__ import annotations
+
+from ranking.ltr.config import LtrConfig, ObjectiveConfig, default_sources
+from ranking.ltr.ranker import LtrRanker, train_from_events, train_ranker
+
+__all__ = ["LtrConfig", "ObjectiveConfig", "LtrRanker", "train_ranker", "train_from_events",
+           "default_sources"]
