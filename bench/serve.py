@@ -101,7 +101,10 @@ def throughput(db: str, now: str, seconds: int, connections: int) -> dict:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDWELL_")}
     server = subprocess.Popen([sys.executable, "-m", "flows.cli", "--db", db, "serve", "--host",
-                               "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                               "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                               # The world is simulated: its `now` is the end of its data,
+                               # outside the server clock's skew, so the server replays it.
+                               "--replay"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(600):

@@ -149,8 +149,7 @@ class LtrRanker:
         """The fitted non-personalised fallback the evaluation chose."""
         return self.pop[self.serving.fallback]
 
-    def candidates(self, user_id: str, now: datetime | None = None, n: int | None = None
-                   ) -> pl.DataFrame:
+    def candidates(self, user_id: str, n: int | None = None) -> pl.DataFrame:
         """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
         n = n or self.config.n_candidates
         if self.backed_off(np.array([self.data.user_index(user_id)]))[0]:
@@ -241,8 +240,8 @@ class LtrRanker:
             sc[ok] = np.nan_to_num(vec[i[ok]].astype(np.float64), nan=-1e3)
         return sc
 
-    def recommend(self, user_ids: list[str], k: int = 10, now: datetime | None = None,
-                  exclude_seen: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def recommend(self, user_ids: list[str], k: int = 10, exclude_seen: bool = True
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Top-k per user (batch): ``(ids, scores)``, one array each per input user."""
         off = self.backed_off(np.array([self.data.user_index(u) for u in user_ids], np.int64))
         if off.any():
@@ -252,7 +251,7 @@ class LtrRanker:
             got = dict(zip(fb, zip(*self.fallback.recommend(fb, k, exclude_seen), strict=True),
                            strict=True))
             if rest:
-                got.update(zip(rest, zip(*self.recommend(rest, k, now, exclude_seen),
+                got.update(zip(rest, zip(*self.recommend(rest, k, exclude_seen),
                                          strict=True), strict=True))
             return ([got[u][0] for u in user_ids],
                     [np.asarray(got[u][1], np.float64) for u in user_ids])
