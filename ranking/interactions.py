@@ -51,6 +51,9 @@ class Interactions:
         follows: net follows ``(user_id, creator_id, ts)`` (unfollows removed).
         user_ids / item_ids: index -> id (index order of the CSR matrix).
         now: the as-of time.
+        events: the raw events these interactions were built from (every type, as of
+            ``now``), for the ranker's catalog features; None when not kept.
+        resets: ``user_resets`` rows that applied to them.
     """
 
     frame: pl.DataFrame
@@ -60,6 +63,8 @@ class Interactions:
     user_ids: np.ndarray
     item_ids: np.ndarray
     now: datetime | None = None
+    events: pl.DataFrame | None = field(default=None, repr=False)
+    resets: pl.DataFrame | None = field(default=None, repr=False)
     _user_index: dict[str, int] = field(default_factory=dict, repr=False)
     _item_index: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -109,9 +114,35 @@ class Interactions:
 
     def restrict(self, frame: pl.DataFrame, negatives: pl.DataFrame | None = None
                  ) -> Interactions:
-        """A copy with other positives (and optionally negatives), the same catalog and follows."""
-        return Interactions(frame, self.negatives if negatives is None else negatives,
-                            self.items, self.follows, self.user_ids, self.item_ids, self.now)
+        """A copy with other positives (and optionally negatives), the same catalog and follows.
+
+        The raw events keep only what the copy may know: the events of a dropped pair, and a
+        user's events after their last kept interaction once any of theirs was dropped, go.
+        """
+        negatives = self.negatives if negatives is None else negatives
+        return Interactions(frame, negatives, self.items, self.follows, self.user_ids,
+                            self.item_ids, self.now, _kept_events(self, frame, negatives),
+                            self.resets)
+
+
+def _kept_events(data: Interactions, frame: pl.DataFrame, negatives: pl.DataFrame
+                 ) -> pl.DataFrame | None:
+    ev = data.events
+    if ev is None:
+        return None
+    key = ["user_id", "item_id"]
+    dropped = pl.concat([data.frame.select(key).join(frame.select(key), on=key, how="anti"),
+                         data.negatives.select(key).join(negatives.select(key), on=key,
+                                                         how="anti")])
+    if not dropped.height:
+        return ev
+    cut = (frame.join(dropped.select("user_id").unique(), on="user_id", how="semi")
+           .group_by("user_id").agg(pl.col("last_ts").max().alias("_cut")))
+    return (ev.join(dropped, on=key, how="anti")
+            .join(dropped.select("user_id").unique().join(cut, on="user_id", how="left"),
+                  on="user_id", how="left")
+            .filter(pl.col("_cut").is_null() | (pl.col("ts") <= pl.col("_cut")))
+            .drop("_cut"))
 
 
 def _empty_events() -> pl.DataFrame:
@@ -141,6 +172,11 @@ def build_interactions(
     """
     w = weights or InteractionWeights()
     ev = events if events.height else _empty_events()
+    # Kept as they are for the catalog features, which apply resets themselves (a user's own
+    # sets forget; a video's counts do not).
+    raw = ev.with_columns(pl.col("ts").cast(pl.Datetime("us")))
+    if now is not None:
+        raw = raw.filter(pl.col("ts") <= now)
     ev = ev.select("user_id", pl.col("ts").cast(pl.Datetime("us")), "type", "item_id",
                    "target_user_id", pl.col("watch_ms").cast(pl.Float64))
     if now is not None:
@@ -193,7 +229,7 @@ def build_interactions(
                      dtype=object)
     item_ids = np.array(sorted(set(frame["item_id"].to_list()) | set(cat["item_id"].to_list())),
                         dtype=object)
-    return Interactions(frame, neg, cat, follows, users, item_ids, now)
+    return Interactions(frame, neg, cat, follows, users, item_ids, now, raw, resets)
 
 
 def _catalog(items: pl.DataFrame | None) -> pl.DataFrame:
@@ -231,7 +267,8 @@ def load_interactions(
     """
     where, params = ("WHERE ts <= $now", {"now": now}) if now is not None else ("", None)
     events = con.sql(
-        f"SELECT user_id, ts, type, item_id, target_user_id, watch_ms FROM events {where}",
+        f"SELECT user_id, ts, type, item_id, target_user_id, watch_ms, session_id FROM events "
+        f"{where}",
         params=params).pl()
     items = con.sql("SELECT item_id, creator_id, created_at, duration_ms, status FROM items").pl()
     resets = con.sql("SELECT user_id, ts FROM user_resets").pl()

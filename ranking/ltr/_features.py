@@ -1,6 +1,7 @@
-"""Ranker features for (user, item) pairs: per-source scores plus user/item/creator statistics.
+"""Ranker features for (user, item) pairs: per-source scores, the ranker's own statistics of
+the interaction table, and the engagement features named from the DuckDB catalog.
 
-All statistics are arrays aligned with the interaction index, so scoring a page of candidates is
+All of them are arrays aligned with the interaction index, so scoring a page of candidates is
 a handful of numpy gathers (no joins on the request path).
 """
 
@@ -15,6 +16,7 @@ import scipy.sparse as sp
 
 from ranking.candidates import CandidateSource, sparse_arrays, sparse_from
 from ranking.interactions import Interactions
+from ranking.ltr._catalog import CatalogArrays, catalog_arrays
 
 __all__ = ["Stats", "compute_stats", "pair_features", "feature_names"]
 
@@ -36,17 +38,26 @@ class Stats:
     uc_follow: sp.csr_matrix  # user x creator net follows
     item_creator: np.ndarray  # creator index per item (-1 unknown)
     hidden: sp.csr_matrix  # user x item hides/reports (sink outright)
+    catalog: CatalogArrays | None = None  # the config's catalog features, same index
+
+    @property
+    def catalog_names(self) -> list[str]:
+        return self.catalog.names if self.catalog is not None else []
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"item": self.item, "user": self.user, "item_creator": self.item_creator}
         for k in ("uc_pos", "uc_neg", "uc_follow", "hidden"):
             out.update(sparse_arrays(k, getattr(self, k)))
+        if self.catalog is not None:
+            out.update(self.catalog.arrays())
         return out
 
     @classmethod
-    def from_arrays(cls, a: dict[str, np.ndarray]) -> Stats:
+    def from_arrays(cls, a: dict[str, np.ndarray], catalog: list[str] | tuple[str, ...] = ()
+                    ) -> Stats:
         return cls(a["item"], a["user"], sparse_from("uc_pos", a), sparse_from("uc_neg", a),
-                   sparse_from("uc_follow", a), a["item_creator"], sparse_from("hidden", a))
+                   sparse_from("uc_follow", a), a["item_creator"], sparse_from("hidden", a),
+                   CatalogArrays.from_arrays(list(catalog), a) if catalog else None)
 
 
 def _idx(data: Interactions, f: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -54,8 +65,9 @@ def _idx(data: Interactions, f: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return u, data.item_index(f["item_id"].to_list())
 
 
-def compute_stats(data: Interactions) -> Stats:
-    """Statistics from the positives, negatives and follows of ``data``."""
+def compute_stats(data: Interactions, catalog: list[str] | tuple[str, ...] = ()) -> Stats:
+    """Statistics from the positives, negatives and follows of ``data``, plus the ``catalog``
+    features computed over the raw events ``data`` holds."""
     nu, ni = data.n_users, data.n_items
     now = data.now or (data.frame["last_ts"].max() if data.frame.height else None)
     f = data.frame
@@ -133,15 +145,19 @@ def compute_stats(data: Interactions) -> Stats:
     fou = np.array([data.user_index(x) for x in fo["user_id"].to_list()], dtype=np.int64)
     foc = np.array([cidx.get(c, -1) for c in fo["creator_id"].to_list()], dtype=np.int64)
     uc_follow = mat(fou, foc, np.ones(len(fou)), (nu, nc))
-    return Stats(item, user, uc_pos, uc_neg, uc_follow, item_creator, hidden)
+    cat = (catalog_arrays(catalog, data.user_ids, data.item_ids, data.events, data.items,
+                          data.resets) if catalog else None)
+    return Stats(item, user, uc_pos, uc_neg, uc_follow, item_creator, hidden, cat)
 
 
-def feature_names(sources: list[CandidateSource]) -> list[str]:
-    """Column order of ``pair_features``."""
+def feature_names(sources: list[CandidateSource], catalog: list[str] | tuple[str, ...] = ()
+                  ) -> list[str]:
+    """Column order of ``pair_features``: source ranks and scores, the ranker's statistics,
+    then the catalog features by their catalog names."""
     src = []
     for s in sources:
         src += [f"rank_{s.name}", f"z_{s.name}"] if s.personalised else [f"score_{s.name}"]
-    return src + list(ITEM_COLS) + list(USER_COLS) + list(PAIR_COLS)
+    return src + list(ITEM_COLS) + list(USER_COLS) + list(PAIR_COLS) + list(catalog)
 
 
 def _rank_and_z(m: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
@@ -188,7 +204,8 @@ def pair_features(
         float32 matrix, columns as ``feature_names(sources)``.
     """
     n = len(users)
-    out = np.full((n, len(feature_names(sources))), np.nan, np.float32)
+    n_cat = len(stats.catalog_names)
+    out = np.full((n, len(feature_names(sources, stats.catalog_names))), np.nan, np.float32)
     iok = items >= 0
     uniq, inv = np.unique(users, return_inverse=True)
     for s0 in range(0, len(uniq), chunk):
@@ -207,7 +224,7 @@ def pair_features(
             else:
                 out[rows, col] = m[r, items[rows]]
                 col += 1
-    col = out.shape[1] - len(ITEM_COLS) - len(USER_COLS) - len(PAIR_COLS)
+    col = out.shape[1] - n_cat - len(ITEM_COLS) - len(USER_COLS) - len(PAIR_COLS)
     out[iok, col:col + len(ITEM_COLS)] = stats.item[items[iok]]
     col += len(ITEM_COLS)
     uok = users >= 0
@@ -221,4 +238,6 @@ def pair_features(
         out[:, col + k] = 0
         if ok.any():
             out[ok, col + k] = np.asarray(m[users[ok], cr[ok]]).ravel()
+    if stats.catalog is not None:
+        out[:, out.shape[1] - n_cat:] = stats.catalog.gather(users, items)
     return out

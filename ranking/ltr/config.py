@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ranking.ltr._catalog import DEFAULT_FEATURES, resolve_features
+
 __all__ = ["LtrConfig", "ObjectiveConfig", "default_sources"]
 
 
@@ -72,8 +74,14 @@ class LtrConfig:
     """Seed for splits, sampling and LightGBM."""
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     """How training labels weigh creation, connection and watching."""
+    features: list[str] = field(default_factory=lambda: list(DEFAULT_FEATURES))
+    """Engagement features the ranker reads from the DuckDB feature catalog, by catalog name
+    (``set.column``, ``features/features.yaml``), next to its source ranks and scores. An
+    unknown name fails when the config is made, naming the feature."""
 
     def __post_init__(self) -> None:
         # ranker.json stores asdict(config): the objective comes back as a dict.
         if isinstance(self.objective, dict):
             self.objective = ObjectiveConfig(**self.objective)
+        self.features = list(self.features)
+        resolve_features(self.features)

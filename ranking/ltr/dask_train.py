@@ -76,7 +76,7 @@ def training_matrix(data: Interactions, cfg: LtrConfig) -> TrainingMatrix | None
     hist = data.restrict(history, negatives=split_negatives(
         data.negatives, cfg.holdout_fraction, cfg.seed)[0])
     srcs = _fit_sources(cfg, hist)
-    stats = compute_stats(hist)
+    stats = compute_stats(hist, cfg.features)
     users = future["user_id"].unique().sort().to_list()
     if len(users) > cfg.max_train_users:
         rng = np.random.default_rng(cfg.seed)
@@ -89,7 +89,8 @@ def training_matrix(data: Interactions, cfg: LtrConfig) -> TrainingMatrix | None
     # Users without a positive carry no ranking signal (same rule as the local fit).
     keep = pl.DataFrame({"u": users_arr, "y": y}).select(
         pl.col("y").max().over("u") > 0)["y"].to_numpy()
-    return TrainingMatrix(x[keep], y[keep], users_arr[keep], feature_names(srcs), srcs)
+    return TrainingMatrix(x[keep], y[keep], users_arr[keep],
+                          feature_names(srcs, stats.catalog_names), srcs)
 
 
 def partition_bounds(users: np.ndarray, n_parts: int) -> tuple[np.ndarray, list[int], list[int]]:
@@ -141,7 +142,7 @@ def fit_dask(data: Interactions, client: Any, config: LtrConfig | None = None,
     report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
     srcs = _fit_sources(cfg, data, names)
     report["train_seconds"] = round(time.perf_counter() - t0, 2)
-    return LtrRanker(cfg, srcs, compute_stats(data), booster, data, report)
+    return LtrRanker(cfg, srcs, compute_stats(data, cfg.features), booster, data, report)
 
 
 def _fit_on_cluster(client: Any, mat: TrainingMatrix, groups: np.ndarray, r_chunks: list[int],

@@ -47,7 +47,7 @@ class LtrRanker:
                  head: FeedbackHead | None = None) -> None:
         self.config, self.sources, self.stats, self.booster = config, sources, stats, booster
         self.data, self.report, self.head = data, report or {}, head
-        self.features = feature_names(sources)
+        self.features = feature_names(sources, stats.catalog_names)
         self.pre: Precomputed | None = None
         self.serving = ServingChoice()
         self.pop: dict[str, CandidateSource] = {}
@@ -79,7 +79,7 @@ class LtrRanker:
                 report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
             srcs = _fit_sources(cfg, hist)
             names = [s.name for s in srcs]
-            stats = compute_stats(hist)
+            stats = compute_stats(hist, cfg.features)
             users = future["user_id"].unique().sort().to_list()
             rng = np.random.default_rng(cfg.seed)
             if len(users) > cfg.max_train_users:
@@ -90,7 +90,8 @@ class LtrRanker:
             x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
                 cand["item_id"].to_list()))
             cu = cand["user_id"].to_numpy()
-            fit = fit_lambdarank(x, y, cu, feature_names(srcs), cfg, srcs)
+            names_x = feature_names(srcs, stats.catalog_names)
+            fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs)
             booster, report = fit.booster, fit.report
             liked = future.filter(pl.col("liked") > 0)
             xp, xn = (pair_features(srcs, stats, _uidx(data, f["user_id"]),
@@ -98,14 +99,14 @@ class LtrRanker:
                       for f in (liked, neg_future))
             head, head_report = fit_feedback_head(
                 xp, liked["user_id"].to_numpy(), xn, neg_future["user_id"].to_numpy(), fit,
-                (x, grade_labels(cand, future, data.negatives), cu), feature_names(srcs), cfg,
+                (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
                 tuple(sc.name for sc in srcs if sc.personalised))
             report.update(head_report)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
-        ranker = cls(cfg, srcs, compute_stats(data), booster, data, report, head)
+        ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head)
         ranker.pop = fit_popularity(ranker.serving, data)
         if cfg.precompute_users > 0:
             t1 = time.perf_counter()
@@ -342,9 +343,12 @@ class LtrRanker:
                 s.fitted = bool(z.files) or s.name in ("following",)
             srcs.append(s)
         with np.load(p / "stats.npz", allow_pickle=False) as z:
-            stats = Stats.from_arrays({k: z[k] for k in z.files})
-        booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
+            arrays = {k: z[k] for k in z.files}
+        # Versions saved before catalog features were learnt have none.
+        meta["config"].setdefault("features", [])
         cfg = LtrConfig(**meta["config"])
+        stats = Stats.from_arrays(arrays, cfg.features if "cat_user" in arrays else ())
+        booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
         head = None
         if (p / "feedback.txt").exists() and meta.get("feedback_coef") is not None:
             head = FeedbackHead(lgb.Booster(model_file=str(p / "feedback.txt")),

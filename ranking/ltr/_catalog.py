@@ -1,0 +1,205 @@
+"""The ranker's engagement features, read from the DuckDB feature catalog by name.
+
+A model's config lists catalog names (``user_engagement.like_rate_28d``,
+``video_engagement.velocity``, ``user_creator_affinity.affinity``...). They are computed by
+the catalog's own SQL (``features/sql``), one definition per figure, over exactly the events
+an ``Interactions`` holds: for training, the history part of the split (held-out pairs and
+everything after a user's cutoff are not there, so no label leaks into a feature); for
+serving, every event up to the training time. The values are then materialised into arrays
+aligned with the model's user and item index and saved with the version, so a feed request
+gathers them with numpy, like every other ranker feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from features.build import build_features
+from features.catalog import load_catalog
+from features.errors import ConfigError
+from features.schema import ensure_schema
+from ranking.candidates import sparse_arrays, sparse_from
+
+__all__ = ["DEFAULT_FEATURES", "CatalogArrays", "resolve_features", "catalog_arrays"]
+
+# What the ranker learns from the catalog unless its config says otherwise.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "user_engagement.like_rate_28d",
+    "user_engagement.completion_rate_28d",
+    "user_engagement.views_decayed",
+    "video_engagement.like_rate_28d",
+    "video_engagement.completion_rate_28d",
+    "video_engagement.views_decayed",
+    "video_engagement.velocity",
+    "creator_engagement.engagement_rate_28d",
+    "user_creator_affinity.affinity",
+    "fatigue_creator.fatigue",
+)
+
+# Feature-set keys the ranker can join to a (user, video) pair, and how.
+_KINDS = {("user_id",): "user", ("item_id",): "item", ("creator_id",): "creator",
+          ("user_id", "creator_id"): "user_creator", ("user_id", "item_id"): "user_item"}
+
+
+def resolve_features(names: list[str] | tuple[str, ...], model: str = "ltr"
+                     ) -> list[tuple[str, str, str]]:
+    """``(set, column, kind)`` per name, in order.
+
+    Raises:
+        ConfigError: a name the catalog lacks, or a set keyed by something the ranker cannot
+            join to a (user, video) pair; the message names the feature.
+    """
+    catalog = load_catalog(check_sql=False)
+    out: list[tuple[str, str, str]] = []
+    for name in names:
+        for s, cols in catalog.resolve([name], model=model).items():
+            kind = _KINDS.get(tuple(catalog.sets[s].key))
+            if kind is None:
+                raise ConfigError(
+                    f"feature '{name}' referenced in model '{model}' is keyed by "
+                    f"({', '.join(catalog.sets[s].key)}), which the ranker cannot join to a "
+                    "(user, video) pair")
+            out += [(s, c, kind) for c in cols if (s, c, kind) not in out]
+    return out
+
+
+@dataclass
+class CatalogArrays:
+    """Catalog feature values aligned with a model's index (NaN: no row in the set)."""
+
+    names: list[str]
+    kinds: list[str]
+    user: np.ndarray  # n_users x (user features)
+    item: np.ndarray  # n_items x (item and creator features, the creator's via the item)
+    pairs: list[sp.csr_matrix]  # user x creator or user x item, one per pair feature
+    item_creator: np.ndarray  # creator row per item (-1 unknown) for the pair features
+
+    def gather(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The features of index pairs (-1: unknown user or item), in ``names`` order."""
+        n = len(users)
+        creators = np.full(n, -1, np.int64)
+        out = np.full((n, len(self.names)), np.nan, np.float32)
+        uok, iok = users >= 0, items >= 0
+        creators[iok] = self.item_creator[items[iok]]
+        ku = ki = kp = 0
+        for col, kind in enumerate(self.kinds):
+            if kind == "user":
+                out[uok, col] = self.user[users[uok], ku]
+                ku += 1
+            elif kind in ("item", "creator"):
+                out[iok, col] = self.item[items[iok], ki]
+                ki += 1
+            else:
+                keys = creators if kind == "user_creator" else items
+                ok = uok & (keys >= 0)
+                # A pair with no row has no engagement: 0, as the catalog documents.
+                out[uok & ~ok, col] = 0.0
+                if ok.any():
+                    out[ok, col] = np.asarray(self.pairs[kp][users[ok], keys[ok]]).ravel()
+                kp += 1
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"cat_user": self.user, "cat_item": self.item, "cat_item_creator": self.item_creator}
+        for k, m in enumerate(self.pairs):
+            out.update(sparse_arrays(f"cat_pair{k}", m))
+        return out
+
+    @classmethod
+    def from_arrays(cls, names: list[str], a: dict[str, np.ndarray]) -> CatalogArrays:
+        kinds = [k for _, _, k in resolve_features(names)]
+        n_pairs = sum(k in ("user_creator", "user_item") for k in kinds)
+        return cls(list(names), kinds, a["cat_user"], a["cat_item"],
+                   [sparse_from(f"cat_pair{k}", a) for k in range(n_pairs)],
+                   a["cat_item_creator"])
+
+
+def _store(events: pl.DataFrame, items: pl.DataFrame, resets: pl.DataFrame | None
+           ) -> duckdb.DuckDBPyConnection:
+    """An in-memory store with the contract schema holding exactly these rows."""
+    con = duckdb.connect()
+    ensure_schema(con)
+    for table, frame in (("events", events), ("items", items), ("user_resets", resets)):
+        if frame is None or not frame.height:
+            continue
+        have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        cols = [c for c in frame.columns if c in have]
+        con.register("_rows", frame.select(cols))
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) "
+                    f"SELECT {', '.join(cols)} FROM _rows").fetchall()
+        con.unregister("_rows")
+    return con
+
+
+def catalog_arrays(names: list[str] | tuple[str, ...], user_ids: np.ndarray,
+                   item_ids: np.ndarray, events: pl.DataFrame | None, items: pl.DataFrame,
+                   resets: pl.DataFrame | None = None) -> CatalogArrays:
+    """Compute the named catalog features over ``events`` and align them with an index.
+
+    Args:
+        names: catalog feature names (``resolve_features``).
+        user_ids / item_ids: the model's index.
+        events: the raw events the features may see (None: every value is NaN).
+        items: the catalog rows (``item_id``, ``creator_id``, ``created_at``, ``duration_ms``).
+        resets: ``user_resets`` rows.
+    """
+    spec = resolve_features(names)
+    kinds = [k for _, _, k in spec]
+    nu, ni = len(user_ids), len(item_ids)
+    creators = sorted(set(items["creator_id"].drop_nulls().to_list())) if items.height else []
+    cidx = {c: k for k, c in enumerate(creators)}
+    item_creator = np.full(ni, -1, np.int64)
+    iidx = {t: k for k, t in enumerate(item_ids.tolist())}
+    uidx = {u: k for k, u in enumerate(user_ids.tolist())}
+    for i, c in items.select("item_id", "creator_id").drop_nulls().iter_rows():
+        if i in iidx:
+            item_creator[iidx[i]] = cidx[c]
+    user = np.full((nu, kinds.count("user")), np.nan, np.float32)
+    item = np.full((ni, kinds.count("item") + kinds.count("creator")), np.nan, np.float32)
+    n_pairs = kinds.count("user_creator") + kinds.count("user_item")
+    pairs = [sp.csr_matrix((nu, max(len(creators), 1) if k == "user_creator" else ni),
+                           dtype=np.float32) for k in kinds if k in ("user_creator", "user_item")]
+    out = CatalogArrays(list(names), kinds, user, item, pairs, item_creator)
+    if events is None or not events.height:
+        return out
+    now = events["ts"].max() + timedelta(microseconds=1)
+    con = _store(events, items, resets)
+    try:
+        frames = build_features(con, now, sorted({s for s, _, _ in spec}), materialize=False)
+    finally:
+        con.close()
+    ku = ki = kp = 0
+    for s, c, kind in spec:
+        f = frames[s]
+        vals = f[c].cast(pl.Float64).to_numpy()
+        if kind == "user":
+            rows = np.array([uidx.get(u, -1) for u in f["user_id"].to_list()], np.int64)
+            user[rows[rows >= 0], ku] = vals[rows >= 0]
+            ku += 1
+        elif kind == "item":
+            rows = np.array([iidx.get(i, -1) for i in f["item_id"].to_list()], np.int64)
+            item[rows[rows >= 0], ki] = vals[rows >= 0]
+            ki += 1
+        elif kind == "creator":
+            by = np.full(max(len(creators), 1), np.nan)
+            rows = np.array([cidx.get(x, -1) for x in f["creator_id"].to_list()], np.int64)
+            by[rows[rows >= 0]] = vals[rows >= 0]
+            ok = item_creator >= 0
+            item[ok, ki] = by[item_creator[ok]]
+            ki += 1
+        else:
+            key, index = (("creator_id", cidx) if kind == "user_creator" else ("item_id", iidx))
+            r = np.array([uidx.get(u, -1) for u in f["user_id"].to_list()], np.int64)
+            k = np.array([index.get(x, -1) for x in f[key].to_list()], np.int64)
+            ok = (r >= 0) & (k >= 0) & np.isfinite(vals)
+            pairs[kp] = sp.csr_matrix((vals[ok].astype(np.float32), (r[ok], k[ok])),
+                                      shape=pairs[kp].shape)
+            kp += 1
+    assert kp == n_pairs
+    return out
