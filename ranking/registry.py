@@ -10,7 +10,6 @@ re-exported here for the registry's callers.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,7 +163,3 @@ def restore(con: duckdb.DuckDBPyConnection, version: str | None = None) -> str:
         raise PipelineError(f"model files for {version} are missing at {rec.path}")
     _set_published(con, version)
     return version
-
-
-def remove_files(db_path: str | Path, version: str) -> None:
-    shutil.rmtree(models_root(db_path) / version, ignore_errors=True)

@@ -74,6 +74,3 @@ class RedisSessionStore:
     def seen(self, user_id: str) -> set[str]:
         return {m.decode() if isinstance(m, bytes) else m
                 for m in self.r.smembers(self._k("seen", user_id))}
-
-    def forget(self, user_id: str) -> None:
-        self.r.delete(self._k("ev", user_id))

@@ -46,8 +46,6 @@ class SessionStore(Protocol):
 
     def seen(self, user_id: str) -> frozenset[str] | set[str]: ...
 
-    def forget(self, user_id: str) -> None: ...
-
 
 class InMemorySessionStore:
     """Usage states and seen sets in this process (the default; one instance)."""
@@ -82,7 +80,3 @@ class InMemorySessionStore:
 
     def seen(self, user_id: str) -> set[str]:
         return self._seen.get(user_id, set())
-
-    def forget(self, user_id: str) -> None:
-        with self._lock:
-            self._usage.pop(user_id, None)
