@@ -99,7 +99,7 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
                         f"row {g['_row'][0] + 1} (request {rid}): ts")
         # The feed's own query hydrator and verdict function: what the feed would decide.
         q = hydrate_query(engine, FeedRequest(uid, ts, request_id=f"score:{rid}"),
-                          engine.viewer(uid, ts))
+                          engine.viewer(uid, ts), seen=False)
         items = [str(i) for i in g["item_id"]]
         scores = (engine.model_scores(uid, items) if q.personalized
                   else [float(pop.get(i, 0.0)) for i in items])
@@ -117,7 +117,7 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
                 if kind == "never":  # the user's own mute, after the policy (as in the feed)
                     out.append((row_id, s, False, f"{Reason.STEERING_NEVER.value}:{hit[0]}"))
                     continue
-            out.append((row_id, s, v.kept, v.reason if not v.kept else "ok"))
+            out.append((row_id, s, v.kept, v.reason or "ok"))
     res = pl.DataFrame(out, schema={"_row": pl.Int64, "score": pl.Float64, "kept": pl.Boolean,
                                     "reason": pl.String}, orient="row")
     merged = req.join(res, on="_row", how="left").sort("_row")

@@ -31,7 +31,9 @@ _CACHE_MAX = 500_000
 
 
 class ItemVerdict(NamedTuple):
-    """A verdict as columns: kept, or the drop's rule, action and reason; downranks; labels."""
+    """A verdict as columns: kept, or the drop's rule, action and reason; downranks; labels.
+
+    A kept verdict's ``reason`` is its most severe action's (a downrank or a label), or ""."""
 
     kept: bool
     rule: str
@@ -47,7 +49,8 @@ class ItemVerdict(NamedTuple):
             rule = next((r.rule for r in verdict.results if r.action is verdict.action), "")
             return cls(False, rule, verdict.action.kind, verdict.reason or "", 1.0, (), ())
         downranks = tuple(a.reason_text for a in verdict.fired if a.kind == "downrank")
-        return cls(True, "", "", "", verdict.factor, downranks, tuple(verdict.labels))
+        return cls(True, "", "", verdict.reason or "", verdict.factor, downranks,
+                   tuple(verdict.labels))
 
 
 class VerdictCache:

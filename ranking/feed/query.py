@@ -67,7 +67,7 @@ class Query:
 
 
 def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerContext,
-                  interventions: bool = True) -> Query:
+                  interventions: bool = True, seen: bool = True) -> Query:
     """The query hydrator: read what the request needs, once.
 
     Args:
@@ -75,6 +75,7 @@ def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerCon
         request: the page request.
         viewer: the viewer at ``request.now``.
         interventions: False only for counterfactual replays "without the policy".
+        seen: False where nothing reads the seen set (``feedwell score``): no lookup.
     """
     now, cfg, viewers = request.now, store.cfg, store.viewers
     ivs = tuple(session_interventions(viewer, now, cfg)) if interventions else ()
@@ -85,6 +86,7 @@ def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerCon
     steering = None if ends else viewers.steering(request.user_id)
     return Query(
         request=request, viewer=viewer, policy=policy_for(viewer, cfg), cfg=cfg,
-        interventions=ivs, seen=frozenset() if ends else viewers.seen(request.user_id, now),
+        interventions=ivs,
+        seen=viewers.seen(request.user_id, now) if seen and not ends else frozenset(),
         consents=store.consents, steering=steering.at(now) if steering is not None else None,
         sensitive_views_24h=viewer.sensitive_views_24h(now), model=store.ranker)

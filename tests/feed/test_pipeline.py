@@ -156,3 +156,11 @@ def test_feed_score_and_explain_read_the_same_verdict(world, tmp_path):
             assert in_feed.get(item_id, reason) == reason, item_id
     assert dict(zip(scored["item_id"], scored["reason"], strict=True))["not_in_catalog"] == (
         "missing_fact:item")
+
+
+def test_score_keeps_naming_a_kept_videos_label_or_downrank(world, tmp_path):
+    out = score_requests(_engine(world, tmp_path), pl.DataFrame({
+        "request_id": ["a", "a"], "user_id": ["adult", "adult"], "ts": [NOW.isoformat()] * 2,
+        "item_id": ["deepfake", "safe1"]}))
+    assert out["kept"].to_list() == [True, True]
+    assert out["reason"].to_list() == ["realistic_no_provenance", "ok"]
