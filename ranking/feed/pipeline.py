@@ -90,10 +90,10 @@ class FeedPipeline:
                 c = self._fail_closed(c, h.name, removed)
         for f in self.filters:
             c = self._apply(query, c, f, removed, added)
-        c = self._score(query, c)
+        c, scored = self._score(query, c)
         for s in self.selectors:
             c = self._apply(query, c, s, removed, added)
-        return self._respond(store, query, self._items(query, c), removed, added)
+        return self._respond(store, query, self._items(query, c, scored), removed, added)
 
     def _gather(self, query: Query, store: CandidateStore) -> Candidates:
         # Enough to fill the page after seen/policy removals, without scoring a whole catalog.
@@ -130,8 +130,10 @@ class FeedPipeline:
         added += result.interventions
         return result.kept
 
-    def _score(self, query: Query, c: Candidates) -> Candidates:
+    def _score(self, query: Query, c: Candidates) -> tuple[Candidates, list[Scorer]]:
+        """The candidates with their final scores, best first, and the scorers that applied."""
         scores = c.source_score
+        applied: list[Scorer] = []
         for s in self.scorers:
             try:
                 out = s(query, replace(c, score=scores))
@@ -143,13 +145,15 @@ class FeedPipeline:
                           s.name, len(out), len(scores))
                 continue
             scores = list(out)
+            applied.append(s)
         # Stable descending order: equal scores keep the sources' order.
         order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
-        return replace(c, score=scores).take(order)
+        return replace(c, score=scores).take(order), applied
 
-    def _items(self, query: Query, page: Candidates) -> list[FeedItem]:
+    def _items(self, query: Query, page: Candidates, scored: list[Scorer]) -> list[FeedItem]:
+        # Only a scorer that moved the scores explains the page (a failed one said nothing).
         reasons: list[tuple[str, ...]] = [()] * len(page)
-        for s in self.scorers:
+        for s in scored:
             try:
                 more = s.reasons(query, page)
             except Exception:  # an explanation never breaks a page

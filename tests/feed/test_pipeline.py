@@ -164,3 +164,21 @@ def test_score_keeps_naming_a_kept_videos_label_or_downrank(world, tmp_path):
         "item_id": ["deepfake", "safe1"]}))
     assert out["kept"].to_list() == [True, True]
     assert out["reason"].to_list() == ["realistic_no_provenance", "ok"]
+
+
+def test_a_failed_scorer_is_skipped_and_gives_no_reasons(world, tmp_path):
+    p = default_pipeline()
+
+    class Broken:
+        name = "Broken"
+
+        def __call__(self, query, candidates):
+            raise RuntimeError("boom")
+
+        def reasons(self, query, page):
+            return [("broken_reason",)] * len(page)
+
+    p.scorers = [*p.scorers, Broken()]
+    resp = _engine(world, tmp_path, p).feed(FeedRequest("adult", NOW, limit=5))
+    assert len(resp.items) == 5
+    assert not any("broken_reason" in i.reasons for i in resp.items)
