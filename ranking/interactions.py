@@ -136,8 +136,12 @@ def _kept_events(data: Interactions, frame: pl.DataFrame, negatives: pl.DataFram
                                                          how="anti")])
     if not dropped.height:
         return ev
-    cut = (frame.join(dropped.select("user_id").unique(), on="user_id", how="semi")
-           .group_by("user_id").agg(pl.col("last_ts").max().alias("_cut")))
+    # A user's cutoff: the last interaction they kept (a positive or a hide/report).
+    kept_ts = pl.concat([frame.select("user_id", pl.col("last_ts").alias("t")),
+                         negatives.select("user_id", pl.col("ts").cast(pl.Datetime("us"))
+                                          .alias("t"))])
+    cut = (kept_ts.join(dropped.select("user_id").unique(), on="user_id", how="semi")
+           .group_by("user_id").agg(pl.col("t").max().alias("_cut")))
     return (ev.join(dropped, on=key, how="anti")
             .join(dropped.select("user_id").unique().join(cut, on="user_id", how="left"),
                   on="user_id", how="left")

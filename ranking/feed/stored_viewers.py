@@ -36,7 +36,7 @@ class StoredViewers:
     def __init__(self, con: duckdb.DuckDBPyConnection, cfg: WellbeingConfig,
                  lock: threading.RLock) -> None:
         self.con, self.cfg, self.lock = con, cfg, lock
-        self._seen: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, datetime], frozenset[str]] = OrderedDict()
         self.steerings: dict[str, Steering] = {}
         self.reload()
 
@@ -56,7 +56,7 @@ class StoredViewers:
 
     def seen(self, user_id: str, now: datetime) -> frozenset[str]:
         """Videos the user watched, skipped or acted on before ``now`` (cached)."""
-        key = f"{user_id}|{now:%Y%m%d%H%M%S%f}"
+        key = (user_id, now)
         got = self._seen.get(key)
         if got is None:
             with self.lock:

@@ -162,7 +162,6 @@ def catalog_arrays(names: list[str] | tuple[str, ...], user_ids: np.ndarray,
             item_creator[iidx[i]] = cidx[c]
     user = np.full((nu, kinds.count("user")), np.nan, np.float32)
     item = np.full((ni, kinds.count("item") + kinds.count("creator")), np.nan, np.float32)
-    n_pairs = kinds.count("user_creator") + kinds.count("user_item")
     pairs = [sp.csr_matrix((nu, max(len(creators), 1) if k == "user_creator" else ni),
                            dtype=np.float32) for k in kinds if k in ("user_creator", "user_item")]
     out = CatalogArrays(list(names), kinds, user, item, pairs, item_creator)
@@ -201,5 +200,4 @@ def catalog_arrays(names: list[str] | tuple[str, ...], user_ids: np.ndarray,
             pairs[kp] = sp.csr_matrix((vals[ok].astype(np.float32), (r[ok], k[ok])),
                                       shape=pairs[kp].shape)
             kp += 1
-    assert kp == n_pairs
     return out
