@@ -20,8 +20,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from features.store import connect  # noqa: E402
 from ranking.interactions import load_interactions  # noqa: E402
-from ranking.ltr._catalog import DEFAULT_FEATURES  # noqa: E402
-from ranking.ltr._features import compute_stats  # noqa: E402
+from ranking.ltr import DEFAULT_FEATURES, compute_stats  # noqa: E402
 
 
 def main() -> None:

@@ -2,13 +2,16 @@
 
 ``config`` holds the typed configuration, ``ranker`` the trained ranker (fit, serve, save,
 load), ``dask_train`` the scale-out training path. The ``_``-modules are its private parts:
-pair features, label grading, the feedback head, precomputed serving lists, EASE tuning.
+pair features, label grading, the feedback head, precomputed serving lists, EASE tuning, and
+the catalog features (``DEFAULT_FEATURES``; ``compute_stats`` builds every statistic a fit uses).
 """
 
 from __future__ import annotations
 
+from ranking.ltr._catalog import DEFAULT_FEATURES
+from ranking.ltr._features import compute_stats
 from ranking.ltr.config import LtrConfig, ObjectiveConfig, default_sources
 from ranking.ltr.ranker import LtrRanker, train_from_events, train_ranker
 
 __all__ = ["LtrConfig", "ObjectiveConfig", "LtrRanker", "train_ranker", "train_from_events",
-           "default_sources"]
+           "default_sources", "DEFAULT_FEATURES", "compute_stats"]
