@@ -16,11 +16,14 @@ from wellbeing.facts import ViewerContext
 from wellbeing.reasons import Reason as R
 from wellbeing.rules import Downrank, Drop, Label, Policy, Rule
 
-__all__ = ["build_policy", "policy_for", "CHILD", "TEEN", "ADULT", "UNKNOWN_AGE", "REALISTIC_LABEL"]
+__all__ = ["build_policy", "policy_for", "CHILD", "TEEN", "ADULT", "UNKNOWN_AGE", "REALISTIC_LABEL",
+           "SENSITIVE_OVER_DAY"]
 
 REALISTIC_LABEL = "AI-generated realistic content"
 _UNPROVENANCED = And(IsTrue("realistic_person"), Not(IsTrue("provenance")))
-_SENSITIVE_OVER_DAY = And(
+# The daily sensitive cap, declared once: the policies drop a sensitive video once the day is
+# used up, and the page caps (``wellbeing.selection``) apply the same condition as a page fills.
+SENSITIVE_OVER_DAY = And(
     IsTrue("sensitive_topic"), Gte("sensitive_views_24h", Ref("sensitive_cap_per_day"))
 )
 
@@ -56,7 +59,7 @@ def _minor(cfg: WellbeingConfig) -> list[Rule]:
             Intersects("labels", cfg.teen_banned_labels),
             Drop(R.MINOR_BANNED_LABEL),
         ),
-        Rule("sensitive_daily_cap", _SENSITIVE_OVER_DAY, Drop(R.SENSITIVE_DAILY_CAP)),
+        Rule("sensitive_daily_cap", SENSITIVE_OVER_DAY, Drop(R.SENSITIVE_DAILY_CAP)),
     ]
 
 
@@ -98,7 +101,7 @@ def _less_adult(cfg: WellbeingConfig) -> list[Rule]:
     f = cfg.less_sensitive_topic_factor
     return [
         Rule("less_sensitive_mature", Eq("maturity", "mature"), Drop(R.LESS_SENSITIVE_MATURE)),
-        Rule("sensitive_daily_cap", _SENSITIVE_OVER_DAY, Drop(R.SENSITIVE_DAILY_CAP)),
+        Rule("sensitive_daily_cap", SENSITIVE_OVER_DAY, Drop(R.SENSITIVE_DAILY_CAP)),
         Rule(
             "less_sensitive_topic",
             IsTrue("sensitive_topic"),

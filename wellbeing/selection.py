@@ -5,8 +5,8 @@ over what span (in a row, or the whole page), the config field that holds its li
 reason it gives and, as a condition over the viewer's page facts, whom it applies to.
 Sensitive-topic caps protect minors and adults who chose ``sensitive_content="less"``;
 diversification applies while a doomscroll intervention is in force. The daily sensitive cap
-counts this page against what is left of the rolling day (the policy's own
-``sensitive_daily_cap`` rule already drops every sensitive video once the day is used up).
+is the policy's own condition (``policies.SENSITIVE_OVER_DAY``), applied again as the page
+fills: a sensitive video is removed once the day's views plus this page's reach the cap.
 
 A video that only breaks an in-row cap is deferred to the next slot where it fits; one that
 breaks a page cap, or never fits, is removed with its reason.
@@ -21,6 +21,7 @@ from typing import Any, Literal
 from wellbeing.conditions import And, Condition, Eq, Gte, IsTrue, Or
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import ItemFacts, ViewerContext
+from wellbeing.policies import SENSITIVE_OVER_DAY
 from wellbeing.reasons import Reason as R
 
 __all__ = ["PageCap", "PAGE_CAPS", "page_caps_in_force", "apply_page_caps", "CAP_RULES"]
@@ -31,22 +32,25 @@ _DIVERSIFYING = And(IsTrue("diversify"), Gte("diversify_max_in_row", 1))
 
 @dataclass(frozen=True)
 class PageCap:
-    """At most ``limit`` videos sharing ``counts`` ``per`` row or page, for ``applies``."""
+    """At most ``limit`` (a config field) videos sharing ``counts`` ``per`` row or page, for
+    viewers ``applies`` holds for; or, with ``over`` instead of a limit, a page cap reached
+    when ``over`` holds of the page facts with this page's videos counted into the day's."""
 
     name: str
     counts: Literal["sensitive", "creator", "topic"]
     per: Literal["page", "in_row"]
-    limit: str
+    limit: str | None
     reason: R
     applies: Condition
+    over: Condition | None = None
 
 
 # Page caps first (they remove), then the in-row caps (they defer), each in this order.
 PAGE_CAPS: tuple[PageCap, ...] = (
     PageCap("sensitive_page_cap", "sensitive", "page", "sensitive_cap_per_page",
             R.SENSITIVE_PAGE_CAP, _SENSITIVE_AUDIENCE),
-    PageCap("sensitive_daily_cap", "sensitive", "page", "sensitive_left_today",
-            R.SENSITIVE_DAILY_CAP, _SENSITIVE_AUDIENCE),
+    PageCap("sensitive_daily_cap", "sensitive", "page", None, R.SENSITIVE_DAILY_CAP,
+            _SENSITIVE_AUDIENCE, over=SENSITIVE_OVER_DAY),
     PageCap("sensitive_in_row_cap", "sensitive", "in_row", "sensitive_cap_in_row",
             R.SENSITIVE_IN_ROW_CAP, _SENSITIVE_AUDIENCE),
     PageCap("diversify_creator", "creator", "in_row", "diversify_max_in_row",
@@ -65,15 +69,15 @@ def _page_facts(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool,
     return {"minor": ctx.minor, "sensitive_content": ctx.settings.sensitive_content,
             "diversify": diversify, "diversify_max_in_row": cfg.diversify_max_in_row,
             "sensitive_cap_per_page": cfg.sensitive_cap_per_page,
-            "sensitive_left_today": cfg.sensitive_cap_per_day - seen_day,
+            "sensitive_cap_per_day": cfg.sensitive_cap_per_day, "sensitive_views_24h": seen_day,
             "sensitive_cap_in_row": cfg.sensitive_cap_in_row}
 
 
 def page_caps_in_force(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool = False,
-                       now: datetime | None = None) -> list[tuple[PageCap, int]]:
-    """The caps that apply to this viewer's page, each with its limit (empty: none)."""
+                       now: datetime | None = None) -> list[PageCap]:
+    """The caps that apply to this viewer's page (empty: none)."""
     facts = _page_facts(ctx, cfg, diversify, now)
-    return [(c, int(facts[c.limit])) for c in PAGE_CAPS if c.applies(facts)]
+    return [c for c in PAGE_CAPS if c.applies(facts)]
 
 
 def _key(cap: PageCap, f: ItemFacts, sensitive: frozenset[str]) -> object:
@@ -104,23 +108,29 @@ def apply_page_caps(
         (kept item ids in served order, [(removed item id, reason)]).
     """
     cfg = cfg or WellbeingConfig()
-    caps = page_caps_in_force(ctx, cfg, diversify, now)
+    facts = _page_facts(ctx, cfg, diversify, now)
+    caps = [c for c in PAGE_CAPS if c.applies(facts)]
     if not caps:
         return [i for i, _ in ranked], []
     sens = frozenset(cfg.sensitive_topics)
     kept: list[tuple[str, ItemFacts]] = []
     on_page = [0] * len(caps)
 
+    def reached(n: int, c: PageCap, key: object) -> bool:
+        if c.over is not None:
+            # The policy's own condition, with this page's videos counted into the day.
+            return c.over({**facts, "sensitive_topic": True,
+                           "sensitive_views_24h": facts["sensitive_views_24h"] + on_page[n]})
+        limit = int(facts[c.limit])
+        if c.per == "page":
+            return on_page[n] >= limit
+        return limit <= 0 or (len(kept) >= limit and all(
+            _key(c, g, sens) == key for _, g in kept[-limit:]))
+
     def place(item_id: str, f: ItemFacts) -> R | None:
-        keys = [_key(c, f, sens) for c, _ in caps]
-        for n, (c, limit) in enumerate(caps):
-            if keys[n] is None:
-                continue
-            if c.per == "page":
-                if on_page[n] >= limit:
-                    return c.reason
-            elif limit <= 0 or (len(kept) >= limit and all(
-                    _key(c, g, sens) == keys[n] for _, g in kept[-limit:])):
+        keys = [_key(c, f, sens) for c in caps]
+        for n, c in enumerate(caps):
+            if keys[n] is not None and reached(n, c, keys[n]):
                 return c.reason
         kept.append((item_id, f))
         for n, k in enumerate(keys):
@@ -128,7 +138,7 @@ def apply_page_caps(
         return None
 
     def hard(why: R) -> bool:
-        return any(c.reason is why and c.per == "page" for c, _ in caps)
+        return any(c.reason is why and c.per == "page" for c in caps)
 
     removed: list[tuple[str, R]] = []
     deferred: list[tuple[str, ItemFacts, R]] = []

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from _wellbeing_world import CFG, NOW, item, viewer
 
-from wellbeing import Reason, UsageState, apply_page_caps
+from wellbeing import Reason, UsageState, apply_page_caps, policy_for
 
 
 def _page(spec):
@@ -77,8 +77,18 @@ def test_page_caps_are_declared_with_their_audience_and_rule_names():
     from wellbeing.selection import CAP_RULES, page_caps_in_force
 
     assert page_caps_in_force(viewer("adult"), CFG) == []
-    teen = {c.name for c, _ in page_caps_in_force(viewer("teen_13_15"), CFG, now=NOW)}
+    teen = {c.name for c in page_caps_in_force(viewer("teen_13_15"), CFG, now=NOW)}
     assert teen == {"sensitive_page_cap", "sensitive_daily_cap", "sensitive_in_row_cap"}
-    diversifying = {c.name for c, _ in page_caps_in_force(viewer("adult"), CFG, diversify=True)}
+    diversifying = {c.name for c in page_caps_in_force(viewer("adult"), CFG, diversify=True)}
     assert diversifying == {"diversify_creator", "diversify_topic"}
     assert CAP_RULES[Reason.SENSITIVE_IN_ROW_CAP.value] == "sensitive_in_row_cap"
+
+
+def test_the_daily_cap_on_a_page_is_the_policys_own_condition():
+    from wellbeing.policies import SENSITIVE_OVER_DAY
+    from wellbeing.selection import PAGE_CAPS
+
+    daily = next(c for c in PAGE_CAPS if c.name == "sensitive_daily_cap")
+    assert daily.over is SENSITIVE_OVER_DAY and daily.limit is None
+    teen_rules = {r.name: r.when for r in policy_for(viewer("teen_13_15"), CFG).rules}
+    assert teen_rules["sensitive_daily_cap"] is SENSITIVE_OVER_DAY
