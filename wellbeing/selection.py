@@ -63,9 +63,10 @@ CAP_RULES: dict[str, str] = {c.reason.value: c.name for c in PAGE_CAPS}
 
 
 def _page_facts(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool,
-                now: datetime | None) -> dict[str, Any]:
-    clock = now or (ctx.usage.as_of if ctx.usage is not None else None)
-    seen_day = ctx.sensitive_views_24h(clock) if clock is not None else 0
+                now: datetime | None, seen_day: int | None) -> dict[str, Any]:
+    if seen_day is None:
+        clock = now or (ctx.usage.as_of if ctx.usage is not None else None)
+        seen_day = ctx.sensitive_views_24h(clock) if clock is not None else 0
     return {"minor": ctx.minor, "sensitive_content": ctx.settings.sensitive_content,
             "diversify": diversify, "diversify_max_in_row": cfg.diversify_max_in_row,
             "sensitive_cap_per_page": cfg.sensitive_cap_per_page,
@@ -74,9 +75,11 @@ def _page_facts(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool,
 
 
 def page_caps_in_force(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool = False,
-                       now: datetime | None = None) -> list[PageCap]:
-    """The caps that apply to this viewer's page (empty: none)."""
-    facts = _page_facts(ctx, cfg, diversify, now)
+                       now: datetime | None = None, sensitive_views_24h: int | None = None
+                       ) -> list[PageCap]:
+    """The caps that apply to this viewer's page (empty: none); ``sensitive_views_24h``: the
+    viewer's count when the caller has it (the feed's query)."""
+    facts = _page_facts(ctx, cfg, diversify, now, sensitive_views_24h)
     return [c for c in PAGE_CAPS if c.applies(facts)]
 
 
@@ -94,6 +97,7 @@ def apply_page_caps(
     cfg: WellbeingConfig | None = None,
     diversify: bool = False,
     now: datetime | None = None,
+    sensitive_views_24h: int | None = None,
 ) -> tuple[list[str], list[tuple[str, R]]]:
     """Enforce the page caps in force, keeping rank order wherever possible.
 
@@ -103,12 +107,13 @@ def apply_page_caps(
         cfg: the limits.
         diversify: a doomscroll intervention is in force.
         now: the request time for the rolling day (defaults to the usage clock).
+        sensitive_views_24h: the viewer's count at ``now`` when the caller has it.
 
     Returns:
         (kept item ids in served order, [(removed item id, reason)]).
     """
     cfg = cfg or WellbeingConfig()
-    facts = _page_facts(ctx, cfg, diversify, now)
+    facts = _page_facts(ctx, cfg, diversify, now, sensitive_views_24h)
     caps = [c for c in PAGE_CAPS if c.applies(facts)]
     if not caps:
         return [i for i, _ in ranked], []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ranking.feed.candidates import Candidates
 from ranking.feed.query import Query
 from ranking.feed.resources import CandidateStore
@@ -13,5 +15,4 @@ class ItemFactsHydrator:
     def __call__(self, query: Query, candidates: Candidates,
                  store: CandidateStore) -> Candidates:
         get = store.item_facts.get
-        return Candidates(candidates.item_id, candidates.source, candidates.source_score,
-                          candidates.model_score, [get(i) for i in candidates.item_id])
+        return replace(candidates, facts=[get(i) for i in candidates.item_id])

@@ -18,8 +18,10 @@ class WellbeingPageCapsSelector:
 
     def __call__(self, query: Query, candidates: Candidates) -> FilterResult:
         c = candidates
+        # The query's count of the day's sensitive views: worked out once per request.
+        day = query.sensitive_views_24h
         if not len(c) or not page_caps_in_force(query.viewer, query.cfg, query.diversify,
-                                                query.now):
+                                                query.now, day):
             # No cap applies to this viewer (an adult, not diversifying): the page is as ranked.
             return FilterResult(c, [])
         facts = c.facts or [None] * len(c)
@@ -29,7 +31,8 @@ class WellbeingPageCapsSelector:
         ranked = [(i, f or ItemFacts(item_id=i, creator_id=""))
                   for i, f in zip(head, facts, strict=False)]
         kept, dropped = apply_page_caps(ranked, query.viewer, query.cfg,
-                                        diversify=query.diversify, now=query.now)
+                                        diversify=query.diversify, now=query.now,
+                                        sensitive_views_24h=day)
         removed = [Removal(i, self.name, CAP_RULES[r.value], "drop", r.value) for i, r in dropped]
         if kept == head:
             return FilterResult(c, removed)
