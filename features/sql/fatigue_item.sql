@@ -23,6 +23,8 @@ aggregated as (
         coalesce(sum(reports) filter (where day < 1), 0)::bigint as reports_1d,
         coalesce(sum(reports) filter (where day < 7), 0)::bigint as reports_7d,
         coalesce(sum(reports) filter (where day < 28), 0)::bigint as reports_28d,
+        sum(hides)::bigint as hides_total,
+        sum(reports)::bigint as reports_total,
         sum(fatigue_decay * scale) as fatigue,
         date_diff('microsecond', max(last_ts), $now::timestamp) / 3600e6
             as last_negative_hours_ago

@@ -11,7 +11,6 @@ source as (
         pow(0.5, date_diff('microsecond', bucket, $now::timestamp) / 3600e6
             / $engagement_half_life_hours) as scale
     from part_user_creator
-    where interactions > 0
 ),
 
 aggregated as (
@@ -27,9 +26,15 @@ aggregated as (
         sum(negatives) filter (where day < 7) as negatives_7d,
         sum(negatives) filter (where day < 28) as negatives_28d,
         date_diff('microsecond', max(last_ts), $now::timestamp) / 3600e6
-            as last_interaction_hours_ago
+            as last_interaction_hours_ago,
+        sum(views) as views_total,
+        -- the latest follow or unfollow over every event (a follow is not undone by a reset)
+        coalesce(max(last_follow_ts) > coalesce(max(last_unfollow_ts), '-infinity'::timestamp),
+                 false)::integer as following
     from source
     group by user_id, creator_id
+    -- a pair is a row once the user interacted with the creator after their latest reset
+    having sum(interactions) > 0
 ),
 
 final as (
@@ -45,7 +50,9 @@ final as (
         coalesce(negatives_1d, 0)::bigint as negatives_1d,
         coalesce(negatives_7d, 0)::bigint as negatives_7d,
         coalesce(negatives_28d, 0)::bigint as negatives_28d,
-        last_interaction_hours_ago
+        last_interaction_hours_ago,
+        views_total::bigint as views_total,
+        following
     from aggregated
 )
 

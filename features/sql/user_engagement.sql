@@ -53,7 +53,12 @@ windowed as (
         count(distinct day) filter (where day < 28) as active_days_28d,
         coalesce(sum(views_decay * scale), 0) as views_decayed,
         coalesce(sum(watch_ms_decay * scale), 0) / 60000.0 as watch_min_decayed,
-        date_diff('microsecond', max(last_ts), $now::timestamp) / 3600e6 as last_active_hours_ago
+        date_diff('microsecond', max(last_ts), $now::timestamp) / 3600e6 as last_active_hours_ago,
+        sum(views)::bigint as views_total,
+        sum(completion_sum) / sum(completion_n) as completion_rate_total,
+        sum(likes)::bigint as likes_total,
+        sum(shares + remixes + comments)::bigint as creations_total,
+        sum(hides + reports)::bigint as negatives_total
     from daily
     group by user_id
 ),
@@ -106,7 +111,12 @@ final as (
         coalesce(s.sessions_28d, 0) as sessions_28d,
         views_decayed,
         watch_min_decayed,
-        last_active_hours_ago
+        last_active_hours_ago,
+        views_total,
+        completion_rate_total,
+        likes_total / nullif(views_total, 0) as like_rate_total,
+        creations_total / nullif(views_total, 0) as create_rate_total,
+        negatives_total / nullif(views_total, 0) as negative_rate_total
     from windowed as w
     left join sessions as s on s.user_id = w.user_id
 )

@@ -49,7 +49,13 @@ windowed as (
         sum(reports) filter (where day < 1)::bigint as reports_1d,
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
-        sum(views_decay_trending * scale) as views_decayed
+        sum(views_decay_trending * scale) as views_decayed,
+        sum(views)::bigint as views_total,
+        sum(completion_sum) / sum(completion_n) as completion_rate_total,
+        sum(likes)::bigint as likes_total,
+        sum(shares + remixes + comments)::bigint as creations_total,
+        sum(hides + reports)::bigint as negatives_total,
+        min(bucket) as first_bucket
     from daily
     group by item_id
 ),
@@ -111,7 +117,14 @@ final as (
         -- trending: today's views against the mean daily views of the six days before
         (coalesce(views_1d, 0) + 1.0) / ((coalesce(views_7d, 0) - coalesce(views_1d, 0)) / 6.0 + 1.0)
             as velocity,
-        coalesce(views_decayed, 0) as views_decayed
+        coalesce(views_decayed, 0) as views_decayed,
+        coalesce(views_total, 0) as views_total,
+        completion_rate_total,
+        likes_total / nullif(views_total, 0) as like_rate_total,
+        creations_total / nullif(views_total, 0) as create_rate_total,
+        negatives_total / nullif(views_total, 0) as negative_rate_total,
+        greatest(date_diff('microsecond', first_bucket, $now::timestamp) / 3600e6, 0)
+            as first_seen_hours_ago
     from joined
 )
 

@@ -90,7 +90,8 @@ def test_unique_and_column_drift_checks(world):
     world.execute(
         "CREATE TABLE dup2 AS SELECT user_id, item_id, 0 AS hides_1d, 0 AS hides_7d, "
         "0 AS hides_28d, "
-        "0 AS reports_1d, 0 AS reports_7d, 0 AS reports_28d, 0.0 AS fatigue, "
+        "0 AS reports_1d, 0 AS reports_7d, 0 AS reports_28d, 0 AS hides_total, "
+        "0 AS reports_total, 0.0 AS fatigue, "
         "1.0 AS last_negative_hours_ago FROM dup"
     )
     with pytest.raises(

@@ -155,3 +155,36 @@ def test_materialised_tables_carry_as_of(world):
     assert rows == [(NOW,)]
     build_features(world, now=NOW, sets=["fatigue_item"], materialize=False)
     assert world.execute("SELECT count(*) FROM feat_user_engagement").fetchall()[0][0] == 2
+
+
+def test_lifetime_totals_reach_past_the_longest_window(world):
+    """``*_total`` columns count every event before now; the 28-day window does not."""
+    from tests.features.conftest import insert_events
+
+    insert_events(world, [
+        ("o1", "u1", "2023-11-01 09:30:00", "view", "i2", None, 20000, None),
+        ("o2", "u1", "2023-11-01 09:31:00", "share", "i2", None, None, None),
+        ("o3", "u1", "2023-11-01 09:32:00", "hide", "i1", None, None, None),
+        ("o4", "u2", "2023-11-02 00:00:00", "follow", None, "c2", None, None),
+        ("o5", "u2", "2024-01-10 04:00:00", "unfollow", None, "c2", None, None),
+    ])
+    feats = build_features(world, now=NOW)
+    u1 = row(feats["user_engagement"], user_id="u1")
+    assert (u1["views_28d"], u1["views_total"]) == (4, 5)
+    assert u1["like_rate_total"] == approx(1 / 5)
+    assert u1["create_rate_total"] == approx(1 / 5)
+    assert u1["negative_rate_total"] == approx(1 / 5)
+    assert u1["completion_rate_total"] == approx((0.5 + 1 + 1 + 0.2 + 1) / 5)
+    i2 = row(feats["video_engagement"], item_id="i2")
+    assert (i2["views_28d"], i2["views_total"]) == (2, 3)
+    assert i2["create_rate_total"] == approx(1 / 3)
+    assert i2["first_seen_hours_ago"] == approx((NOW - datetime(2023, 11, 1, 10)).days * 24 + 2)
+    i1 = row(feats["video_engagement"], item_id="i1")
+    assert i1["negative_rate_total"] == approx(1 / 3) and i1["like_rate_total"] == approx(1 / 3)
+    uc = feats["user_creator_affinity"]
+    assert row(uc, user_id="u1", creator_id="c2")["views_total"] == 2
+    assert row(uc, user_id="u1", creator_id="c1")["views_total"] == 3
+    assert row(uc, user_id="u2", creator_id="c1")["following"] == 1
+    assert row(uc, user_id="u2", creator_id="c2")["following"] == 0  # unfollowed since
+    fi = row(feats["fatigue_item"], user_id="u1", item_id="i1")
+    assert (fi["hides_28d"], fi["hides_total"], fi["reports_total"]) == (0, 1, 0)
