@@ -22,22 +22,41 @@ import scipy.sparse as sp
 
 from features.build import build_features
 from features.catalog import load_catalog
-from features.errors import ConfigError
+from features.errors import ConfigError, PipelineError
 from features.schema import ensure_schema
 from ranking.candidates import sparse_arrays, sparse_from
 
-__all__ = ["DEFAULT_FEATURES", "CatalogArrays", "resolve_features", "catalog_arrays"]
+__all__ = ["DEFAULT_FEATURES", "CatalogArrays", "resolve_features", "catalog_arrays",
+           "catalog_arrays_for"]
 
 # What the ranker learns from the catalog unless its config says otherwise.
 DEFAULT_FEATURES: tuple[str, ...] = (
+    # the viewer: how much, how and how recently they watch
+    "user_engagement.views_total",
+    "user_engagement.like_rate_total",
+    "user_engagement.completion_rate_total",
+    "user_engagement.negative_rate_total",
+    "user_engagement.create_rate_total",
     "user_engagement.like_rate_28d",
     "user_engagement.completion_rate_28d",
     "user_engagement.views_decayed",
+    # the video: popularity, response, age and trend
+    "video_engagement.views_total",
+    "video_engagement.like_rate_total",
+    "video_engagement.completion_rate_total",
+    "video_engagement.negative_rate_total",
+    "video_engagement.create_rate_total",
+    "video_engagement.age_hours",
+    "video_engagement.first_seen_hours_ago",
+    "video_engagement.views_7d",
     "video_engagement.like_rate_28d",
     "video_engagement.completion_rate_28d",
     "video_engagement.views_decayed",
     "video_engagement.velocity",
     "creator_engagement.engagement_rate_28d",
+    # the viewer and the creator
+    "user_creator_affinity.views_total",
+    "user_creator_affinity.following",
     "user_creator_affinity.affinity",
     "fatigue_creator.fatigue",
 )
@@ -105,19 +124,32 @@ class CatalogArrays:
                 kp += 1
         return out
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        out = {"cat_user": self.user, "cat_item": self.item, "cat_item_creator": self.item_creator}
+    def arrays(self, prefix: str = "cat") -> dict[str, np.ndarray]:
+        """Named arrays for ``np.savez`` (``from_arrays`` with the same prefix reads them)."""
+        out = {f"{prefix}_user": self.user, f"{prefix}_item": self.item,
+               f"{prefix}_item_creator": self.item_creator}
         for k, m in enumerate(self.pairs):
-            out.update(sparse_arrays(f"cat_pair{k}", m))
+            out.update(sparse_arrays(f"{prefix}_pair{k}", m))
         return out
 
     @classmethod
-    def from_arrays(cls, names: list[str], a: dict[str, np.ndarray]) -> CatalogArrays:
+    def from_arrays(cls, names: list[str], a: dict[str, np.ndarray], prefix: str = "cat"
+                    ) -> CatalogArrays:
+        """The arrays ``arrays(prefix)`` wrote, for the features ``names``.
+
+        Raises:
+            PipelineError: the arrays were not written for these features (a model version
+                saved before the ranker read its figures from the catalog).
+        """
+        if f"{prefix}_user" not in a:
+            raise PipelineError(
+                "this model version was trained before the ranker read its statistics from "
+                "the feature catalog; train a new version with `feedwell train`")
         kinds = [k for _, _, k in resolve_features(names)]
         n_pairs = sum(k in ("user_creator", "user_item") for k in kinds)
-        return cls(list(names), kinds, a["cat_user"], a["cat_item"],
-                   [sparse_from(f"cat_pair{k}", a) for k in range(n_pairs)],
-                   a["cat_item_creator"])
+        return cls(list(names), kinds, a[f"{prefix}_user"], a[f"{prefix}_item"],
+                   [sparse_from(f"{prefix}_pair{k}", a) for k in range(n_pairs)],
+                   a[f"{prefix}_item_creator"])
 
 
 def _store(events: pl.DataFrame, items: pl.DataFrame, resets: pl.DataFrame | None
@@ -149,9 +181,15 @@ def catalog_arrays(names: list[str] | tuple[str, ...], user_ids: np.ndarray,
         items: the catalog rows (``item_id``, ``creator_id``, ``created_at``, ``duration_ms``).
         resets: ``user_resets`` rows.
     """
-    spec = resolve_features(names)
-    kinds = [k for _, _, k in spec]
-    nu, ni = len(user_ids), len(item_ids)
+    return catalog_arrays_for([names], user_ids, item_ids, events, items, resets)[0]
+
+
+def catalog_arrays_for(groups: list[list[str] | tuple[str, ...]], user_ids: np.ndarray,
+                       item_ids: np.ndarray, events: pl.DataFrame | None, items: pl.DataFrame,
+                       resets: pl.DataFrame | None = None) -> list[CatalogArrays]:
+    """:func:`catalog_arrays` for several lists of names, with one build of the sets."""
+    specs = [resolve_features(names) for names in groups]
+    ni = len(item_ids)
     creators = sorted(set(items["creator_id"].drop_nulls().to_list())) if items.height else []
     cidx = {c: k for k, c in enumerate(creators)}
     item_creator = np.full(ni, -1, np.int64)
@@ -160,41 +198,65 @@ def catalog_arrays(names: list[str] | tuple[str, ...], user_ids: np.ndarray,
     for i, c in items.select("item_id", "creator_id").drop_nulls().iter_rows():
         if i in iidx:
             item_creator[iidx[i]] = cidx[c]
+    frames: dict[str, pl.DataFrame] = {}
+    if events is not None and events.height:
+        now = events["ts"].max() + timedelta(microseconds=1)
+        con = _store(events, items, resets)
+        try:
+            frames = build_features(con, now, sorted({s for spec in specs for s, _, _ in spec}),
+                                    materialize=False)
+        finally:
+            con.close()
+    index = _Index(uidx, iidx, cidx, item_creator, max(len(creators), 1))
+    return [_align(list(names), spec, frames, index)
+            for names, spec in zip(groups, specs, strict=True)]
+
+
+@dataclass(frozen=True)
+class _Index:
+    users: dict
+    items: dict
+    creators: dict
+    item_creator: np.ndarray
+    n_creators: int
+
+
+def _align(names: list[str], spec: list[tuple[str, str, str]], frames: dict[str, pl.DataFrame],
+           ix: _Index) -> CatalogArrays:
+    """The built sets' columns of ``spec`` as arrays on the model's index (NaN: no row)."""
+    kinds = [k for _, _, k in spec]
+    nu, ni = len(ix.users), len(ix.items)
     user = np.full((nu, kinds.count("user")), np.nan, np.float32)
     item = np.full((ni, kinds.count("item") + kinds.count("creator")), np.nan, np.float32)
-    pairs = [sp.csr_matrix((nu, max(len(creators), 1) if k == "user_creator" else ni),
+    pairs = [sp.csr_matrix((nu, ix.n_creators if k == "user_creator" else ni),
                            dtype=np.float32) for k in kinds if k in ("user_creator", "user_item")]
-    out = CatalogArrays(list(names), kinds, user, item, pairs, item_creator)
-    if events is None or not events.height:
+    out = CatalogArrays(names, kinds, user, item, pairs, ix.item_creator)
+    if not frames:
         return out
-    now = events["ts"].max() + timedelta(microseconds=1)
-    con = _store(events, items, resets)
-    try:
-        frames = build_features(con, now, sorted({s for s, _, _ in spec}), materialize=False)
-    finally:
-        con.close()
     ku = ki = kp = 0
     for s, c, kind in spec:
         f = frames[s]
         vals = f[c].cast(pl.Float64).to_numpy()
         if kind == "user":
-            rows = np.array([uidx.get(u, -1) for u in f["user_id"].to_list()], np.int64)
+            rows = np.array([ix.users.get(u, -1) for u in f["user_id"].to_list()], np.int64)
             user[rows[rows >= 0], ku] = vals[rows >= 0]
             ku += 1
         elif kind == "item":
-            rows = np.array([iidx.get(i, -1) for i in f["item_id"].to_list()], np.int64)
+            rows = np.array([ix.items.get(i, -1) for i in f["item_id"].to_list()], np.int64)
             item[rows[rows >= 0], ki] = vals[rows >= 0]
             ki += 1
         elif kind == "creator":
-            by = np.full(max(len(creators), 1), np.nan)
-            rows = np.array([cidx.get(x, -1) for x in f["creator_id"].to_list()], np.int64)
+            by = np.full(ix.n_creators, np.nan)
+            rows = np.array([ix.creators.get(x, -1) for x in f["creator_id"].to_list()],
+                            np.int64)
             by[rows[rows >= 0]] = vals[rows >= 0]
-            ok = item_creator >= 0
-            item[ok, ki] = by[item_creator[ok]]
+            ok = ix.item_creator >= 0
+            item[ok, ki] = by[ix.item_creator[ok]]
             ki += 1
         else:
-            key, index = (("creator_id", cidx) if kind == "user_creator" else ("item_id", iidx))
-            r = np.array([uidx.get(u, -1) for u in f["user_id"].to_list()], np.int64)
+            key, index = (("creator_id", ix.creators) if kind == "user_creator"
+                          else ("item_id", ix.items))
+            r = np.array([ix.users.get(u, -1) for u in f["user_id"].to_list()], np.int64)
             k = np.array([index.get(x, -1) for x in f[key].to_list()], np.int64)
             ok = (r >= 0) & (k >= 0) & np.isfinite(vals)
             pairs[kp] = sp.csr_matrix((vals[ok].astype(np.float32), (r[ok], k[ok])),

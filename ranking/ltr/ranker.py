@@ -219,15 +219,7 @@ class LtrRanker:
         if off.any():
             s = np.asarray(s, np.float64).copy()
             s[off] = self._pop_scores(self.serving.fallback, i[off])
-        ok = (u >= 0) & (i >= 0)
-        cr = np.full(len(i), -1)
-        cr[i >= 0] = self.stats.item_creator[i[i >= 0]]
-        pen = np.zeros(len(i))
-        hid = np.zeros(len(i), bool)
-        if ok.any():
-            hid[ok] = np.asarray(self.stats.hidden[u[ok], i[ok]]).ravel() > 0
-            c_ok = ok & (cr >= 0)
-            pen[c_ok] = np.asarray(self.stats.uc_neg[u[c_ok], cr[c_ok]]).ravel()
+        hid, pen = self.stats.sink_and_penalty(u, i)
         # Explicit negatives: the video sinks, and its creator weighs less for weeks.
         s = s - CREATOR_PENALTY * np.minimum(pen, 3.0)
         s[hid] = HIDDEN_SCORE
@@ -344,10 +336,8 @@ class LtrRanker:
             srcs.append(s)
         with np.load(p / "stats.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-        # Versions saved before catalog features were learnt have none.
-        meta["config"].setdefault("features", [])
         cfg = LtrConfig(**meta["config"])
-        stats = Stats.from_arrays(arrays, cfg.features if "cat_user" in arrays else ())
+        stats = Stats.from_arrays(arrays, cfg.features)
         booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
         head = None
         if (p / "feedback.txt").exists() and meta.get("feedback_coef") is not None:

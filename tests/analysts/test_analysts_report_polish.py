@@ -41,7 +41,9 @@ def test_history_only_is_not_drawn_as_served(world):
 def test_feature_importance_shows_readable_names():
     assert feature_label("z_als") == "ALS score (standardised)"
     assert feature_label("rank_itemknn") == "rank among item kNN candidates"
-    assert feature_label("uc_follow") == "viewer follows the creator"
+    assert feature_label("user_creator_affinity.following") == "viewer follows the creator"
+    assert (feature_label("video_engagement.like_rate_total")
+            == "video engagement: like rate, all time")
     assert feature_label("user_engagement.views_7d") == "user engagement: views 7d"
     assert feature_label("affinity") == "affinity"
     assert metric_label("ndcg@10_liked") == "NDCG@10 of liked videos"

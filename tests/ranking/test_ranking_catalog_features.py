@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from features.build import build_features
-from features.errors import ConfigError
+from features.errors import ConfigError, PipelineError
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
 from ranking.ltr._catalog import catalog_arrays, resolve_features
@@ -107,3 +107,33 @@ def test_a_trained_version_lists_and_reloads_its_catalog_features(tmp_path):
     assert np.array_equal(pair_features(again.sources, again.stats, users, items),
                           pair_features(ranker.sources, ranker.stats, users, items),
                           equal_nan=True)
+
+
+def test_every_learnt_figure_and_every_serving_penalty_is_a_catalog_feature(con, tmp_path):
+    ev = pl.concat([taste_world(n_users=40, n_items=60, per_user=12),
+                    events_frame([("u1", "i3", "hide", None, 9_000),
+                                  ("u2", "i4", "report", None, 9_001)])])
+    items = _items(ev)
+    _store(con, ev, items)
+    ranker = LtrRanker.fit(build_interactions(ev, items), FAST)
+    # Columns are the sources' ranks and scores, then catalog names: no private statistics.
+    sources = [n for n in ranker.features if n.startswith(("rank_", "z_", "score_"))]
+    assert ranker.features == sources + NAMES
+    now = ev["ts"].max() + timedelta(microseconds=1)
+    t = build_features(con, now, ["fatigue_item", "fatigue_creator"], materialize=False)
+    d = ranker.data
+    fi = t["fatigue_item"]
+    u = np.array([d.user_index(x) for x in fi["user_id"].to_list()])
+    sunk, _ = ranker.stats.sink_and_penalty(u, d.item_index(fi["item_id"].to_list()))
+    assert sunk.tolist() == ((fi["hides_total"] + fi["reports_total"]) > 0).to_list()
+    assert ranker.score("u1", ["i3"])[0] < -1e5 and ranker.score("u2", ["i4"])[0] < -1e5
+    fc = t["fatigue_creator"].filter(pl.col("user_id") == "u1")
+    vid = items.filter(pl.col("creator_id") == fc["creator_id"][0])["item_id"][0]
+    _, pen = ranker.stats.sink_and_penalty(np.array([d.user_index("u1")]),
+                                           d.item_index([vid]))
+    assert pen[0] == pytest.approx(fc["fatigue"][0], rel=1e-5)
+    # A version saved when the ranker kept its own statistics cannot be served; it says so.
+    path = ranker.save(tmp_path / "v")
+    np.savez(path / "stats.npz", item=np.zeros((1, 10)), user=np.zeros((1, 5)))
+    with pytest.raises(PipelineError, match="feedwell train"):
+        LtrRanker.load(path)

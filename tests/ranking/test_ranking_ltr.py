@@ -76,6 +76,8 @@ def test_hidden_item_never_recommended_and_its_creator_sinks():
     assert r.score("u0", ["i0"])[0] < -1e5
     c0 = [f"i{k}" for k in range(80) if k % 10 == 0 and k != 0]
     penalised = r.score("u0", c0)
-    r.stats.uc_neg = r.stats.uc_neg * 0  # the same model without the hide's creator penalty
+    # the same model without the hide's creator penalty (the catalog's fatigue_creator.fatigue)
+    assert r.stats.serving.names[2] == "fatigue_creator.fatigue"
+    r.stats.serving.pairs[2] = r.stats.serving.pairs[2] * 0
     r.pre = None  # ...scored afresh, not from the precomputed serving lists
     assert np.all(penalised < r.score("u0", c0) - 1.0)
