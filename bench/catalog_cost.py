@@ -1,10 +1,10 @@
-"""What the ranker's catalog features cost per fit on a store (issue 13 part 1).
+"""What the ranker's catalog features cost per fit on a store (issue 13).
 
     python bench/catalog_cost.py --db STORE.duckdb
 
-Times ``load_interactions``, the ranker's own statistics, and the same with the default
-catalog features (``ranking/ltr/_catalog.py``: the catalog SQL over the raw events on an
-in-memory store, materialised into arrays); prints the peak RSS.
+Times ``load_interactions``, the serving figures alone (hide sink and creator fatigue), and
+the same with the default catalog features (``ranking/ltr/_catalog.py``: the catalog SQL over
+the raw events on an in-memory store, materialised into arrays); prints the peak RSS.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def main() -> None:
     print(f"events {data.events.height:,}, load_interactions {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     compute_stats(data)
-    print(f"ranker's own statistics {time.perf_counter() - t:.1f} s")
+    print(f"serving figures only {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     compute_stats(data, DEFAULT_FEATURES)
     print(f"with {len(DEFAULT_FEATURES)} catalog features {time.perf_counter() - t:.1f} s")
