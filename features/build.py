@@ -142,23 +142,30 @@ def run_features(
             build_partials(con, catalog, temp, now, temp=True)
             run = FeatureRun({}, "as-of", "now is before some event or reset"
                              if materialize else "not materialized")
-        for fs in plan:
-            if fs.materialized == "view" or "bucket" in fs.key:
-                continue
-            t0 = time.perf_counter()
-            sql, params = set_sql(catalog, fs, now)
-            if fs.materialized == "partial":  # stg_sessions: one row per session, as kept
-                sql, params = f"SELECT * FROM {fs.name}", {}
-            table = fs.table if materialize else f"_tmp_{fs.table}"
-            kind = "TABLE" if materialize else "TEMP TABLE"
-            rows = con.execute(
-                f"CREATE OR REPLACE {kind} {table} AS "
-                f"SELECT *, $as_of::TIMESTAMP AS as_of FROM ({sql})",
-                {**params, "as_of": now},
-            ).fetchall()[0][0]
-            check_set(con, fs, table)
-            run.built[fs.name] = BuiltSet(table, rows)
-            log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
+        # One transaction: a failed check leaves every feat_ table as it was.
+        con.execute("BEGIN TRANSACTION").fetchall()
+        try:
+            for fs in plan:
+                if fs.materialized == "view" or "bucket" in fs.key:
+                    continue
+                t0 = time.perf_counter()
+                sql, params = set_sql(catalog, fs, now)
+                if fs.materialized == "partial":  # stg_sessions: one row per session, as kept
+                    sql, params = f"SELECT * FROM {fs.name}", {}
+                table = fs.table if materialize else f"_tmp_{fs.table}"
+                kind = "TABLE" if materialize else "TEMP TABLE"
+                rows = con.execute(
+                    f"CREATE OR REPLACE {kind} {table} AS "
+                    f"SELECT *, $as_of::TIMESTAMP AS as_of FROM ({sql})",
+                    {**params, "as_of": now},
+                ).fetchall()[0][0]
+                check_set(con, fs, table)
+                run.built[fs.name] = BuiltSet(table, rows)
+                log.info("feature set %s built in %.3fs", fs.name, time.perf_counter() - t0)
+            con.execute("COMMIT").fetchall()
+        except BaseException:
+            con.execute("ROLLBACK").fetchall()
+            raise
     finally:
         for fs in temp:
             con.execute(f"DROP TABLE IF EXISTS temp.{fs.name}").fetchall()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from pytest import approx
@@ -188,3 +188,24 @@ def test_lifetime_totals_reach_past_the_longest_window(world):
     assert row(uc, user_id="u2", creator_id="c2")["following"] == 0  # unfollowed since
     fi = row(feats["fatigue_item"], user_id="u1", item_id="i1")
     assert (fi["hides_28d"], fi["hides_total"], fi["reports_total"]) == (0, 1, 0)
+
+
+def test_a_failed_check_leaves_every_feature_table_as_it_was(world):
+    """The public sets are written in one transaction: one bad set writes none of them."""
+    from features.build import run_features
+    from features.errors import DataError
+    from tests.features.conftest import insert_events
+
+    run_features(world, now=NOW)
+    tables = [r[0] for r in world.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'feat_%'").fetchall()]
+    before = {t: world.execute(f"SELECT count(*), max(as_of) FROM {t}").fetchall()[0]
+              for t in tables}
+    # A negative watch time written past ingest breaks user_engagement's min-0 check.
+    insert_events(world, [("bad", "u3", "2024-01-10 11:30:00", "view", "i1", None, -10**9,
+                           None)])
+    with pytest.raises(DataError, match="min 0"):
+        run_features(world, now=NOW + timedelta(hours=1))
+    after = {t: world.execute(f"SELECT count(*), max(as_of) FROM {t}").fetchall()[0]
+             for t in tables}
+    assert len(tables) >= 8 and after == before
