@@ -12,7 +12,13 @@ loaded in time order into a DuckDB store as 28 days of history (one ``_loaded_at
 4. times the **full build** over the same events (``feedwell features --full``: every partial
    rebuilt, every public set computed and checked) and checks that every feature table equals
    the refresh's (counts exactly, decayed sums to 1e-12 relative);
-5. deletes the day again.
+5. deletes the day again;
+6. the **hourly refresh**: the day but its last hour is loaded and every table built (untimed),
+   then the last hour is appended (a new ``_loaded_at``) and ``run_features`` timed, and checked
+   against a full build (untimed) over the same events; the day is deleted again.
+
+The refresh folds the new events into the kept partials (only the buckets they touch) and
+then derives every public set from the partials at the new ``now``.
 
 The marginal cost per event is the slope between the smallest and largest size; the child
 reports its peak RSS. Wall and CPU (all threads of the child) are the best of the repeats.
@@ -89,10 +95,12 @@ def measure(db: str, repeat: int) -> dict:
     from features.store import connect
 
     per_set: dict[str, float] = {}
+    collect = {"on": False}  # only the timed full build's steps
 
     class _Timings(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.args and len(record.args) == 2:
+            if (collect["on"] and record.args and len(record.args) == 2
+                    and isinstance(record.args[1], float)):
                 name, secs = record.args
                 per_set[name] = min(per_set.get(name, float("inf")), secs)
 
@@ -102,11 +110,11 @@ def measure(db: str, repeat: int) -> dict:
     con = connect(db)
     day = con.execute("SELECT count(*) FROM _bench_day").fetchall()[0][0]
     res: dict[str, list[float]] = {k: [] for k in (
-        "refresh_s", "refresh_cpu_s", "bare_s", "bare_cpu_s", "full_s", "full_cpu_s")}
+        "refresh_s", "refresh_cpu_s", "bare_s", "bare_cpu_s", "full_s", "full_cpu_s",
+        "hour_s", "hour_cpu_s")}
     rows: dict[str, int] = {}
     for _ in range(repeat):
         run_features(con, full=True)  # the kept partials over the 28 days of history
-        per_set.clear()
         con.execute("INSERT INTO events BY NAME "
                     "SELECT *, now()::TIMESTAMP AS _loaded_at FROM _bench_day")
         refreshed, wall, cpu = _timed(lambda: run_features(con))
@@ -117,7 +125,9 @@ def measure(db: str, repeat: int) -> dict:
         _, wall, cpu = _timed(lambda: con.execute(BARE).fetchall())
         res["bare_s"].append(wall)
         res["bare_cpu_s"].append(cpu)
+        collect["on"] = True
         full, wall, cpu = _timed(lambda: run_features(con, full=True))
+        collect["on"] = False
         res["full_s"].append(wall)
         res["full_cpu_s"].append(cpu)
         want = _frames(con, full.built)
@@ -125,9 +135,27 @@ def measure(db: str, repeat: int) -> dict:
             assert_frame_equal(got[name], frame, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
         rows = {k: b.rows for k, b in full.built.items()}
         con.execute("DELETE FROM events WHERE event_id IN (SELECT event_id FROM _bench_day)")
+        cut = "(SELECT max(ts) - INTERVAL 1 HOUR FROM _bench_day)"
+        con.execute("INSERT INTO events BY NAME SELECT *, now()::TIMESTAMP AS _loaded_at "
+                    f"FROM _bench_day WHERE ts <= {cut}")
+        run_features(con, full=True)
+        hour_events = con.execute(f"SELECT count(*) FROM _bench_day WHERE ts > {cut}"
+                                  ).fetchall()[0][0]
+        con.execute("INSERT INTO events BY NAME SELECT *, now()::TIMESTAMP AS _loaded_at "
+                    f"FROM _bench_day WHERE ts > {cut}")
+        hourly, wall, cpu = _timed(lambda: run_features(con))
+        assert hourly.partials == "refresh", hourly
+        res["hour_s"].append(wall)
+        res["hour_cpu_s"].append(cpu)
+        got = _frames(con, hourly.built)
+        want = _frames(con, run_features(con, full=True).built)
+        for name, frame in want.items():
+            assert_frame_equal(got[name], frame, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+        con.execute("DELETE FROM events WHERE event_id IN (SELECT event_id FROM _bench_day)")
     events = con.execute("SELECT count(*) FROM events").fetchall()[0][0] + day
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"events": events, "day_events": day, **{k: min(v) for k, v in res.items()},
+    return {"events": events, "day_events": day, "hour_events": hour_events,
+            **{k: min(v) for k, v in res.items()},
             "identical": True, "rows": rows, "per_set_s": per_set,
             "peak_rss_mb": round(peak_mb), "load": os.getloadavg()[0]}
 
@@ -135,14 +163,17 @@ def measure(db: str, repeat: int) -> dict:
 def report(results: list[dict]) -> str:
     lines = ["| events (day appended) | bare group-by (wall / CPU) | full build (wall / CPU) "
              "| full / bare (wall) | refresh (wall / CPU) | refresh / full (wall / CPU) "
+             "| hourly refresh (events) | hourly / full (wall / CPU) "
              "| identical | peak RSS | load |",
-             "|---:|---:|---:|---:|---:|---:|:---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r['events']:,} ({r['day_events']:,}) | {r['bare_s']:.3f} / {r['bare_cpu_s']:.3f} s"
             f" | {r['full_s']:.2f} / {r['full_cpu_s']:.2f} s | {r['full_s'] / r['bare_s']:.0f}x"
             f" | {r['refresh_s']:.2f} / {r['refresh_cpu_s']:.2f} s"
             f" | {r['refresh_s'] / r['full_s']:.2f}x / {r['refresh_cpu_s'] / r['full_cpu_s']:.2f}x"
+            f" | {r['hour_s']:.2f} / {r['hour_cpu_s']:.2f} s ({r['hour_events']:,})"
+            f" | {r['hour_s'] / r['full_s']:.2f}x / {r['hour_cpu_s'] / r['full_cpu_s']:.2f}x"
             f" | {'yes' if r['identical'] else 'NO'} | {r['peak_rss_mb']:,} MB"
             f" | {r['load']:.1f} |")
     if len(results) >= 2:
@@ -170,7 +201,7 @@ def write_readme(body: str, cmd: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         nxt = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
+        text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
     path.write_text(text)
 
 

@@ -3,7 +3,7 @@
 -- Computed at $now from part_item (per item and hour).
 with
 
-daily as (
+hourly as (
     select
         *,
         least(floor(greatest(date_diff('microsecond', bucket, $now::timestamp), 0) / 86400e6), 28)
@@ -11,6 +11,30 @@ daily as (
         pow(0.5, date_diff('microsecond', bucket, $now::timestamp) / 3600e6
             / $trending_half_life_hours) as scale
     from part_item
+),
+
+-- one row per item and 24h period first: the windowed aggregates then read up to 29 rows per
+-- item instead of one per hour
+daily as (
+    select
+        item_id,
+        day,
+        sum(views) as views,
+        sum(impressions) as impressions,
+        sum(watch_ms) as watch_ms,
+        sum(completion_sum) as completion_sum,
+        sum(completion_n) as completion_n,
+        sum(likes) as likes,
+        sum(shares) as shares,
+        sum(remixes) as remixes,
+        sum(comments) as comments,
+        sum(skips) as skips,
+        sum(hides) as hides,
+        sum(reports) as reports,
+        sum(views_decay_trending * scale) as views_decayed,
+        min(bucket) as first_bucket
+    from hourly
+    group by item_id, day
 ),
 
 windowed as (
@@ -49,13 +73,13 @@ windowed as (
         sum(reports) filter (where day < 1)::bigint as reports_1d,
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
-        sum(views_decay_trending * scale) as views_decayed,
+        sum(views_decayed) as views_decayed,
         sum(views)::bigint as views_total,
         sum(completion_sum) / sum(completion_n) as completion_rate_total,
         sum(likes)::bigint as likes_total,
         sum(shares + remixes + comments)::bigint as creations_total,
         sum(hides + reports)::bigint as negatives_total,
-        min(bucket) as first_bucket
+        min(first_bucket) as first_bucket
     from daily
     group by item_id
 ),
