@@ -7,6 +7,8 @@ names; :meth:`Catalog.resolve` maps them back to the sets and columns that provi
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -168,6 +170,14 @@ class Catalog(BaseModel):
         self.resolve(names, model=model)
 
 
+@functools.lru_cache(maxsize=8)
+def _parse(path: str, mtime_ns: int, size: int) -> object:
+    """The yaml of ``path`` as of this modification time and size (parsed once: every fit and
+    every model config resolves feature names against it)."""
+    del mtime_ns, size  # part of the cache key only
+    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_catalog(path: str | Path = CATALOG_PATH, check_sql: bool = True) -> Catalog:
     """Load and validate a catalog yaml (sets, references, windows and SQL files).
 
@@ -179,7 +189,8 @@ def load_catalog(path: str | Path = CATALOG_PATH, check_sql: bool = True) -> Cat
         ConfigError: the yaml does not validate; the message says which entry and why.
     """
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        st = Path(path).stat()
+        raw = copy.deepcopy(_parse(str(Path(path).resolve()), st.st_mtime_ns, st.st_size))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read feature catalog {path}: {exc}") from exc
     try:
