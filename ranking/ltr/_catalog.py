@@ -26,8 +26,7 @@ from features.errors import ConfigError, PipelineError
 from features.schema import ensure_schema
 from ranking.candidates import sparse_arrays, sparse_from
 
-__all__ = ["DEFAULT_FEATURES", "CatalogArrays", "resolve_features", "catalog_arrays",
-           "catalog_arrays_for"]
+__all__ = ["DEFAULT_FEATURES", "CatalogArrays", "resolve_features", "catalog_arrays_for"]
 
 # What the ranker learns from the catalog unless its config says otherwise.
 DEFAULT_FEATURES: tuple[str, ...] = (
@@ -169,25 +168,19 @@ def _store(events: pl.DataFrame, items: pl.DataFrame, resets: pl.DataFrame | Non
     return con
 
 
-def catalog_arrays(names: list[str] | tuple[str, ...], user_ids: np.ndarray,
-                   item_ids: np.ndarray, events: pl.DataFrame | None, items: pl.DataFrame,
-                   resets: pl.DataFrame | None = None) -> CatalogArrays:
-    """Compute the named catalog features over ``events`` and align them with an index.
+def catalog_arrays_for(groups: list[list[str] | tuple[str, ...]], user_ids: np.ndarray,
+                       item_ids: np.ndarray, events: pl.DataFrame | None, items: pl.DataFrame,
+                       resets: pl.DataFrame | None = None) -> list[CatalogArrays]:
+    """Compute the catalog features named in each of ``groups`` over ``events`` (one build of
+    the sets for all of them) and align them with an index.
 
     Args:
-        names: catalog feature names (``resolve_features``).
+        groups: lists of catalog feature names (``resolve_features``); one result per list.
         user_ids / item_ids: the model's index.
         events: the raw events the features may see (None: every value is NaN).
         items: the catalog rows (``item_id``, ``creator_id``, ``created_at``, ``duration_ms``).
         resets: ``user_resets`` rows.
     """
-    return catalog_arrays_for([names], user_ids, item_ids, events, items, resets)[0]
-
-
-def catalog_arrays_for(groups: list[list[str] | tuple[str, ...]], user_ids: np.ndarray,
-                       item_ids: np.ndarray, events: pl.DataFrame | None, items: pl.DataFrame,
-                       resets: pl.DataFrame | None = None) -> list[CatalogArrays]:
-    """:func:`catalog_arrays` for several lists of names, with one build of the sets."""
     specs = [resolve_features(names) for names in groups]
     ni = len(item_ids)
     creators = sorted(set(items["creator_id"].drop_nulls().to_list())) if items.height else []

@@ -13,7 +13,7 @@ from features.build import build_features
 from features.errors import ConfigError, PipelineError
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
-from ranking.ltr._catalog import catalog_arrays, resolve_features
+from ranking.ltr._catalog import catalog_arrays_for, resolve_features
 from ranking.ltr._features import compute_stats, feature_names, pair_features
 from tests.ranking._worlds import T0, events_frame, taste_world
 
@@ -91,7 +91,7 @@ def test_training_features_never_see_held_out_events(con):
     # The history's events are exactly the store's minus the held-out pairs.
     kept = ev.join(pl.DataFrame({"user_id": ["u1", "u1"], "item_id": ["i2", "i3"]}),
                    on=["user_id", "item_id"], how="anti")
-    direct = catalog_arrays(NAMES, data.user_ids, data.item_ids, kept, data.items)
+    direct = catalog_arrays_for([NAMES], data.user_ids, data.item_ids, kept, data.items)[0]
     assert np.array_equal(np.nan_to_num(direct.item), np.nan_to_num(train.item))
 
 
