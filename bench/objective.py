@@ -41,7 +41,7 @@ def run(data: Path, split: str, seed: int, objective: ObjectiveConfig) -> dict[s
     tr, te = (random_holdout(ev, 0.25, seed) if split == "random" else temporal_split(ev)[:2])
     out = {}
     for name, on in (("off", False), ("on", True)):
-        cfg = LtrConfig(seed=seed, precompute_users=0,
+        cfg = LtrConfig(seed=seed,
                         objective=replace(objective, creation_first=on))
         t = time.perf_counter()
         r = evaluate_split(tr, te, items, 10, cfg, baselines=(), fallbacks={}, name=split)

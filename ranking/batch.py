@@ -101,7 +101,8 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
         q = hydrate_query(engine, FeedRequest(uid, ts, request_id=f"score:{rid}"),
                           engine.viewer(uid, ts), seen=False)
         items = [str(i) for i in g["item_id"]]
-        scores = (engine.model_scores(uid, items) if q.personalized
+        scores = (engine.model_scores(uid, items, q.recent, q.viewer.following)
+                  if q.personalized
                   else [float(pop.get(i, 0.0)) for i in items])
         ended = [iv for iv in q.interventions if iv.ends_feed]
         facts = [engine.item_facts.get(i) for i in items]

@@ -40,7 +40,8 @@ def explain_pair(engine: FeedEngine, user_id: str, item_id: str, now: datetime,
     ids = [i.item_id for i in resp.items]
     rank = ids.index(item_id) + 1 if item_id in ids else None
     removed = [r for r in resp.removed if r.item_id == item_id]
-    score = engine.model_scores(user_id, [item_id])[0] if engine.ranker is not None else None
+    score = (engine.model_scores(user_id, [item_id], q.recent, q.viewer.following)[0]
+             if engine.ranker is not None else None)
     seen = item_id in engine.viewers.seen(user_id, now)
     ended = [iv.type for iv in ivs if iv.ends_feed]
     if ended:

@@ -111,6 +111,18 @@ class CandidateSource:
                 out_scores.append(sc)
         return out_ids, out_scores
 
+    def score_user(self, u: int, row: sp.csr_matrix, follows: frozenset[str] = frozenset()
+                   ) -> np.ndarray:
+        """Scores of every catalog item for one viewer described by a history row.
+
+        The request-time verb: ``row`` (1 x items, interaction weights) is the viewer's history
+        as of now, the trained part plus what the live event stream added since, so a
+        history-based source follows the session without a refit. ``u`` is the viewer's index
+        in the trained table (-1: new). Sources that read no history (popularity, trending,
+        fresh) return their trained row. ``follows`` are the creators the viewer follows now.
+        """
+        return self.score_rows(np.array([u], np.int64))[0]
+
     def mask_seen(self, users: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Set the scores of items each user already interacted with to NaN (in place)."""
         if self._seen is None:

@@ -53,11 +53,27 @@ class AlsCandidates(CandidateSource):
         model.fit(data.to_csr(), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, np.float32)
         self.item_factors = np.asarray(model.item_factors, np.float32)
+        self._yty = None
 
     def _score_rows(self, users: np.ndarray) -> np.ndarray:
         known = users[users >= 0]
         return unknown_rows(users, self.data.n_items,
                             self.user_factors[known] @ self.item_factors.T)
+
+    def score_user(self, u: int, row, follows: frozenset[str] = frozenset()) -> np.ndarray:
+        """Fold the history row into a user factor (implicit's own least-squares step against
+        the trained item factors, as its ``recalculate_user`` does), then score."""
+        if not self.fitted or row.nnz == 0:
+            return self.score_rows(np.array([u], np.int64))[0]
+        from implicit.cpu.als import user_factor
+
+        y = self.item_factors
+        if getattr(self, "_yty", None) is None:
+            self._yty = y.T @ y
+        cui = (row * self.config.alpha).tocsr().astype(np.float64)
+        f = user_factor(y.astype(np.float64), self._yty.astype(np.float64), cui, 0,
+                        self.config.reg, y.shape[1])
+        return (y @ f.astype(np.float32)).astype(np.float32)
 
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items closest by cosine of the item factors."""
@@ -75,3 +91,4 @@ class AlsCandidates(CandidateSource):
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.user_factors, self.item_factors = arrays["user_factors"], arrays["item_factors"]
+        self._yty = None

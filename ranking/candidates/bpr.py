@@ -53,3 +53,12 @@ class BprCandidates(AlsCandidates):
         model.fit(data.to_csr(binary=True), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, np.float32)
         self.item_factors = np.asarray(model.item_factors, np.float32)
+
+    def score_user(self, u: int, row, follows: frozenset[str] = frozenset()) -> np.ndarray:
+        """Fold-in for a pairwise model: the user factor is the mean of the history's item
+        factors (BPR has no closed-form user step), the bias column kept at 1 as trained."""
+        if not self.fitted or row.nnz == 0:
+            return self.score_rows(np.array([u], np.int64))[0]
+        f = self.item_factors[row.indices].mean(axis=0)
+        f[-1] = 1.0  # implicit's BPR keeps the item bias in the last factor, users' is 1
+        return (self.item_factors @ f).astype(np.float32)

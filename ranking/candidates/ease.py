@@ -77,6 +77,14 @@ class EaseCandidates(CandidateSource):
         block = np.asarray(self._x[known] @ self.weights, dtype=np.float32)
         return unknown_rows(users, self.data.n_items, block)
 
+    def score_user(self, u: int, row, follows: frozenset[str] = frozenset()) -> np.ndarray:
+        if self.weights is None or not self.fitted:
+            return np.full(self.data.n_items, np.nan, np.float32)
+        x = row.copy() if self.config.binary else row
+        if self.config.binary:
+            x.data[:] = 1.0
+        return np.asarray(x @ self.weights, dtype=np.float32).ravel()
+
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items with the largest EASE weight from ``item_id``."""
         i = self.data.item_index([item_id])[0]

@@ -75,6 +75,27 @@ class FollowingCandidates(CandidateSource):
             out[known] = block
         return out
 
+    def score_user(self, u: int, row, follows: frozenset[str] = frozenset()) -> np.ndarray:
+        """Recent videos of the creators the viewer follows now (a follow made in the session
+        counts at once)."""
+        if not follows:
+            return self.score_rows(np.array([u], np.int64))[0]
+        creators = self._creators()
+        c = np.array([creators[x] for x in follows if x in creators], np.int64)
+        out = np.full(self.data.n_items, np.nan, np.float32)
+        if c.size:
+            v = np.asarray(self.creator_items[c].sum(axis=0)).ravel().astype(np.float32)
+            v[v == 0] = np.nan
+            out = v
+        return out
+
+    def _creators(self) -> dict[str, int]:
+        # The creator order of ``creator_items``: sorted ids of the catalog's creators (_fit).
+        if getattr(self, "_cidx", None) is None:
+            items = self.data.items.filter(pl.col("creator_id").is_not_null())
+            self._cidx = {c: k for k, c in enumerate(sorted(set(items["creator_id"].to_list())))}
+        return self._cidx
+
     def arrays(self) -> dict[str, np.ndarray]:
         from ranking.candidates._base import sparse_arrays
 

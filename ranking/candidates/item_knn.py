@@ -63,6 +63,15 @@ class ItemKnnCandidates(CandidateSource):
         block = (self._x[known] @ self.similarity).toarray().astype(np.float32)
         return unknown_rows(users, self.data.n_items, block)
 
+    def score_user(self, u: int, row: sp.csr_matrix, follows: frozenset[str] = frozenset()
+                   ) -> np.ndarray:
+        if not self.fitted:
+            return np.full(self.data.n_items, np.nan, np.float32)
+        x = row.copy() if self.config.binary else row
+        if self.config.binary:
+            x.data[:] = 1.0
+        return np.asarray((x @ self.similarity).toarray(), np.float32).ravel()
+
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by the learned similarity."""
         i = self.data.item_index([item_id])[0]

@@ -47,8 +47,8 @@ __all__ = ["FeedEngine"]
 
 log = logging.getLogger("feedwell.engine")
 
-# Cached candidate frames (~1.3 kB each): the service's users, bounded.
-_LISTS_MAX = 50_000
+# Cached scored pages (~10 kB each), one per viewer history: bounded, whatever the users.
+_LISTS_MAX = 5_000
 
 
 def _fallback_frame(ranker: Any, n: int) -> pl.DataFrame:
@@ -92,7 +92,7 @@ class FeedEngine:
         self.stored_viewers = StoredViewers(self.con, self.cfg, self.lock)
         self.viewers: ViewerSource = self.stored_viewers
         self.verdict_cache = VerdictCache()
-        self._lists: dict[tuple[str, int], tuple[Any, pl.DataFrame]] = {}
+        self._lists: dict[tuple, tuple[Any, pl.DataFrame]] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
         self.ranker = None
@@ -199,34 +199,37 @@ class FeedEngine:
             v.settings = replace(v.settings, personalized=False)
         return v
 
-    def model_candidates(self, user_id: str, n: int) -> pl.DataFrame:
-        """The model's candidates for ``user_id``, best first, with a rank-based
-        ``source_score``: the precomputed list (cached per user, as it changes only with the
-        model), else the model's sources run now."""
+    def model_candidates(self, user_id: str, n: int, recent: tuple = (),
+                         follows: frozenset[str] = frozenset()) -> pl.DataFrame:
+        """The model's candidates for ``user_id`` scored now, best first, with a rank-based
+        ``source_score``: the sources run on the viewer's trained history plus ``recent`` (the
+        viewer's events since the model's data). A page is cached until the viewer's history
+        changes (a new event, a follow), so paging through a feed costs one scoring."""
         ranker = self.ranker
-        hit = self._lists.get((user_id, n))
+        last = recent[-1] if recent else None
+        key = (user_id, n, len(recent), last.get("ts") if last else None,
+               last.get("event_id") if last else None, hash(follows))
+        hit = self._lists.get(key)
         # The entry names its ranker: a list cached from a replaced model is never served.
         if hit is not None and hit[0] is ranker:
             return hit[1]
-        c = ranker.listed(user_id, n)
-        if c is None:
-            c = ranker.candidates(user_id, n=n)
-            return c.with_columns(pl.Series("source_score", _rank_scores(c.height)))
-        c = pl.DataFrame([c.get_column("item_id"), c.get_column("source"),
-                          pl.Series("source_score", _rank_scores(c.height)),
-                          *[s for s in c.get_columns()
-                            if s.name not in ("item_id", "source", "source_score")]])
+        c = ranker.live_candidates(user_id, list(recent), follows, n)
+        c = c.with_columns(pl.Series("source_score", _rank_scores(c.height))).select(
+            "item_id", "source", "source_score", "model_score")
         if len(self._lists) >= _LISTS_MAX:
             self._lists = {}
-        self._lists[(user_id, n)] = (ranker, c)
+        self._lists[key] = (ranker, c)
         return c
 
     def popular_candidates(self, n: int) -> pl.DataFrame:
         return self.popular.head(n)
 
-    def model_scores(self, user_id: str, item_ids: list[str]) -> list[float]:
-        """The published ranker's score for each of ``item_ids`` (``score``, ``explain``)."""
-        return [float(s) for s in self.ranker.score(user_id, pl.DataFrame({"item_id": item_ids}))]
+    def model_scores(self, user_id: str, item_ids: list[str], recent: tuple = (),
+                     follows: frozenset[str] = frozenset()) -> list[float]:
+        """The published ranker's score for each of ``item_ids`` (``score``, ``explain``), as
+        of now: ``recent`` and ``follows`` as for ``model_candidates``."""
+        return [float(s) for s in self.ranker.score(
+            user_id, pl.DataFrame({"item_id": item_ids}), list(recent), follows)]
 
     def audit(self, rows: list[dict[str, Any]]) -> None:
         with self._audit_lock:

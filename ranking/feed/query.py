@@ -37,6 +37,9 @@ class Query:
     consents: Mapping[str, Consent]
     steering: Steering | None
     sensitive_views_24h: int
+    # The viewer's events after the model's data, up to now (contract rows): the live part
+    # of their history, which request-time scoring folds in.
+    recent: tuple[Mapping[str, Any], ...] = ()
     # The published ranker at request time (None: popularity); a reload never changes it
     # under a request in flight.
     model: Any = None
@@ -84,9 +87,12 @@ def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerCon
         viewer = replace(viewer, settings=replace(viewer.settings, personalized=False))
     ends = any(iv.ends_feed for iv in ivs)
     steering = None if ends else viewers.steering(request.user_id)
+    since = store.ranker.data_to if store.ranker is not None else None
+    recent = (tuple(viewers.recent_events(request.user_id, since, now))
+              if since is not None and not ends and viewer.settings.personalized else ())
     return Query(
         request=request, viewer=viewer, policy=policy_for(viewer, cfg), cfg=cfg,
         interventions=ivs,
         seen=viewers.seen(request.user_id, now) if seen and not ends else frozenset(),
         consents=store.consents, steering=steering.at(now) if steering is not None else None,
-        sensitive_views_24h=viewer.sensitive_views_24h(now), model=store.ranker)
+        sensitive_views_24h=viewer.sensitive_views_24h(now), recent=recent, model=store.ranker)

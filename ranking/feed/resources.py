@@ -36,6 +36,9 @@ class ViewerSource(Protocol):
 
     def reset_time(self, user_id: str, now: datetime) -> datetime | None: ...
 
+    def recent_events(self, user_id: str, since: datetime, now: datetime
+                      ) -> list[Mapping[str, Any]]: ...
+
 
 class CandidateStore(Protocol):
     """The candidates' side of a request."""
@@ -49,7 +52,8 @@ class CandidateStore(Protocol):
     verdict_cache: VerdictCache
     ranker: Any
 
-    def model_candidates(self, user_id: str, n: int) -> pl.DataFrame: ...
+    def model_candidates(self, user_id: str, n: int, recent: tuple = (),
+                         follows: frozenset[str] = frozenset()) -> pl.DataFrame: ...
 
     def popular_candidates(self, n: int) -> pl.DataFrame: ...
 

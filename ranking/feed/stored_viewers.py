@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -22,6 +23,8 @@ __all__ = ["StoredViewers"]
 # impression (shown is not watched: it may come back).
 _SEEN_TYPES = ("view", "skip", "like", "share", "remix", "comment", "hide", "report")
 _SEEN_MAX = 10_000
+# Live events a request folds into a history (the latest; older ones are in the next model).
+_RECENT_MAX = 500
 
 
 class StoredViewers:
@@ -70,6 +73,18 @@ class StoredViewers:
             if len(self._seen) > _SEEN_MAX:
                 self._seen.popitem(last=False)
         return got
+
+    def recent_events(self, user_id: str, since: datetime, now: datetime
+                      ) -> list[dict[str, Any]]:
+        """The user's events after ``since`` up to ``now`` (the live part of their history
+        for a model trained on data up to ``since``), the latest ``_RECENT_MAX``."""
+        with self.lock:
+            rows = self.con.execute(
+                "SELECT user_id, ts, type, item_id, target_user_id, watch_ms, session_id "
+                "FROM events WHERE user_id = ? AND ts > ? AND ts <= ? "
+                "ORDER BY ts DESC LIMIT ?", [user_id, since, now, _RECENT_MAX]).fetchall()
+        cols = ("user_id", "ts", "type", "item_id", "target_user_id", "watch_ms", "session_id")
+        return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
 
     def steering(self, user_id: str) -> Steering | None:
         return self.steerings.get(user_id)

@@ -2,7 +2,8 @@
 
 ``config`` holds the typed configuration, ``ranker`` the trained ranker (fit, serve, save,
 load), ``dask_train`` the scale-out training path. The ``_``-modules are its private parts:
-pair features, label grading, the feedback head, precomputed serving lists, EASE tuning, and
+pair features, label grading, the feedback head, request-time scoring (``_live``), EASE tuning,
+and
 the catalog features (``DEFAULT_FEATURES``; ``compute_stats`` builds every statistic a fit uses).
 """
 

@@ -67,9 +67,6 @@ class LtrConfig:
     """Upper bound on boosting rounds (early stopping picks fewer)."""
     num_threads: int = 2
     """LightGBM threads for training (serving uses 1)."""
-    precompute_users: int = 200_000
-    """Users whose serving lists are scored at training time (the most active first); the
-    rest are scored on request. 0 turns precomputation off."""
     seed: int = 42
     """Seed for splits, sampling and LightGBM."""
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)

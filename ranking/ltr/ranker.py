@@ -19,13 +19,14 @@ import duckdb
 import lightgbm as lgb
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from features.errors import PipelineError
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
-from ranking.ltr._precompute import Precomputed, precompute
+from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking.ltr._tune import tune_ease
 from ranking.ltr.config import LtrConfig
@@ -48,10 +49,10 @@ class LtrRanker:
         self.config, self.sources, self.stats, self.booster = config, sources, stats, booster
         self.data, self.report, self.head = data, report or {}, head
         self.features = feature_names(sources, stats.catalog_names)
-        self.pre: Precomputed | None = None
         self.serving = ServingChoice()
         self.pop: dict[str, CandidateSource] = {}
         self._hist: np.ndarray | None = None
+        self._rows: sp.csr_matrix | None = None
 
     # -- training -----------------------------------------------------------------------
     @classmethod
@@ -108,28 +109,22 @@ class LtrRanker:
         srcs = _fit_sources(cfg, data, names)
         ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head)
         ranker.pop = fit_popularity(ranker.serving, data)
-        if cfg.precompute_users > 0:
-            t1 = time.perf_counter()
-            ranker.pre = precompute(ranker, cfg.precompute_users)
-            report["precompute_seconds"] = round(time.perf_counter() - t1, 2)
         report["train_seconds"] = round(time.perf_counter() - t0, 2)
         return ranker
 
     # -- serving ------------------------------------------------------------------------
     def set_serving(self, choice: ServingChoice) -> None:
-        """Serve ``choice`` from now on: fit its popularity variants, rebuild the lists."""
+        """Serve ``choice`` from now on: fit its popularity variants."""
         if choice.kind == "source":
             source_scores(np.zeros((0, len(self.features))), self.features, choice.model)
         self.serving = choice
         self.pop = fit_popularity(choice, self.data)
-        if self.config.precompute_users > 0:
-            self.pre = precompute(self, self.config.precompute_users)
 
     def served_as(self, choice: ServingChoice) -> LtrRanker:
-        """A view of this version serving ``choice`` (shares the fitted parts, no precomputed
-        lists): the evaluation scores a source as the feed would serve it."""
+        """A view of this version serving ``choice`` (shares the fitted parts): the evaluation
+        scores a source as the feed would serve it."""
         view = copy.copy(self)
-        view.serving, view.pre = choice, None
+        view.serving = choice
         if not {choice.fallback, choice.model} & set(choice.popularity) <= set(self.pop):
             view.pop = {**self.pop, **fit_popularity(choice, self.data)}
         return view
@@ -150,6 +145,57 @@ class LtrRanker:
         """The fitted non-personalised fallback the evaluation chose."""
         return self.pop[self.serving.fallback]
 
+    # -- request time -------------------------------------------------------------------
+    @property
+    def data_to(self) -> datetime | None:
+        """The time of the model's data: events after it are live (``history`` folds them)."""
+        d = self.data
+        if d.now is not None:
+            return d.now
+        times = [f[c].max() for f, c in ((d.frame, "last_ts"), (d.negatives, "ts"))
+                 if f.height]
+        if d.events is not None and d.events.height:
+            times.append(d.events["ts"].max())
+        return max(times) if times else None
+
+    def history(self, user_id: str, events: list[dict] | tuple = (),
+                follows: frozenset[str] = frozenset()) -> ViewerHistory:
+        """The viewer's history as of now: the trained row plus ``events``, the viewer's
+        events after the model's data (contract rows), and the creators followed now."""
+        if self._rows is None:
+            self._rows = self.data.to_csr()
+        src = next((s for s in self.sources if s.personalised and s._seen is not None), None)
+        return viewer_history(self.data, self._rows, src._seen if src else None, user_id,
+                              events, follows)
+
+    def live_candidates(self, user_id: str, events: list[dict] | tuple = (),
+                        follows: frozenset[str] = frozenset(), n: int | None = None
+                        ) -> pl.DataFrame:
+        """The viewer's candidates scored now, best first: ``(item_id, source, model_score)``.
+
+        Every request runs the sources on the viewer's history as of now (``history``), so a
+        like in this session changes the next page, and a viewer new since training is served
+        personally after their first few actions. No list is precomputed per user.
+        """
+        n = n or self.config.n_candidates
+        h = self.history(user_id, events, follows)
+        if h.n_positives < max(1, self.serving.backoff_below) or not self.sources:
+            ids, sc = self.fallback.recommend([user_id] if h.u >= 0 else ["\x00new"], n)
+            return pl.DataFrame({"item_id": ids[0].astype(str), "source": self.serving.fallback,
+                                 "model_score": np.asarray(sc[0], np.float64)},
+                                schema={"item_id": pl.String, "source": pl.String,
+                                        "model_score": pl.Float64})
+        rows, items, best = live_candidate_rows(self.sources, h, self.data.item_ids,
+                                                self.config.n_per_source, n)
+        s = self._score_x(row_features(self.sources, self.stats, rows, h.u, items),
+                          np.full(len(items), h.u, np.int64), items, np.zeros(len(items), bool))
+        order = np.lexsort((np.arange(len(items)), -s))
+        return pl.DataFrame({"item_id": self.data.item_ids[items[order]].astype(str),
+                             "source": np.asarray(best, dtype=object)[order].astype(str),
+                             "model_score": s[order]},
+                            schema={"item_id": pl.String, "source": pl.String,
+                                    "model_score": pl.Float64})
+
     def candidates(self, user_id: str, n: int | None = None) -> pl.DataFrame:
         """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
         n = n or self.config.n_candidates
@@ -159,46 +205,42 @@ class LtrRanker:
                                  "sources": [[self.serving.fallback]] * len(ids[0])},
                                 schema={"item_id": pl.String, "source": pl.String,
                                         "sources": pl.List(pl.String)})
-        listed = self.listed(user_id, n)
-        if listed is not None:
-            return listed.with_columns(sources=pl.concat_list("source"))
         c = merge_candidates(self.sources, [user_id], self.config.n_per_source, n)
         return c.drop("user_id").with_columns(pl.col("sources").list.first().alias("source"))
 
-    def listed(self, user_id: str, n: int) -> pl.DataFrame | None:
-        """The user's precomputed list ``(item_id, source, model_score)``, or None if none."""
-        u = self.data.user_index(user_id)
-        if u >= 0 and self.backed_off(np.array([u]))[0]:
-            u = -1  # the cold-start row: the fallback list
-        if self.pre is None or not self.pre.has(u):
-            return None
-        return self.pre.frame(u, n, self.data.item_ids)
-
-    def score(self, user_id: str, candidates: pl.DataFrame | list[str]) -> np.ndarray:
+    def score(self, user_id: str, candidates: pl.DataFrame | list[str],
+              events: list[dict] | tuple = (), follows: frozenset[str] = frozenset()
+              ) -> np.ndarray:
         """One ranking score per candidate row, in input order (hidden items sink).
 
         Args:
             user_id: the user.
             candidates: a frame with ``item_id`` (other columns are recomputed), or item ids.
+            events: the user's events after the model's data (scored as of now, as the feed).
+            follows: creators the user follows now.
         """
         ids = candidates if isinstance(candidates, list) else candidates["item_id"].to_list()
         if not ids:
             return np.zeros(0, np.float32)
         uid = self.data.user_index(user_id)
         i = self.data.item_index(ids)
-        if self.pre is not None and self.pre.has(uid):
-            # Precomputed scores where the list has them; the rest are scored now.
-            items, scores, _ = self.pre.row(uid)
-            known = dict(zip(items.tolist(), scores.tolist(), strict=True))
-            out = np.array([known.get(k, np.nan) for k in i.tolist()], np.float64)
-            miss = np.isnan(out)
-            if miss.any():
-                out[miss] = self._score_pairs(np.full(int(miss.sum()), uid, np.int64), i[miss])
-            return out
-        return self._score_pairs(np.full(len(ids), uid, np.int64), i)
+        if not events:
+            return self._score_pairs(np.full(len(ids), uid, np.int64), i)
+        h = self.history(user_id, events, follows)
+        rows, _, _ = live_candidate_rows(self.sources, h, self.data.item_ids, 0, 0)
+        off = np.full(len(ids), h.n_positives < max(1, self.serving.backoff_below))
+        x = row_features(self.sources, self.stats, rows, h.u, np.maximum(i, 0))
+        x[i < 0] = np.nan
+        return self._score_x(x, np.full(len(ids), h.u, np.int64), i, off)
 
     def _score_pairs(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        x = pair_features(self.sources, self.stats, u, i)
+        return self._score_x(pair_features(self.sources, self.stats, u, i), u, i,
+                             self.backed_off(u))
+
+    def _score_x(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, off: np.ndarray
+                 ) -> np.ndarray:
+        """The served model's score of feature rows ``x`` for index pairs; ``off`` marks the
+        pairs served the fallback instead (new and light users)."""
         kind = self.serving.kind
         if kind == "source":
             s = source_scores(x, self.features, self.serving.model)
@@ -215,7 +257,6 @@ class LtrRanker:
             col = next((k for k, n in enumerate(self.features)
                         if n.startswith(("z_", "score_"))), 0)
             s = np.nan_to_num(x[:, col], nan=-1e3)
-        off = self.backed_off(u)
         if off.any():
             s = np.asarray(s, np.float64).copy()
             s[off] = self._pop_scores(self.serving.fallback, i[off])
@@ -248,22 +289,6 @@ class LtrRanker:
                                          strict=True), strict=True))
             return ([got[u][0] for u in user_ids],
                     [np.asarray(got[u][1], np.float64) for u in user_ids])
-        if self.pre is not None and exclude_seen:
-            rows = [self.data.user_index(u) for u in user_ids]
-            rest = [u for u, r in zip(user_ids, rows, strict=True) if not self.pre.has(r)]
-            if len(rest) < len(user_ids):
-                got_rest = dict(zip(rest, zip(*self._recommend_now(rest, k), strict=True),
-                                    strict=True)) if rest else {}
-                ids_out, sc_out = [], []
-                for u, r in zip(user_ids, rows, strict=True):
-                    if self.pre.has(r):
-                        items, scores, _ = self.pre.row(r)
-                        ids_out.append(self.data.item_ids[items[:k]])
-                        sc_out.append(scores[:k].astype(np.float64))
-                    else:
-                        ids_out.append(got_rest[u][0])
-                        sc_out.append(got_rest[u][1])
-                return ids_out, sc_out
         return self._recommend_now(list(user_ids), k, exclude_seen)
 
     def _recommend_now(self, user_ids: list[str], k: int, exclude_seen: bool = True
@@ -293,8 +318,6 @@ class LtrRanker:
         for s in self.sources:
             np.savez(p / f"source_{s.name}.npz", **(s.arrays() if s.fitted else {}))
         np.savez(p / "stats.npz", **self.stats.arrays())
-        if self.pre is not None:
-            np.savez(p / "precomputed.npz", **self.pre.arrays())
         for name, src in self.pop.items():
             np.savez(p / f"pop_{name}.npz", **(src.arrays() if src.fitted else {}))
         d = self.data
@@ -336,7 +359,9 @@ class LtrRanker:
             srcs.append(s)
         with np.load(p / "stats.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-        cfg = LtrConfig(**meta["config"])
+        # Fields a newer version dropped (``precompute_users``) are ignored.
+        cfg = LtrConfig(**{k: v for k, v in meta["config"].items()
+                           if k in LtrConfig.__dataclass_fields__})
         stats = Stats.from_arrays(arrays, cfg.features)
         booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
         head = None
@@ -347,9 +372,6 @@ class LtrRanker:
         ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head)
         ranker.serving = ServingChoice.from_dict(meta.get("serving"))
         ranker.pop = _load_popularity(p, ranker.serving, data)
-        if (p / "precomputed.npz").exists():
-            with np.load(p / "precomputed.npz", allow_pickle=False) as z:
-                ranker.pre = Precomputed.from_arrays({k: z[k] for k in z.files})
         return ranker
 
 

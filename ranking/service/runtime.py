@@ -75,6 +75,7 @@ class Service:
         with self.engine.lock:
             self.state = ViewerState(self.engine.con, lambda: self.engine.item_facts,
                                      self.engine.cfg, self._store_factory())
+            self.state.seed_recent(self.engine.con, self._data_to())
         self.engine.viewers = self.state
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -100,11 +101,18 @@ class Service:
         self.metrics.model.clear()
         self.metrics.model.labels(self.engine.model_version or "none").set(1)
 
+    def _data_to(self):
+        ranker = self.engine.ranker
+        return ranker.data_to if ranker is not None else None
+
     def reload(self, full: bool = True) -> bool:
         """Reload catalog and model (``full``), or only pick up a newly published model."""
         changed = self.engine.reload() if full else self.engine.reload_if_published()
         if changed:
             self._set_model_metric()
+            with self.engine.lock:
+                # The new model's data ends later: only events after it stay live.
+                self.state.seed_recent(self.engine.con, self._data_to())
         return changed
 
     def start(self) -> None:

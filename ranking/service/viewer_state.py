@@ -11,7 +11,7 @@ the service serves the present, so every event it knows counts.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -25,9 +25,11 @@ from wellbeing import ItemFacts, ViewerContext, WellbeingConfig, younger_band
 from wellbeing.loaders import load_settings, topic_penalties
 from wellbeing.steering import Steering
 
-__all__ = ["Profile", "ViewerState"]
+__all__ = ["Profile", "ViewerState", "RECENT_MAX"]
 
 _PROFILE_TYPES = ("block", "follow", "unfollow", "hide", "report")
+# Live events kept per viewer for request-time scoring (older ones wait for the next model).
+RECENT_MAX = 500
 
 
 class ViewerState:
@@ -51,6 +53,9 @@ class ViewerState:
         self.profiles: dict[str, Profile] = load_profiles(con, cfg.report_weight)
         self.seen_history, self._usage_history = load_history(con)
         self.steerings: dict[str, Steering] = load_steerings(con)
+        # Each live viewer's latest events after the served model's data (request-time
+        # scoring folds them in); only viewers active since the model take any memory.
+        self.recent: dict[str, deque[dict[str, Any]]] = {}
         for uid, ts in last_checkins(con).items():
             self.profiles.setdefault(uid, Profile()).last_checkin = ts
         if store_factory is None:
@@ -97,6 +102,33 @@ class ViewerState:
             last_checkin=p.last_checkin, created_at=p.created_at,
         )
 
+    def recent_events(self, user_id: str, since: datetime, now: datetime | None = None
+                      ) -> list[dict[str, Any]]:
+        """The user's events after ``since`` (the served model's data), oldest first; the
+        live state serves the present, so ``now`` bounds nothing."""
+        q = self.recent.get(user_id)
+        if not q:
+            return []
+        with self.lock:
+            return [e for e in q if e["ts"] > since]
+
+    def seed_recent(self, con: duckdb.DuckDBPyConnection, since: datetime | None) -> None:
+        """Load every viewer's events after ``since`` (a newly served model's data), the latest
+        ``RECENT_MAX`` each; events posted while serving arrive through ``observe``."""
+        recent: dict[str, deque[dict[str, Any]]] = {}
+        if since is not None:
+            cols = ("user_id", "ts", "type", "item_id", "target_user_id", "watch_ms",
+                    "session_id", "event_id")
+            rows = con.execute(
+                f"SELECT {', '.join(cols)} FROM events WHERE ts > ? QUALIFY row_number() OVER "
+                "(PARTITION BY user_id ORDER BY ts DESC) <= ? ORDER BY ts",
+                [since, RECENT_MAX]).fetchall()
+            for r in rows:
+                ev = dict(zip(cols, r, strict=True))
+                recent.setdefault(ev["user_id"], deque(maxlen=RECENT_MAX)).append(ev)
+        with self.lock:
+            self.recent = recent
+
     def steering(self, user_id: str) -> Steering | None:
         """The user's steering in force (kept in memory; stored in ``user_steering``)."""
         return self.steerings.get(user_id)
@@ -126,6 +158,7 @@ class ViewerState:
             uid, etype = ev["user_id"], ev["type"]
             facts = items.get(ev.get("item_id") or "")
             with self.lock:
+                self.recent.setdefault(uid, deque(maxlen=RECENT_MAX)).append(dict(ev))
                 p = self.profiles.setdefault(uid, Profile())
                 if etype in _PROFILE_TYPES:
                     self._profile_event(uid, p, ev, facts)

@@ -61,13 +61,16 @@ class _Ranker:
         self.ids = ids
         self.calls = 0
 
-    def listed(self, user_id: str, n: int) -> pl.DataFrame:
+    data_to = None
+
+    def live_candidates(self, user_id: str, events: list, follows: frozenset, n: int
+                        ) -> pl.DataFrame:
         self.calls += 1
         return pl.DataFrame({"item_id": self.ids[:n], "source": ["als"] * len(self.ids[:n]),
                              "model_score": [float(-k) for k in range(len(self.ids[:n]))]})
 
 
-def test_model_candidates_are_cached_per_user_and_never_outlive_their_model(world, tmp_path):
+def test_model_candidates_are_cached_per_history_and_never_outlive_their_model(world, tmp_path):
     e = _engine(world, tmp_path)
     old, new = _Ranker(["safe1", "safe2"]), _Ranker(["safe3"])
     e.ranker = old
@@ -75,6 +78,9 @@ def test_model_candidates_are_cached_per_user_and_never_outlive_their_model(worl
     assert first.columns == ["item_id", "source", "source_score", "model_score"]
     assert first["source_score"].to_list() == [1.0, 0.5]
     assert e.model_candidates("adult", 10) is first and old.calls == 1
+    # a new event in the viewer's history: scored again
+    ev = ({"ts": NOW, "event_id": "e1", "type": "view", "item_id": "safe9"},)
+    assert e.model_candidates("adult", 10, ev) is not first and old.calls == 2
     e.ranker = new  # published and loaded: the next request reads the new model's list
     assert e.model_candidates("adult", 10)["item_id"].to_list() == ["safe3"]
 

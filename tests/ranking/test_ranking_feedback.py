@@ -117,7 +117,6 @@ def test_a_source_served_with_the_head_scores_with_it_and_keeps_it(tmp_path):
     assert not np.allclose(with_fb._score_pairs(u, i), plain._score_pairs(u, i))
     # The blend itself goes without the head when its own weight is 0.
     ranker.head = FeedbackHead(booster, 0.0, {"ease": 0.5})
-    ranker.pre = None
     blend = ranker._score_pairs(u, i)
     ranker.head = None
     assert np.allclose(ranker._score_pairs(u, i), blend)

@@ -79,5 +79,4 @@ def test_hidden_item_never_recommended_and_its_creator_sinks():
     # the same model without the hide's creator penalty (the catalog's fatigue_creator.fatigue)
     assert r.stats.serving.names[2] == "fatigue_creator.fatigue"
     r.stats.serving.pairs[2] = r.stats.serving.pairs[2] * 0
-    r.pre = None  # ...scored afresh, not from the precomputed serving lists
     assert np.all(penalised < r.score("u0", c0) - 1.0)

@@ -104,7 +104,7 @@ def test_the_feeds_fallback_is_the_best_evaluated_popularity_list(published):
     top = ranker.fallback.recommend(["nobody"], 20, exclude_seen=False)[0][0].tolist()
     assert engine.popular["item_id"].head(20).to_list() == top
     # a new user's model list is the fallback's list too
-    assert ranker.listed("nobody", 20)["item_id"].to_list() == top
+    assert ranker.live_candidates("nobody", n=20)["item_id"].to_list() == top
 
 
 def test_same_data_same_decision_and_same_served_lists(published, tmp_path):
@@ -119,8 +119,10 @@ def test_same_data_same_decision_and_same_served_lists(published, tmp_path):
     res2 = evaluate_version(con2, v2)
     publish_version(con2, res2)
     assert res2["selection"] == res["selection"]
-    a = LtrRanker.load(registry.get(con, version).path).pre
-    b = LtrRanker.load(registry.get(con2, v2).path).pre
+    a = LtrRanker.load(registry.get(con, version).path)
+    b = LtrRanker.load(registry.get(con2, v2).path)
     con2.close()
-    assert np.array_equal(a.ptr, b.ptr) and np.array_equal(a.items, b.items)
-    assert np.allclose(a.scores, b.scores)
+    for user in a.data.user_ids[:50].tolist():
+        la, lb = a.live_candidates(user, n=50), b.live_candidates(user, n=50)
+        assert la["item_id"].to_list() == lb["item_id"].to_list()
+        assert np.allclose(la["model_score"].to_numpy(), lb["model_score"].to_numpy())

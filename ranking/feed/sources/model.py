@@ -1,4 +1,5 @@
-"""Candidates from the published model's merged sources (ALS, BPR, EASE, kNN, following, ...)."""
+"""Candidates from the published model's sources (ALS, BPR, EASE, kNN, following, ...), run
+on the viewer's history as of now (trained part plus the live events of the query)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,4 @@ class ModelCandidateSource:
     def __call__(self, query: Query, store: CandidateStore, n: int) -> pl.DataFrame:
         if not query.personalized:
             return pl.DataFrame()
-        return store.model_candidates(query.user_id, n)
+        return store.model_candidates(query.user_id, n, query.recent, query.viewer.following)
