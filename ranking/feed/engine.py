@@ -26,6 +26,7 @@ import polars as pl
 
 from features.store import connect
 from ranking import registry
+from ranking.feed.live_items import LiveItems
 from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
 from ranking.feed.resources import ViewerSource
 from ranking.feed.stored_viewers import StoredViewers
@@ -96,6 +97,7 @@ class FeedEngine:
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
         self.ranker = None
+        self.live_items: LiveItems | None = None
         self.model_version: str | None = None
         self.model_record: registry.ModelRecord | None = None
         self.reload()
@@ -115,6 +117,7 @@ class FeedEngine:
             if version == self.model_version:
                 if self.ranker is not None:
                     self.popular = _fallback_frame(self.ranker, 2000)
+                self.live_items = self._live_items(self.live_items)
                 return False
             ranker, loaded = None, None
             if rec is not None:
@@ -131,8 +134,37 @@ class FeedEngine:
                 # The evaluated fallback, for non-personalised feeds and short model lists.
                 self.popular = _fallback_frame(ranker, 2000)
             self._lists = {}
+            self.live_items = self._live_items()
             log.info("serving model %s", loaded or "none (popularity fallback)")
             return True
+
+    def _live_items(self, old: LiveItems | None = None) -> LiveItems:
+        """The new-video pool for the served model: catalog videos it has no trained
+        interaction with, servable from their ``created_at``, over the last ``fresh_days``
+        of its data (what the model saw is not new). Exploration counters and co-engagement
+        carry over from ``old``."""
+        live = LiveItems() if old is None else old
+        ranker = self.ranker
+        since = ranker.data_to if ranker is not None else None
+        counts = ranker.trained_counts() if ranker is not None else None
+        rows = self.con.execute(
+            "SELECT item_id, creator_id, topics, created_at, duration_ms, status FROM items "
+            "QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY _loaded_at DESC NULLS "
+            "LAST) = 1").fetchall()
+        horizon = (since - timedelta(days=live.cfg.fresh_days)) if since is not None else None
+        live.durations = {r[0]: r[4] for r in rows}
+        idx = (ranker.data.item_index([r[0] for r in rows]) if ranker is not None
+               else np.full(len(rows), -1))
+        for (iid, cid, topics, created, _, status), k in zip(rows, idx.tolist(), strict=True):
+            if status == "removed":
+                live.remove(iid)
+                continue
+            if created is None or (horizon is not None and created < horizon):
+                continue
+            if k >= 0 and counts[k] > 0:
+                continue  # the model has learnt this video: its sources score it
+            live.add(iid, created, topics or (), cid)
+        return live
 
     @property
     def served_kind(self) -> dict[str, Any]:
@@ -259,6 +291,13 @@ class FeedEngine:
                 record(self.con, rows)
 
     # -- requests ----------------------------------------------------------------------------
+    def observe(self, events: list[dict[str, Any]]) -> None:
+        """Fold accepted events into the per-video live state (new videos' early signals,
+        co-engagement)."""
+        live = self.live_items
+        if live is not None and events:
+            live.observe(events, live.durations)
+
     def feed(self, request: FeedRequest) -> FeedResponse:
         """Run the feed pipeline for one request."""
         viewer = self.viewer(request.user_id, request.now, request.age_at)

@@ -16,8 +16,9 @@ Ordering notes:
   candidate is removed.
 - The user's levers come after the policy: a steering mute only removes more, and the steering
   and explicit-feedback scorers reorder what the policy kept, so no lever widens a policy.
-- Page caps (sensitive topics in a row / per page / per day, doomscroll diversification) are
-  selectors: they need the final order.
+- New videos the model never saw get at most a few exploration slots (a selector, after the
+  policy filter: exploration never widens a policy); page caps (sensitive topics in a row /
+  per page / per day, doomscroll diversification) come after it, so they apply to new videos.
 - Side effects (audit, metrics) run after the response is built and cannot change it.
 """
 
@@ -41,10 +42,13 @@ from ranking.feed.scorers.model import ModelScorer
 from ranking.feed.scorers.steering import SteeringScorer
 from ranking.feed.scorers.wellbeing_downrank import WellbeingDownrankScorer
 from ranking.feed.selectors.author_diversity import AuthorDiversitySelector
+from ranking.feed.selectors.fresh_exploration import FreshExplorationSelector
 from ranking.feed.selectors.guardian_scroll import GuardianScrollSelector
 from ranking.feed.selectors.page_caps import WellbeingPageCapsSelector
 from ranking.feed.selectors.top_k import TopKSelector
 from ranking.feed.side_effects.audit import AuditSideEffect
+from ranking.feed.side_effects.impressions import FreshImpressionsSideEffect
+from ranking.feed.sources.fresh import FreshCandidateSource
 from ranking.feed.sources.model import ModelCandidateSource
 from ranking.feed.sources.popular import PopularCandidateSource
 from ranking.feed.stages import CandidateSource, Filter, Hydrator, Scorer, Selector, SideEffect
@@ -181,17 +185,19 @@ class FeedPipeline:
 
 def default_pipeline() -> FeedPipeline:
     return FeedPipeline(
-        # The model's merged sources (ALS, BPR, EASE, kNN, following, trending, fresh) first;
+        # The model's sources (ALS, BPR, EASE, kNN, following, trending, fresh) run on the
+        # viewer's history as of now; new videos the model never saw come from the live pool;
         # popularity keeps new users, non-personalised users and model-less starts fed.
-        sources=[ModelCandidateSource(), PopularCandidateSource()],
+        sources=[ModelCandidateSource(), FreshCandidateSource(), PopularCandidateSource()],
         prefilters=[ExcludedIdsFilter(), PreviouslySeenFilter()],  # ids only: cheapest first
         hydrators=[ItemFactsHydrator(), WellbeingVerdictHydrator(), SteeringHydrator()],
         filters=[WellbeingPolicyFilter(), SteeringMuteFilter()],  # levers after the policy
         scorers=[ModelScorer(), WellbeingDownrankScorer(), ExplicitFeedbackScorer(),
                  SteeringScorer()],
-        selectors=[WellbeingPageCapsSelector(), AuthorDiversitySelector(), TopKSelector(),
-                   GuardianScrollSelector()],
-        side_effects=[AuditSideEffect()],
+        # Exploration places new videos first, so every cap below applies to them too.
+        selectors=[FreshExplorationSelector(), WellbeingPageCapsSelector(),
+                   AuthorDiversitySelector(), TopKSelector(), GuardianScrollSelector()],
+        side_effects=[AuditSideEffect(), FreshImpressionsSideEffect()],
     )
 
 

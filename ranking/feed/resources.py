@@ -51,6 +51,7 @@ class CandidateStore(Protocol):
     consents: Mapping[str, Consent]
     verdict_cache: VerdictCache
     ranker: Any
+    live_items: Any
 
     def model_candidates(self, user_id: str, n: int, recent: tuple = (),
                          follows: frozenset[str] = frozenset()) -> pl.DataFrame: ...

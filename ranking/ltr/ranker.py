@@ -168,6 +168,23 @@ class LtrRanker:
         return viewer_history(self.data, self._rows, src._seen if src else None, user_id,
                               events, follows)
 
+    def history_items(self, user_id: str, n: int = 200) -> list[str]:
+        """The user's trained positives, the strongest first (at most ``n``)."""
+        u = self.data.user_index(user_id)
+        if u < 0:
+            return []
+        if self._rows is None:
+            self._rows = self.data.to_csr()
+        row = self._rows[u]
+        top = row.indices[np.argsort(-row.data, kind="stable")[:n]]
+        return self.data.item_ids[top].tolist()
+
+    def trained_counts(self) -> np.ndarray:
+        """Trained interactions per item index (0: a video no trained source can score)."""
+        if self._rows is None:
+            self._rows = self.data.to_csr()
+        return np.diff(self._rows.tocsc().indptr)
+
     def live_candidates(self, user_id: str, events: list[dict] | tuple = (),
                         follows: frozenset[str] = frozenset(), n: int | None = None
                         ) -> pl.DataFrame:

@@ -1,0 +1,53 @@
+"""Give new videos their few exploration slots on the page."""
+
+from __future__ import annotations
+
+from ranking.feed.candidates import Candidates
+from ranking.feed.query import Query
+from ranking.feed.types import FilterResult
+
+
+class FreshExplorationSelector:
+    """At most ``slots`` new videos (source ``fresh``), spread over the page.
+
+    The model cannot score a video it never saw, so new videos rank after every scored
+    candidate; this selector moves the best-matching ones to fixed slots (the rest stay at the
+    end). It runs after the wellbeing filter, so every video here already passed the policy;
+    a minor is, in addition, only ever explored with rated and labelled videos.
+    """
+
+    name = "FreshExploration"
+
+    def __init__(self, slots: int = 2) -> None:
+        self.slots = slots
+
+    def __call__(self, query: Query, candidates: Candidates) -> FilterResult:
+        c = candidates
+        fresh = [k for k, s in enumerate(c.source) if s == "fresh"]
+        if not fresh or self.slots <= 0:
+            return FilterResult(c, [])
+        facts = c.facts or [None] * len(c)
+        fresh_ok = [k for k in fresh if not _pushed_away(query, c, facts[k], k) and (
+            not query.viewer.minor or (facts[k] is not None and facts[k].maturity is not None
+                                       and facts[k].labels is not None))]
+        picks = sorted(fresh_ok, key=lambda k: -c.source_score[k])[:self.slots]
+        rest = [k for k in range(len(c)) if k not in set(fresh)]
+        order = list(rest)
+        # Spread the slots over the requested page: 10 videos, 2 slots -> positions 3 and 6.
+        for j, k in enumerate(picks):
+            pos = min(len(order), (j + 1) * query.limit // (len(picks) + 1))
+            order.insert(pos, k)
+        order += [k for k in fresh if k not in set(picks)]
+        return FilterResult(c.take(order), [])
+
+
+def _pushed_away(query: Query, c: Candidates, f, k: int) -> bool:
+    """The viewer's own signals win over exploration: a "less" steering, or a creator or
+    topic they hid (the same feedback the explicit-feedback scorer weighs)."""
+    if c.steer is not None and c.steer[k][1] < 0:
+        return True
+    if f is None:
+        return False
+    v = query.viewer
+    return (v.creator_penalties.get(f.creator_id, 0.0) > 0
+            or any(v.topic_penalties.get(t, 0.0) > 0 for t in f.topics))
