@@ -8,13 +8,15 @@ The engine is the pipeline's ``CandidateStore``. Its ``viewers`` (the ``ViewerSo
 the store point in time (``StoredViewers``) unless the service attaches its live state
 (``ranking.service.viewer_state``): profiles, usage and seen items in memory, kept current by
 posted events, so a request reads no table. ``verdict_cache`` holds policy verdicts of
-viewer-independent items per policy; it is replaced whenever the catalog reloads.
+viewer-independent items per policy; it is replaced whenever the catalog reloads or videos
+are posted (``upsert_items``, ``POST /v1/items``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +39,7 @@ from wellbeing import (
     ViewerContext,
     WellbeingConfig,
     ensure_audit_table,
+    item_facts_of,
     latest_consents,
     load_item_facts,
     record,
@@ -93,6 +96,8 @@ class FeedEngine:
         self.viewers: ViewerSource = self.stored_viewers
         self.verdict_cache = VerdictCache()
         self._lists: dict[tuple[str, int], tuple[Any, pl.DataFrame]] = {}
+        # When each video new to the catalog was first posted to this process (``upsert_items``).
+        self.posted_at: dict[str, datetime] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
         self.ranker = None
@@ -159,6 +164,26 @@ class FeedEngine:
             consents = dict(self.consents)
             consents[consent.subject_id] = consent
             self.consents = consents
+
+    def upsert_items(self, rows: Iterable[Mapping[str, Any]], at: datetime) -> None:
+        """Serve stored ``items`` rows (new or changed videos) from the next request on.
+
+        Their facts replace the catalog's (``item_facts_of``, as a reload builds them) and the
+        verdict cache starts empty, so a removal, a rating or a cameo counts at once. A video
+        new to the catalog is recorded in ``posted_at`` at ``at`` (its first post; an update
+        keeps it). Dicts are swapped, never mutated: requests in flight keep their view.
+        """
+        facts = [item_facts_of(r) for r in rows]
+        if not facts:
+            return
+        with self.lock:
+            catalog, posted = dict(self.item_facts), dict(self.posted_at)
+            for f in facts:
+                if f.item_id not in catalog:
+                    posted.setdefault(f.item_id, at)
+                catalog[f.item_id] = f
+            self.item_facts, self.posted_at = catalog, posted
+            self.verdict_cache = VerdictCache()
 
     def _popular(self) -> pl.DataFrame:
         # Decayed engagement over the last two weeks of data (velocity favours the recent).
