@@ -52,9 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
             raise
         holder = lock_holder(exc)
         if use != "read":
-            raise DataError(
-                f"database {db} is in use by {holder} (e.g. `feedwell serve`) and "
-                f"`feedwell {args.command}` writes to it: stop that process first") from None
+            raise DataError(_busy_writer(db, holder, args.command)) from None
     print(f"feedwell {args.command}: {db} is in use by {holder}: reading a snapshot of it",
           file=sys.stderr)
     with snapshot(db) as snap:
@@ -63,6 +61,21 @@ def run_command(args: argparse.Namespace) -> int:
             return int(args.func(args) or 0)
         finally:
             args.db = db
+
+
+def _busy_writer(db: str, holder: str, command: str) -> str:
+    """Why a writing command cannot run while ``holder`` holds ``db``, and what to do instead.
+
+    Ingest has a way round: the service it is most likely blocked by takes the same rows over
+    HTTP, with the same checks.
+    """
+    fix = "stop that process and re-run"
+    if command == "ingest":
+        # The store could not be opened, and ingest is one transaction: nothing was written.
+        fix = ("nothing was loaded: post the rows through POST /v1/events and POST /v1/items "
+               "instead, or stop that process and re-run")
+    return (f"the store {db} is held by {holder} (a running `feedwell serve`?) and "
+            f"`feedwell {command}` writes to it: {fix}")
 
 
 def _exists(db: str) -> bool:

@@ -13,8 +13,8 @@ Public API (what ranking/feed, the service and evaluation call):
   less_sensitive, cfg)``, ``policy_for(ctx, cfg) -> Policy``.
 - Facts: ``ItemFacts``, ``Consent``, ``ViewerSettings``, ``ViewerContext``,
   ``facts_for(item, ctx, consents, now, cfg) -> dict``, ``consent_allows``.
-- Loaders: ``load_item_facts(con, item_ids=None)``, ``latest_consents(con, now)``,
-  ``load_viewer_context(con, user_id, now, usage=None, cfg=None)``.
+- Loaders: ``load_item_facts(con, item_ids=None)`` (``item_facts_of(row)`` for one row),
+  ``latest_consents(con, now)``, ``load_viewer_context(con, user_id, now, usage=None, cfg=None)``.
 - Verdicts (the one path the feed, score, explain and the audit read):
   ``item_verdicts(policy, viewer, [(item_id, facts or None)], consents, now, cfg, cache)
   -> [ItemVerdict]``, ``item_verdict(...) -> Verdict`` (every rule's result), ``VerdictCache``.
@@ -53,7 +53,12 @@ from wellbeing.guardrails import (
 )
 from wellbeing.interventions import Intervention, session_interventions, session_verdict
 from wellbeing.limits import break_after_minutes, daily_limit_minutes, quiet_windows
-from wellbeing.loaders import latest_consents, load_item_facts, load_viewer_context
+from wellbeing.loaders import (
+    item_facts_of,
+    latest_consents,
+    load_item_facts,
+    load_viewer_context,
+)
 from wellbeing.policies import ADULT, CHILD, TEEN, UNKNOWN_AGE, build_policy, policy_for
 from wellbeing.reasons import Reason
 from wellbeing.rules import (
@@ -118,6 +123,7 @@ __all__ = [
     "consent_allows",
     "facts_for",
     "load_item_facts",
+    "item_facts_of",
     "latest_consents",
     "load_viewer_context",
     "UsageState",

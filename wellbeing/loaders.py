@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,8 +22,8 @@ from wellbeing.config import WellbeingConfig
 from wellbeing.facts import Consent, ItemFacts, ViewerContext, ViewerSettings
 from wellbeing.sessions import UsageState
 
-__all__ = ["load_item_facts", "latest_consents", "load_viewer_context", "load_settings",
-           "topic_penalties"]
+__all__ = ["ITEM_FACT_COLUMNS", "item_facts_of", "load_item_facts", "latest_consents",
+           "load_viewer_context", "load_settings", "topic_penalties"]
 
 
 def _extra(raw: Any) -> dict[str, Any]:
@@ -40,14 +40,36 @@ def _tuple(v: Any) -> tuple[str, ...] | None:
     return None if v is None else tuple(v)
 
 
-def load_item_facts(
-    con: duckdb.DuckDBPyConnection, item_ids: Iterable[str] | None = None
-) -> dict[str, ItemFacts]:
-    """Item facts for every item (or the given ids), latest loaded row per item.
+ITEM_FACT_COLUMNS = ("item_id", "creator_id", "status", "maturity", "labels", "topics",
+                     "ai_generated", "realistic_person", "cameo_subjects", "provenance")
+"""The ``items`` columns an ``ItemFacts`` is built from."""
+
+
+def item_facts_of(row: Mapping[str, Any]) -> ItemFacts:
+    """The facts of one ``items`` row (a mapping with ``ITEM_FACT_COLUMNS``; others ignored).
 
     NULL ``labels``/``maturity``/``cameo_subjects`` stay None (unknown); NULL ``status`` reads
     as ``active`` and NULL ``topics`` as none.
     """
+    return ItemFacts(
+        row["item_id"],
+        row["creator_id"],
+        row.get("status") or "active",
+        row.get("maturity"),
+        _tuple(row.get("labels")),
+        _tuple(row.get("topics")) or (),
+        row.get("ai_generated"),
+        row.get("realistic_person"),
+        _tuple(row.get("cameo_subjects")),
+        row.get("provenance"),
+    )
+
+
+def load_item_facts(
+    con: duckdb.DuckDBPyConnection, item_ids: Iterable[str] | None = None
+) -> dict[str, ItemFacts]:
+    """Item facts for every item (or the given ids), latest loaded row per item
+    (``item_facts_of`` each)."""
     where, params = "", []
     if item_ids is not None:
         ids = list(item_ids)
@@ -55,28 +77,13 @@ def load_item_facts(
             return {}
         where, params = "WHERE item_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
     rows = con.execute(
-        f"""SELECT item_id, creator_id, status, maturity, labels, topics, ai_generated,
-                   realistic_person, cameo_subjects, provenance
+        f"""SELECT {', '.join(ITEM_FACT_COLUMNS)}
             FROM items {where}
             QUALIFY row_number() OVER (
                 PARTITION BY item_id ORDER BY _loaded_at DESC NULLS LAST) = 1""",
         params,
     ).fetchall()
-    out: dict[str, ItemFacts] = {}
-    for iid, cid, status, mat, labels, topics, ai, real, cameo, prov in rows:
-        out[iid] = ItemFacts(
-            iid,
-            cid,
-            status or "active",
-            mat,
-            _tuple(labels),
-            _tuple(topics) or (),
-            ai,
-            real,
-            _tuple(cameo),
-            prov,
-        )
-    return out
+    return {r[0]: item_facts_of(dict(zip(ITEM_FACT_COLUMNS, r, strict=True))) for r in rows}
 
 
 def latest_consents(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, Consent]:

@@ -8,13 +8,15 @@ The engine is the pipeline's ``CandidateStore``. Its ``viewers`` (the ``ViewerSo
 the store point in time (``StoredViewers``) unless the service attaches its live state
 (``ranking.service.viewer_state``): profiles, usage and seen items in memory, kept current by
 posted events, so a request reads no table. ``verdict_cache`` holds policy verdicts of
-viewer-independent items per policy; it is replaced whenever the catalog reloads.
+viewer-independent items per policy; it is replaced whenever the catalog reloads or videos
+are posted (``upsert_items``, ``POST /v1/items``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from features.store import connect
+from features.times import to_utc_naive
 from ranking import registry
 from ranking.feed.live_items import LiveItems
 from ranking.feed.pipeline import FEED_PIPELINE, FeedPipeline
@@ -38,6 +41,7 @@ from wellbeing import (
     ViewerContext,
     WellbeingConfig,
     ensure_audit_table,
+    item_facts_of,
     latest_consents,
     load_item_facts,
     record,
@@ -94,6 +98,8 @@ class FeedEngine:
         self.viewers: ViewerSource = self.stored_viewers
         self.verdict_cache = VerdictCache()
         self._lists: dict[tuple, tuple[Any, pl.DataFrame]] = {}
+        # When each video new to the catalog was first posted to this process (``upsert_items``).
+        self.posted_at: dict[str, datetime] = {}
         ensure_audit_table(self.con)
         registry.ensure_registry(self.con)
         self.ranker = None
@@ -191,6 +197,49 @@ class FeedEngine:
             consents = dict(self.consents)
             consents[consent.subject_id] = consent
             self.consents = consents
+
+    def upsert_items(self, rows: Iterable[Mapping[str, Any]], at: datetime) -> None:
+        """Serve stored ``items`` rows (new or changed videos) from the next request on.
+
+        Their facts replace the catalog's (``item_facts_of``, as a reload builds them) and the
+        verdict cache starts empty, so a removal, a rating or a cameo counts at once. A video
+        new to the catalog is recorded in ``posted_at`` at ``at`` (its first post; an update
+        keeps it). Dicts are swapped, never mutated: requests in flight keep their view.
+        """
+        rows = list(rows)
+        facts = [item_facts_of(r) for r in rows]
+        if not facts:
+            return
+        with self.lock:
+            catalog, posted = dict(self.item_facts), dict(self.posted_at)
+            for f in facts:
+                if f.item_id not in catalog:
+                    posted.setdefault(f.item_id, at)
+                catalog[f.item_id] = f
+            self.item_facts, self.posted_at = catalog, posted
+            self.verdict_cache = VerdictCache()
+            self._pool_posted(rows, posted)
+
+    def _pool_posted(self, rows: list[Mapping[str, Any]], posted: Mapping[str, datetime]
+                     ) -> None:
+        """Posted videos the served model never learnt join the new-video pool, servable
+        from their ``created_at`` (else from when they were first posted)."""
+        live, ranker = self.live_items, self.ranker
+        if live is None:
+            return
+        ids = [r["item_id"] for r in rows]
+        learnt = (ranker.trained_counts()[np.maximum(k, 0)] * (k >= 0) > 0
+                  if ranker is not None and (k := ranker.data.item_index(ids)).size
+                  else np.zeros(len(ids), bool))
+        for r, known in zip(rows, learnt.tolist(), strict=True):
+            live.durations[r["item_id"]] = r.get("duration_ms")
+            if (r.get("status") or "active") == "removed":
+                live.remove(r["item_id"])
+            elif not known:
+                born = r.get("created_at") or posted.get(r["item_id"])
+                if born is not None:
+                    live.add(r["item_id"], to_utc_naive(born), r.get("topics") or (),
+                             r.get("creator_id"))
 
     def _popular(self) -> pl.DataFrame:
         # Decayed engagement over the last two weeks of data (velocity favours the recent).

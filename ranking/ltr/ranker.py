@@ -53,6 +53,7 @@ class LtrRanker:
         self.pop: dict[str, CandidateSource] = {}
         self._hist: np.ndarray | None = None
         self._rows: sp.csr_matrix | None = None
+        self._counts: np.ndarray | None = None
 
     # -- training -----------------------------------------------------------------------
     @classmethod
@@ -181,9 +182,11 @@ class LtrRanker:
 
     def trained_counts(self) -> np.ndarray:
         """Trained interactions per item index (0: a video no trained source can score)."""
-        if self._rows is None:
-            self._rows = self.data.to_csr()
-        return np.diff(self._rows.tocsc().indptr)
+        if self._counts is None:
+            if self._rows is None:
+                self._rows = self.data.to_csr()
+            self._counts = np.diff(self._rows.tocsc().indptr)
+        return self._counts
 
     def live_candidates(self, user_id: str, events: list[dict] | tuple = (),
                         follows: frozenset[str] = frozenset(), n: int | None = None

@@ -1,4 +1,5 @@
-"""The HTTP API (FastAPI): feed, events, settings, consents, reset, explain, health, metrics.
+"""The HTTP API (FastAPI): feed, events, items, settings, consents, reset, explain, health,
+metrics.
 
 ``create_app(cfg)`` builds the app around one ``Service``. The feed handler is ``async`` and
 reads memory only, so it runs on the event loop without a thread hop; handlers that touch
@@ -19,7 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Respo
 from fastapi.encoders import jsonable_encoder
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from features.rows import ingest_event_rows
+from features.rows import ingest_event_rows, ingest_rows
 from features.times import utc_now
 from ranking.feed.types import FeedRequest
 from ranking.service import schemas as s
@@ -137,6 +138,17 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
         svc.metrics.events.labels("accepted").inc(len(res.new))
         svc.metrics.events.labels("duplicate").inc(res.duplicates)
         svc.metrics.events.labels("rejected").inc(len(res.rejected))
+        return _json({"accepted": res.accepted, "duplicates": res.duplicates,
+                      "rejected": res.rejected})
+
+    @app.post("/v1/items", response_model=s.ItemsOut, dependencies=admin, tags=["items"])
+    def items(body: s.ItemsIn) -> Response:
+        """Add or update videos (durable before the reply; latest wins), checked as
+        `feedwell ingest` checks an items file. The next feed request serves them with their
+        facts: a removal, a rating or a cameo counts at once."""
+        with svc.engine.lock:
+            res = ingest_rows(svc.engine.con, "items", body.items)
+            svc.engine.upsert_items(res.new, utc_now())
         return _json({"accepted": res.accepted, "duplicates": res.duplicates,
                       "rejected": res.rejected})
 

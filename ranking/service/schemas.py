@@ -12,12 +12,13 @@ from features.contract import CONSENT_AUDIENCE
 from wellbeing.config import parse_window
 
 __all__ = [
-    "FeedIn", "FeedOut", "EventsIn", "EventsOut", "SettingsIn", "ConsentIn", "ResetIn",
-    "ErrorOut", "Time", "MAX_EVENTS", "QUIET_HOURS_PATTERN",
+    "FeedIn", "FeedOut", "EventsIn", "EventsOut", "ItemsIn", "ItemsOut", "SettingsIn",
+    "ConsentIn", "ResetIn", "ErrorOut", "Time", "MAX_EVENTS", "MAX_ITEMS", "QUIET_HOURS_PATTERN",
 ]
 
 _ID = Field(min_length=1, max_length=256, pattern=r"^[^\x00]+$")
 MAX_EVENTS = 10_000
+MAX_ITEMS = 10_000
 QUIET_HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]|$)")
 
@@ -94,6 +95,21 @@ class Rejected(BaseModel):
 
 class EventsOut(BaseModel):
     accepted: int = Field(description="Rows stored, including identical re-deliveries.")
+    duplicates: int
+    rejected: list[Rejected]
+
+
+class ItemsIn(_Strict):
+    items: list[dict[str, Any]] = Field(
+        max_length=MAX_ITEMS, description="Rows of the items contract (item_id, creator_id, "
+        "created_at, duration_ms, topics, maturity, ai_generated, realistic_person, "
+        "cameo_subjects, provenance, labels, status): lists as JSON lists, booleans as JSON "
+        "booleans. Checked as `feedwell ingest` checks an items file; latest wins.")
+
+
+class ItemsOut(BaseModel):
+    accepted: int = Field(description="Rows stored (new or changed videos), including "
+                          "identical re-posts and rows superseded later in the batch.")
     duplicates: int
     rejected: list[Rejected]
 
