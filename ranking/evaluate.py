@@ -33,6 +33,7 @@ from ranking.selection import (
     select_models,
 )
 from ranking.serving import FB_SUFFIX, ServingChoice
+from ranking.streaming import StreamingConfig, streaming_replay
 
 __all__ = ["random_holdout", "temporal_split", "evaluate_split", "evaluate_models",
            "format_table", "liked_above_hidden_auc", "BASELINES"]
@@ -102,8 +103,13 @@ def evaluate_split(
     train_events: pl.DataFrame, test_events: pl.DataFrame, items: pl.DataFrame | None = None,
     k: int = 10, config: LtrConfig | None = None, baselines: tuple[str, ...] = BASELINES,
     fallbacks: dict[str, dict] | None = None, name: str = "split",
+    streaming: StreamingConfig | None = None,
 ) -> dict[str, Any]:
     """Train the ranker and baselines on one split and score them on the other.
+
+    With ``streaming`` (a time-forward split), the test users' events are also replayed in
+    order through the same fitted models (``ranking.streaming``): ``streaming`` in the result
+    has live against frozen NDCG per model, ``streaming_scores`` the per-user figures.
 
     Aggregate metrics are over known test users (those with training history); per-user
     NDCG@k of every test user, new ones included, goes to ``scores`` for model selection.
@@ -146,11 +152,13 @@ def evaluate_split(
             if ranker.head.coefs.get(b):
                 view = ranker.served_as(ServingChoice.named(b + FB_SUFFIX))
                 scorers.append((b + FB_SUFFIX, view.recommend, view.score))
+    fb_recs = {}
     for fb, params in fallbacks.items():
         src = (next((s for s in ranker.sources if s.name == "popular"), None)
                if fb == "popular" and not params else None) or make_source("popular", params
                                                                             ).fit(train)
         scorers.append((fb, src.recommend, src.score))
+        fb_recs[fb] = src.recommend
     for mname, rec, score in scorers:
         recs = _lists(everyone, rec, k)
         per_user[mname] = ndcg_per_user(recs, rels_all, k)
@@ -162,6 +170,16 @@ def evaluate_split(
     auc["like_rate"] = liked_above_hidden_auc(_like_rate_scorer(train), test)
     out["models"]["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
     out["scores"] = HoldoutScores(name, history, per_user, auc)
+    if streaming is not None:
+        # What a version can serve: the blend and its own sources (a baseline fitted apart
+        # for the comparison is not part of the version).
+        own = {src.name for src in ranker.sources}
+        choices = {n: ServingChoice.named(n) for n, _, _ in scorers if n not in fb_recs
+                   and (n == "ranker" or n.removesuffix(FB_SUFFIX) in own)}
+        fbs = {n: (lambda u, m, rec=rec: rec([u], m)[0][0].tolist()) for n, rec in fb_recs.items()}
+        r = streaming_replay(ranker, choices, fbs, test_events, k, streaming)
+        out["streaming"] = r.summary()
+        out["streaming_scores"] = HoldoutScores("streaming", r.history, r.live, {})
     return out
 
 
@@ -204,9 +222,15 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     scores = []
     for name, tr, te in (("random", tr_r, te_r), ("temporal", tr_t, te_t)):
         if progress is not None:
-            progress(f"evaluating on the {name} holdout")
-        r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name)
+            progress(f"evaluating on the {name} holdout"
+                     + (" and its streaming replay" if name == "temporal" else ""))
+        r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name,
+                           streaming=StreamingConfig(seed=seed) if name == "temporal" else None)
         scores.append(r.pop("scores"))
+        if "streaming_scores" in r:
+            # The replay feeds the choice like the two holdouts: what serves live best wins.
+            scores.append(r.pop("streaming_scores"))
+            res["streaming"] = r.pop("streaming")
         res["holdouts"][name] = r
     res["split"] = {"kind": "temporal", "cutoff": cut.isoformat(),
                     "random": {"fraction": 0.25, "seed": seed}}
@@ -250,6 +274,13 @@ def format_table(result: dict[str, Any]) -> str:
     if lr:
         lines.append(f"{'like_rate':<10}" + f"{'-':>18}" * (len(hold) + 2)
                      + f(float(np.mean(lr)), 18))
+    st = result.get("streaming")
+    if st and st.get("models"):
+        lines.append(f"streaming replay ({st['n_users']} users, {st['n_new_users']} new, "
+                     f"{st['n_pages']} pages): {key} live vs frozen")
+        for n, m in st["models"].items():
+            lines.append(f"  {n:<10}{f(m['live'])} vs{f(m['frozen'])}  "
+                         f"new users{f(m['live_new_users'])} vs{f(m['frozen_new_users'])}")
     if sel:
         lines.append(f"served: {sel['served']} (fallback {sel['fallback']}, back-off below "
                      f"{sel['backoff_below']} interactions)")

@@ -254,8 +254,9 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
            f"{fb_scores.get('popular', float('nan')):.4f})")
     return Selection(
         served=served, fallback=fallback, backoff_below=backoff, why=why,
-        criterion="pooled per-user NDCG@k over known users of the random and time-forward "
-                  "holdouts; within " f"{cfg.auc_ndcg_tolerance:.0%}" " of the best, "
+        criterion="pooled per-user NDCG@k over known users of the "
+                  f"{', '.join(h.name for h in holdouts)} holdouts; within "
+                  f"{cfg.auc_ndcg_tolerance:.0%}" " of the best, "
                   "liked-above-hidden AUC at least the item like-rate where the data has hides",
         pooled=pooled, intervals=intervals, fallback_scores=fb_scores,
         weights=weights, backoff_tried={str(t): v for t, v in tried.items()},

@@ -216,6 +216,34 @@ class LtrRanker:
                             schema={"item_id": pl.String, "source": pl.String,
                                     "model_score": pl.Float64})
 
+    def live_pages(self, user_id: str, events: list[dict] | tuple,
+                   choices: list[ServingChoice], k: int, exclude: frozenset[str] = frozenset()
+                   ) -> list[list[str]]:
+        """The top ``k`` the feed would serve now under each of ``choices`` (the evaluation's
+        streaming replay): the sources run once on the viewer's history, then each choice
+        scores the same candidates; ``exclude`` is left out too."""
+        h = self.history(user_id, events)
+        rows, items, _ = live_candidate_rows(self.sources, h, self.data.item_ids,
+                                             self.config.n_per_source,
+                                             self.config.n_candidates + len(exclude))
+        x = row_features(self.sources, self.stats, rows, h.u, items)
+        u = np.full(len(items), h.u, np.int64)
+        ids = self.data.item_ids[items].astype(str)
+        keep = np.array([i not in exclude for i in ids.tolist()], bool)
+        out = []
+        for choice in choices:
+            view = self.served_as(choice)
+            if h.n_positives < max(1, choice.backoff_below) or not len(items):
+                got, _ = view.fallback.recommend([user_id] if h.u >= 0 else ["\x00new"],
+                                                 k + len(exclude) + len(events))
+                seen = {e.get("item_id") for e in events} | set(exclude)
+                out.append([i for i in got[0].tolist() if i not in seen][:k])
+                continue
+            s = view._score_x(x, u, items, np.zeros(len(items), bool))
+            order = np.lexsort((np.arange(len(items)), -s))
+            out.append(ids[order][keep[order]][:k].tolist())
+        return out
+
     def candidates(self, user_id: str, n: int | None = None) -> pl.DataFrame:
         """Merged candidates of one user: ``(item_id, source, sources, score_<name>...)``."""
         n = n or self.config.n_candidates
