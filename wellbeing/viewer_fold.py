@@ -26,6 +26,7 @@ from wellbeing.sessions import UsageState
 
 __all__ = [
     "SEEN_TYPES",
+    "SEEN_SQL",
     "PROFILE_TYPES",
     "FOLLOW_TYPES",
     "Feedback",
@@ -45,6 +46,9 @@ __all__ = [
 # impression (shown is not watched: it may come back).
 SEEN_TYPES: frozenset[str] = frozenset(
     ("view", "skip", "like", "share", "remix", "comment", "hide", "report"))
+# ``counts_as_seen`` as a SQL condition over ``events`` (for loads that select seen rows).
+SEEN_SQL: str = "item_id IS NOT NULL AND type IN ({})".format(
+    ", ".join(f"'{t}'" for t in sorted(SEEN_TYPES)))
 # The event types that change a profile (everything else is usage or seen).
 PROFILE_TYPES: tuple[str, ...] = ("block", "follow", "unfollow", "hide", "report")
 FOLLOW_TYPES: tuple[str, ...] = ("follow", "unfollow")

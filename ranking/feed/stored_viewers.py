@@ -15,7 +15,7 @@ import duckdb
 from wellbeing import ViewerContext, WellbeingConfig, load_viewer_context
 from wellbeing.levers_store import load_steerings
 from wellbeing.steering import Steering
-from wellbeing.viewer_fold import SEEN_TYPES
+from wellbeing.viewer_fold import SEEN_SQL
 
 __all__ = ["StoredViewers"]
 
@@ -60,8 +60,8 @@ class StoredViewers:
             with self.lock:
                 rows = self.con.execute(
                     "SELECT DISTINCT item_id FROM events WHERE user_id = ? AND ts < ? "
-                    "AND item_id IS NOT NULL AND type IN (SELECT unnest(?::VARCHAR[]))",
-                    [user_id, now, sorted(SEEN_TYPES)],
+                    f"AND {SEEN_SQL}",
+                    [user_id, now],
                 ).fetchall()
             got = frozenset(r[0] for r in rows)
             self._seen[key] = got

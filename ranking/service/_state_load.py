@@ -14,7 +14,7 @@ import duckdb
 
 from wellbeing import ItemFacts, WellbeingConfig
 from wellbeing.loaders import profile_events, profile_from_row
-from wellbeing.viewer_fold import SEEN_TYPES, Profile, fold_into
+from wellbeing.viewer_fold import SEEN_SQL, Profile, fold_into
 
 __all__ = ["Profile", "load_profiles", "load_history"]
 
@@ -56,11 +56,10 @@ def load_profiles(con: duckdb.DuckDBPyConnection, items: Mapping[str, ItemFacts]
 def load_history(con: duckdb.DuckDBPyConnection
                  ) -> tuple[dict[str, frozenset[str]], dict[str, list[dict[str, Any]]]]:
     """(seen items per user, the last 48 h of each user's events in time order)."""
-    types = sorted(SEEN_TYPES)
     seen = {
         uid: frozenset(ids) for uid, ids in con.execute(
-            "SELECT user_id, list(DISTINCT item_id) FROM events WHERE item_id IS NOT NULL "
-            "AND type IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1", [types]).fetchall()
+            f"SELECT user_id, list(DISTINCT item_id) FROM events WHERE {SEEN_SQL} GROUP BY 1"
+        ).fetchall()
     }
     latest = con.execute("SELECT max(ts) FROM events").fetchall()[0][0]
     usage: dict[str, list[dict[str, Any]]] = {}

@@ -27,6 +27,7 @@ from wellbeing import (
 )
 from wellbeing.loaders import load_viewer_context
 from wellbeing.viewer_fold import (
+    SEEN_SQL,
     SEEN_TYPES,
     Feedback,
     Profile,
@@ -224,14 +225,20 @@ def test_set_consent_agrees_with_a_reload_regression_live_copy_took_any_revocati
     assert consent_in_force(older_revoke, later_grant) is later_grant
 
 
-def test_seen_types_are_declared_once():
+def test_seen_types_are_declared_once(con):
+    """The live stores' ``counts_as_seen`` and the loads' ``SEEN_SQL`` pick the same rows."""
     from ranking.service.session_store import InMemorySessionStore
 
     store = InMemorySessionStore(history=type("H", (), {"usage_events": lambda s, u: []})(),
                                  cfg=CFG)
-    for k, t in enumerate(sorted(SEEN_TYPES | {"impression", "follow", "block"})):
-        store.observe(U, "UTC", {"event_id": str(k), "ts": NOW, "type": t, "item_id": t})
-    assert store.seen(U) == set(SEEN_TYPES)
+    types = sorted(SEEN_TYPES | {"impression", "follow", "block", "unlike"})
+    rows = [(str(k), t, t if k % 3 else None) for k, t in enumerate(types)]
+    for eid, t, item in rows:
+        store.observe(U, "UTC", {"event_id": eid, "ts": NOW, "type": t, "item_id": item})
+    con.executemany("INSERT INTO events (event_id, user_id, ts, type, item_id) "
+                    "VALUES (?, 'u', ?, ?, ?)", [(eid, NOW, t, item) for eid, t, item in rows])
+    sql = {r[0] for r in con.execute(f"SELECT item_id FROM events WHERE {SEEN_SQL}").fetchall()}
+    assert store.seen(U) == sql == {item for _, t, item in rows if item and t in SEEN_TYPES}
     assert "impression" not in SEEN_TYPES
 
 
