@@ -15,6 +15,9 @@ Public API (what ranking/feed, the service and evaluation call):
   ``facts_for(item, ctx, consents, now, cfg) -> dict``, ``consent_allows``.
 - Loaders: ``load_item_facts(con, item_ids=None)`` (``item_facts_of(row)`` for one row),
   ``latest_consents(con, now)``, ``load_viewer_context(con, user_id, now, usage=None, cfg=None)``.
+- The viewer fold (``wellbeing.viewer_fold``; the stored, live and batch paths all call it):
+  ``Profile``, ``fold_event``, ``fold_follower``, ``fold_into``, ``creator_penalties``,
+  ``topic_penalties``, ``viewer_context``, ``consent_in_force``, ``SEEN_TYPES``.
 - Verdicts (the one path the feed, score, explain and the audit read):
   ``item_verdicts(policy, viewer, [(item_id, facts or None)], consents, now, cfg, cache)
   -> [ItemVerdict]``, ``item_verdict(...) -> Verdict`` (every rule's result), ``VerdictCache``.
@@ -75,6 +78,7 @@ from wellbeing.rules import (
 from wellbeing.selection import apply_page_caps
 from wellbeing.sessions import UsageState, doomscroll_intensity
 from wellbeing.verdicts import ItemVerdict, VerdictCache, item_verdict, item_verdicts
+from wellbeing.viewer_fold import SEEN_TYPES, Profile, consent_in_force, fold_event
 
 __all__ = [
     "ItemVerdict",
@@ -126,6 +130,10 @@ __all__ = [
     "item_facts_of",
     "latest_consents",
     "load_viewer_context",
+    "SEEN_TYPES",
+    "Profile",
+    "consent_in_force",
+    "fold_event",
     "UsageState",
     "doomscroll_intensity",
     "Intervention",

@@ -4,12 +4,15 @@
 parameterised point queries per request. Only events strictly before ``now`` count.
 A feed reset (``user_resets``) forgets personalization signals (creator feedback penalties)
 before it, never blocks, hides, reports, follows, settings or usage limits.
+
+The SQL here only selects rows; what they mean (the profile a viewer's events fold into, the
+consent in force) is decided once in ``wellbeing.viewer_fold``, which the service's start-up
+load and live updates call too.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,13 +20,21 @@ from typing import Any
 import duckdb
 
 from features.times import to_utc_naive
-from wellbeing.age import younger_band
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import Consent, ItemFacts, ViewerContext, ViewerSettings
 from wellbeing.sessions import UsageState
+from wellbeing.viewer_fold import (
+    FOLLOW_TYPES,
+    PROFILE_TYPES,
+    Profile,
+    consent_in_force,
+    fold_event,
+    fold_follower,
+    viewer_context,
+)
 
 __all__ = ["ITEM_FACT_COLUMNS", "item_facts_of", "load_item_facts", "latest_consents",
-           "load_viewer_context", "load_settings", "topic_penalties"]
+           "load_viewer_context", "load_settings", "profile_from_row", "profile_events"]
 
 
 def _extra(raw: Any) -> dict[str, Any]:
@@ -87,24 +98,27 @@ def load_item_facts(
 
 
 def latest_consents(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, Consent]:
-    """The consent in force per cameo subject at ``now`` (latest row with ts <= now; on a tie,
-    a revocation wins). ``extra.approved`` (a list of user ids) is the approved audience."""
+    """The consent in force per cameo subject at ``now`` (rows with ts <= now, folded by
+    ``consent_in_force``: the latest; on a tie, a revocation). ``extra.approved`` (a list of
+    user ids) is the approved audience."""
+    # Only each subject's latest rows can be in force: the rest are never read. Ties stay for
+    # the fold to resolve.
     rows = con.execute(
         """SELECT subject_id, ts, status, audience, extra FROM consents WHERE ts <= ?
-           QUALIFY row_number() OVER (
-               PARTITION BY subject_id ORDER BY ts DESC, (status = 'revoked') DESC) = 1""",
+           QUALIFY ts = max(ts) OVER (PARTITION BY subject_id)
+           ORDER BY subject_id""",
         [to_utc_naive(now)],
     ).fetchall()
-    out = {}
+    out: dict[str, Consent] = {}
     for sid, ts, status, audience, extra in rows:
         approved = _extra(extra).get("approved")
-        out[sid] = Consent(
+        out[sid] = consent_in_force(out.get(sid), Consent(
             sid,
             ts,
             status,
             audience,
             frozenset(map(str, approved)) if isinstance(approved, list) else None,
-        )
+        ))
     return out
 
 
@@ -158,6 +172,39 @@ def _usage(con, user_id: str, now: datetime, tz: str, cfg: WellbeingConfig) -> U
     return UsageState.from_events(frame, now, tz, cfg)
 
 
+def profile_from_row(row: dict[str, Any] | None) -> Profile:
+    """A profile's stable side (birth date, timezone, settings) from a ``users`` row (None:
+    an unknown user, default settings)."""
+    if not row:
+        return Profile()
+    return Profile(birth_date=row.get("birth_date"), timezone=row.get("timezone") or "UTC",
+                   settings=load_settings(row), known=True, created_at=row.get("created_at"))
+
+
+def profile_events(con: duckdb.DuckDBPyConnection, user_id: str | None = None,
+                   before: datetime | None = None) -> list[dict[str, Any]]:
+    """The events that change profiles, in time order, as contract rows for the fold.
+
+    Args:
+        con: the store.
+        user_id: only the events this user made or that follow/unfollow them (None: all).
+        before: only events strictly before this time (None: all).
+    """
+    where, params = ["type IN (SELECT unnest(?::VARCHAR[]))"], [list(PROFILE_TYPES)]
+    if user_id is not None:
+        where.append("(user_id = ? OR (target_user_id = ? AND type IN "
+                     "(SELECT unnest(?::VARCHAR[]))))")
+        params += [user_id, user_id, list(FOLLOW_TYPES)]
+    if before is not None:
+        where.append("ts < ?")
+        params.append(before)
+    cur = con.execute(
+        f"""SELECT user_id, type, item_id, target_user_id, ts FROM events
+            WHERE {' AND '.join(where)} ORDER BY ts, event_id""", params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
 def load_viewer_context(
     con: duckdb.DuckDBPyConnection,
     user_id: str,
@@ -180,78 +227,25 @@ def load_viewer_context(
     cfg = cfg or WellbeingConfig()
     now = to_utc_naive(now)
     row = _user_row(con, user_id)
-    tz = (row or {}).get("timezone") or "UTC"
-    reset = con.execute(
+    p = profile_from_row(row)
+    p.reset = con.execute(
         "SELECT max(ts) FROM user_resets WHERE user_id = ? AND ts < ?", [user_id, now]
     ).fetchall()[0][0]
-    own = con.execute(
-        """WITH e AS (
-               SELECT type, item_id, target_user_id, ts FROM events
-               WHERE user_id = ? AND ts < ?
-                 AND type IN ('block', 'follow', 'unfollow', 'hide', 'report')),
-           i AS (
-               SELECT item_id, any_value(creator_id) AS creator_id, any_value(topics) AS topics
-               FROM items WHERE item_id IN (SELECT item_id FROM e) GROUP BY item_id)
-           SELECT e.type, e.item_id, e.target_user_id, e.ts, i.creator_id, i.topics
-           FROM e LEFT JOIN i ON e.item_id = i.item_id ORDER BY e.ts""",
-        [user_id, now],
-    ).fetchall()
-    fans = con.execute(
-        """SELECT user_id, arg_max(type, ts) FROM events
-           WHERE target_user_id = ? AND ts < ? AND type IN ('follow', 'unfollow')
-           GROUP BY user_id""",
-        [user_id, now],
-    ).fetchall()
-    blocked, hidden, reported, follow = set(), set(), set(), {}
-    penalties: dict[str, float] = defaultdict(float)
-    feedback = []
-    for etype, item_id, target, ts, creator, topics in own:
-        if etype == "block" and target:
-            blocked.add(target)
-        elif etype in ("follow", "unfollow") and target:
-            follow[target] = etype == "follow"
-        elif etype in ("hide", "report") and item_id:
-            (hidden if etype == "hide" else reported).add(item_id)
-            # Creator fatigue is a personalization signal: a reset forgets it.
-            if creator and (reset is None or ts >= reset):
-                age_days = (now - ts).total_seconds() / 86400.0
-                w = cfg.report_weight if etype == "report" else 1.0
-                penalties[creator] += w * 0.5 ** (age_days / cfg.creator_feedback_half_life_days)
-                feedback.append((tuple(topics or ()), ts, w))
+    p.last_checkin = _last_checkin(con, user_id, now)
+    events = profile_events(con, user_id, now)
+    items = load_item_facts(con, {e["item_id"] for e in events
+                                  if e["item_id"] and e["user_id"] == user_id})
+    for ev in events:
+        if ev["user_id"] == user_id:
+            fold_event(p, ev, items.get(ev["item_id"] or ""), cfg)
+        if ev["target_user_id"] == user_id:
+            fold_follower(p, ev)
     if usage is None:
-        usage = _usage(con, user_id, now, tz, cfg)
+        usage = _usage(con, user_id, now, p.timezone, cfg)
     else:
         usage.advance(now)
-    return ViewerContext(
-        user_id=user_id,
-        age_band=younger_band((row or {}).get("birth_date"),
-                              (now,) if age_at is None else (now, to_utc_naive(age_at)), cfg),
-        timezone=tz,
-        settings=load_settings(row),
-        blocked_creators=frozenset(blocked),
-        following=frozenset(t for t, on in follow.items() if on),
-        followers=frozenset(u for u, t in fans if t == "follow"),
-        hidden_items=frozenset(hidden),
-        reported_items=frozenset(reported),
-        creator_penalties=dict(penalties),
-        usage=usage,
-        known=row is not None,
-        topic_penalties=topic_penalties(feedback, now, cfg),
-        last_checkin=_last_checkin(con, user_id, now),
-        created_at=(row or {}).get("created_at"),
-    )
-
-
-def topic_penalties(feedback: Iterable[tuple[tuple[str, ...], datetime, float]], now: datetime,
-                    cfg: WellbeingConfig) -> dict[str, float]:
-    """Decayed hide/report weight per topic from (topics, ts, weight) feedback."""
-    out: dict[str, float] = defaultdict(float)
-    hl, base = cfg.topic_feedback_half_life_days, cfg.topic_feedback_weight
-    for topics, ts, w in feedback:
-        decay = 0.5 ** (max(0.0, (now - ts).total_seconds()) / 86400.0 / hl)
-        for t in topics:
-            out[t] += base * w * decay
-    return {t: v for t, v in out.items() if v >= 1e-3}
+    return viewer_context(user_id, p, now, usage, cfg,
+                          None if age_at is None else to_utc_naive(age_at))
 
 
 def _last_checkin(con: duckdb.DuckDBPyConnection, user_id: str, now: datetime) -> datetime | None:

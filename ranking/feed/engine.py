@@ -47,6 +47,7 @@ from wellbeing import (
     record,
 )
 from wellbeing.verdicts import VerdictCache
+from wellbeing.viewer_fold import consent_in_force
 
 __all__ = ["FeedEngine"]
 
@@ -189,11 +190,11 @@ class FeedEngine:
         return False
 
     def set_consent(self, consent: Consent) -> None:
-        """Put a stored consent in force now if it is the subject's latest (revoke wins ties);
-        a revocation is in force from when it is received, whatever its time."""
+        """Put a stored consent in force now if ``consent_in_force`` picks it over the one in
+        force (the rule a reload applies too). A revocation received is in force from the next
+        request whatever its time: ``save_consent`` stores it after the latest row."""
         cur = self.consents.get(consent.subject_id)
-        if cur is None or consent.status == "revoked" or (consent.ts, False) >= (
-                cur.ts, cur.status == "revoked"):
+        if consent_in_force(cur, consent) is consent:
             consents = dict(self.consents)
             consents[consent.subject_id] = consent
             self.consents = consents

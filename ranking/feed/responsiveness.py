@@ -16,20 +16,25 @@ from typing import Any
 
 from ranking.feed.engine import FeedEngine
 from ranking.feed.types import FeedRequest
-from wellbeing import ItemFacts, ViewerContext
+from wellbeing import ItemFacts, ViewerContext, WellbeingConfig
+from wellbeing.viewer_fold import Profile, creator_penalties, fold_event, topic_penalties
 
 __all__ = ["hide_responsiveness", "with_hide"]
 
 
-def with_hide(viewer: ViewerContext, item: ItemFacts, engine: FeedEngine) -> ViewerContext:
-    """``viewer`` as it is right after hiding ``item`` (the live state's weights, undecayed)."""
-    cfg = engine.cfg
+def with_hide(viewer: ViewerContext, item: ItemFacts, now: datetime,
+              cfg: WellbeingConfig) -> ViewerContext:
+    """``viewer`` as it is right after hiding ``item`` at ``now``: the hide goes through the
+    viewer fold every path uses (``wellbeing.viewer_fold``), its weights added undecayed."""
+    hide = Profile()
+    fold_event(hide, {"type": "hide", "ts": now, "item_id": item.item_id}, item, cfg)
     creators = dict(viewer.creator_penalties)
-    creators[item.creator_id] = creators.get(item.creator_id, 0.0) + 1.0
+    for c, w in creator_penalties(hide, now, cfg).items():
+        creators[c] = creators.get(c, 0.0) + w
     topics = dict(viewer.topic_penalties)
-    for t in item.topics:
-        topics[t] = topics.get(t, 0.0) + cfg.topic_feedback_weight
-    return replace(viewer, hidden_items=viewer.hidden_items | {item.item_id},
+    for t, w in topic_penalties(hide, now, cfg).items():
+        topics[t] = topics.get(t, 0.0) + w
+    return replace(viewer, hidden_items=viewer.hidden_items | hide.hidden,
                    creator_penalties=creators, topic_penalties=topics)
 
 
@@ -79,8 +84,9 @@ def hide_responsiveness(engine: FeedEngine, users: list[str], now: datetime, k: 
         hidden = facts[first.items[0].item_id]
         without += _similar(facts, hidden, _pages(engine, viewer, now, k, n_requests,
                                                   {hidden.item_id}))
-        with_ += _similar(facts, hidden, _pages(engine, with_hide(viewer, hidden, engine), now,
-                                                k, n_requests, {hidden.item_id}))
+        hid = with_hide(viewer, hidden, now, engine.cfg)
+        with_ += _similar(facts, hidden, _pages(engine, hid, now, k, n_requests,
+                                                {hidden.item_id}))
         counted += 1
     return {"users": counted, "pages": n_requests, "k": k, "similar_without": without,
             "similar_with": with_,

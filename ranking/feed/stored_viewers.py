@@ -16,12 +16,10 @@ import duckdb
 from wellbeing import ViewerContext, WellbeingConfig, load_viewer_context
 from wellbeing.levers_store import load_steerings
 from wellbeing.steering import Steering
+from wellbeing.viewer_fold import SEEN_SQL
 
 __all__ = ["StoredViewers"]
 
-# What counts as already seen: anything the viewer was shown or did to a video, except a bare
-# impression (shown is not watched: it may come back).
-_SEEN_TYPES = ("view", "skip", "like", "share", "remix", "comment", "hide", "report")
 _SEEN_MAX = 10_000
 # Live events a request folds into a history (the latest; older ones are in the next model).
 _RECENT_MAX = 500
@@ -65,8 +63,8 @@ class StoredViewers:
             with self.lock:
                 rows = self.con.execute(
                     "SELECT DISTINCT item_id FROM events WHERE user_id = ? AND ts < ? "
-                    "AND item_id IS NOT NULL AND type IN (SELECT unnest(?::VARCHAR[]))",
-                    [user_id, now, list(_SEEN_TYPES)],
+                    f"AND {SEEN_SQL}",
+                    [user_id, now],
                 ).fetchall()
             got = frozenset(r[0] for r in rows)
             self._seen[key] = got

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ranking.service.session_store import SEEN_TYPES, HistorySource
+from ranking.service.session_store import HistorySource
 from wellbeing import UsageState, WellbeingConfig
+from wellbeing.viewer_fold import counts_as_seen
 
 __all__ = ["RedisSessionStore"]
 
@@ -65,7 +66,7 @@ class RedisSessionStore:
         pipe.rpush(key, json.dumps(e))
         pipe.ltrim(key, -_MAX_EVENTS, -1)
         pipe.expire(key, _TTL_SECONDS)
-        if event.get("item_id") and event.get("type") in SEEN_TYPES:
+        if counts_as_seen(event):
             skey = self._k("seen", user_id)
             pipe.sadd(skey, event["item_id"])
             pipe.expire(skey, _TTL_SECONDS)

@@ -14,11 +14,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from wellbeing import UsageState, WellbeingConfig
+from wellbeing.viewer_fold import counts_as_seen
 
 __all__ = ["SessionStore", "HistorySource", "InMemorySessionStore", "usage_event"]
-
-# Event types that mark an item as seen by its viewer (impressions alone do not).
-SEEN_TYPES = frozenset(("view", "skip", "like", "share", "remix", "comment", "hide", "report"))
 
 
 def usage_event(event: Mapping[str, Any], topics: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -75,7 +73,7 @@ class InMemorySessionStore:
     def observe(self, user_id: str, tz: str, event: Mapping[str, Any]) -> None:
         with self._lock:
             self._state(user_id, tz).observe(dict(event))
-            if event.get("item_id") and event.get("type") in SEEN_TYPES:
+            if counts_as_seen(event):
                 self._seen.setdefault(user_id, set()).add(event["item_id"])
 
     def seen(self, user_id: str) -> set[str]:

@@ -11,7 +11,7 @@ the service serves the present, so every event it knows counts.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -19,15 +19,15 @@ from typing import Any
 
 import duckdb
 
-from ranking.service._state_load import Profile, load_history, load_profiles
+from ranking.service._state_load import load_history, load_profiles
 from ranking.service.session_store import SessionStore, usage_event
-from wellbeing import ItemFacts, ViewerContext, WellbeingConfig, younger_band
-from wellbeing.loaders import load_settings, topic_penalties
+from wellbeing import ItemFacts, ViewerContext, WellbeingConfig
+from wellbeing.loaders import load_settings
 from wellbeing.steering import Steering
+from wellbeing.viewer_fold import Profile, fold_into, viewer_context
 
 __all__ = ["Profile", "ViewerState", "RECENT_MAX"]
 
-_PROFILE_TYPES = ("block", "follow", "unfollow", "hide", "report")
 # Live events kept per viewer for request-time scoring (older ones wait for the next model).
 RECENT_MAX = 500
 
@@ -50,7 +50,7 @@ class ViewerState:
         self.cfg = cfg
         self.items = items
         self.lock = threading.Lock()
-        self.profiles: dict[str, Profile] = load_profiles(con, cfg.report_weight)
+        self.profiles: dict[str, Profile] = load_profiles(con, items(), cfg)
         self.seen_history, self._usage_history = load_history(con)
         self.steerings: dict[str, Steering] = load_steerings(con)
         # Each live viewer's latest events after the served model's data (request-time
@@ -81,26 +81,8 @@ class ViewerState:
         """The viewer's context at ``now`` from memory (unknown user: unknown age); the age
         band is the younger of the ages at ``now`` and ``age_at``."""
         p = self.profiles.get(user_id) or Profile()
-        penalties: dict[str, float] = defaultdict(float)
-        half_life = self.cfg.creator_feedback_half_life_days
-        for creator, ts, w in p.feedback:
-            # Creator fatigue is personalization: a reset forgets what came before it.
-            if p.reset is None or ts >= p.reset:
-                age_days = max(0.0, (now - ts).total_seconds() / 86400.0)
-                penalties[creator] += w * 0.5 ** (age_days / half_life)
-        band = younger_band(p.birth_date, (now,) if age_at is None else (now, age_at), self.cfg)
-        return ViewerContext(
-            user_id=user_id, age_band=band, timezone=p.timezone,
-            settings=p.settings, blocked_creators=p.blocked,
-            following=frozenset(t for t, on in p.follow.items() if on),
-            followers=frozenset(u for u, on in p.fans.items() if on),
-            hidden_items=p.hidden, reported_items=p.reported, creator_penalties=dict(penalties),
-            usage=self.store.usage(user_id, p.timezone, now), known=p.known,
-            topic_penalties=topic_penalties(
-                [f for f in p.topic_feedback if p.reset is None or f[1] >= p.reset], now,
-                self.cfg) if p.topic_feedback else {},
-            last_checkin=p.last_checkin, created_at=p.created_at,
-        )
+        return viewer_context(user_id, p, now, self.store.usage(user_id, p.timezone, now),
+                              self.cfg, age_at)
 
     def recent_events(self, user_id: str, since: datetime, now: datetime | None = None
                       ) -> list[dict[str, Any]]:
@@ -155,33 +137,16 @@ class ViewerState:
         """Fold accepted events (contract rows, time ordered or not) into the state."""
         items = self.items()
         for ev in sorted(events, key=lambda e: e["ts"]):
-            uid, etype = ev["user_id"], ev["type"]
+            uid = ev["user_id"]
             facts = items.get(ev.get("item_id") or "")
             with self.lock:
                 self.recent.setdefault(uid, deque(maxlen=RECENT_MAX)).append(dict(ev))
                 p = self.profiles.setdefault(uid, Profile())
-                if etype in _PROFILE_TYPES:
-                    self._profile_event(uid, p, ev, facts)
+                fold_into(self._profile_of, ev, facts, self.cfg)
             self.store.observe(uid, p.timezone, usage_event(ev, facts.topics if facts else ()))
 
-    def _profile_event(self, uid: str, p: Profile, ev: Mapping[str, Any],
-                       facts: ItemFacts | None) -> None:
-        etype, target, item = ev["type"], ev.get("target_user_id"), ev.get("item_id")
-        if etype == "block" and target:
-            p.blocked = p.blocked | {target}
-        elif etype in ("follow", "unfollow") and target:
-            p.follow[target] = etype == "follow"
-            self.profiles.setdefault(target, Profile()).fans[uid] = etype == "follow"
-        elif etype in ("hide", "report") and item:
-            if etype == "hide":
-                p.hidden = p.hidden | {item}
-            else:
-                p.reported = p.reported | {item}
-            if facts is not None and facts.creator_id:
-                w = self.cfg.report_weight if etype == "report" else 1.0
-                p.feedback.append((facts.creator_id, ev["ts"], w))
-                if facts.topics:
-                    p.topic_feedback.append((tuple(facts.topics), ev["ts"], w))
+    def _profile_of(self, user_id: str) -> Profile:
+        return self.profiles.setdefault(user_id, Profile())
 
     def set_settings(self, user_id: str, row: Mapping[str, Any]) -> None:
         """Apply a stored ``users`` row's settings (birth date and timezone stay as loaded)."""
