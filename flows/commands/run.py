@@ -31,7 +31,14 @@ def _text(s: dict[str, Any]) -> str:
     lines.append("features: " + ", ".join(f"{n}={rows}" for n, rows in s["features"].items()))
     parts = f" from {s['partitions']} day partitions" if "partitions" in s else ""
     lines.append(f"daily engagement: {s['daily_counts_rows']} days{parts}")
-    lines += [f"trained: {s['version']}", "", ev.get("table", ""), "",
+    lines.append(f"trained: {s['version']}")
+    if "seconds" in ev:
+        parts = [f"{h} holdout {v} s" for h, v in ev.get("holdout_seconds", {}).items()]
+        if "guardrails_seconds" in ev:
+            parts.append(f"guardrail replay {ev['guardrails_seconds']} s")
+        lines.append(f"evaluated in {ev['seconds']} s" + (f" ({', '.join(parts)})" if parts
+                                                           else ""))
+    lines += ["", ev.get("table", ""), "",
               f"gate: {'passed' if gate.get('passed') else 'failed'} - {gate.get('why', '')}",
               f"published: {s['published']}"]
     return "\n".join(lines)

@@ -10,7 +10,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-
 import scipy.sparse as sp
 
 from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from, unknown_rows
