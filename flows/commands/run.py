@@ -80,18 +80,26 @@ def run(args: argparse.Namespace) -> int:
     from flows._settings import mute_run_tracebacks
 
     mute_run_tracebacks()
+    from prefect.exceptions import TerminationSignal
+
+    from flows._stop import exit_code, stoppable
+
     try:
-        if args.executor == "dask":
-            from flows.dask import run_daily_dask
+        with stoppable("run"):
+            if args.executor == "dask":
+                from flows.dask import run_daily_dask
 
-            summary = run_daily_dask(db, data, now, args.k, args.scheduler)
-        else:
-            from flows.daily import daily
+                summary = run_daily_dask(db, data, now, args.k, args.scheduler)
+            else:
+                from flows.daily import daily
 
-            summary = daily(db_path=db, data_dir=data, now=now, k=args.k)
+                summary = daily(db_path=db, data_dir=data, now=now, k=args.k)
     except PipelineError:
         if not args.json:
             _print_rejected(db)
         raise
+    except (KeyboardInterrupt, TerminationSignal) as exc:  # ``Stopped`` is one too
+        # the watchdog has said why; the store was left by the rolled-back step
+        return exit_code(getattr(exc, "signum", None) or getattr(exc, "signal", 2))
     emit(args, summary, _text(summary))
     return 0
