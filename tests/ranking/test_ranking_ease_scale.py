@@ -1,4 +1,4 @@
-"""EASE above ``max_items``: exact on the head, sparse on the tail, bounded, saved without pickle."""
+"""EASE above ``max_items``: exact head, sparse bounded tail, saved without pickle."""
 
 from __future__ import annotations
 
