@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
-from ranking.candidates import make_source
+from ranking.candidates import CandidateSource, make_source
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
 from ranking.metrics import (
@@ -142,14 +143,20 @@ def evaluate_split(
     auc: dict[str, float] = {}
     ranker = LtrRanker.fit(train, config)
     scorers: list[tuple[str, Any, Any]] = [("ranker", ranker.recommend, ranker.score)]
+    skipped: dict[str, str] = {}
     for b in baselines:
-        src = next((s for s in ranker.sources if s.name == b), None) or make_source(b).fit(train)
+        src = next((s for s in ranker.sources if s.name == b), None) or _fit_baseline(b, train)
+        if isinstance(src, str) or not src.fitted:
+            # Shown as skipped with its reason, and not a candidate: its empty lists would
+            # otherwise read as an NDCG of zero.
+            skipped[b] = src if isinstance(src, str) else src.skipped or "failed to fit"
+            continue
         scorers.append((b, src.recommend, src.score))
     # Each personalised baseline also as the feed serves it with the feedback head (``+fb``),
     # where training gave the source a weight (a name missing from a holdout is not a candidate).
     if ranker.head is not None:
         for b in baselines:
-            if ranker.head.coefs.get(b):
+            if ranker.head.coefs.get(b) and b not in skipped:
                 view = ranker.served_as(ServingChoice.named(b + FB_SUFFIX))
                 scorers.append((b + FB_SUFFIX, view.recommend, view.score))
     fb_recs = {}
@@ -166,6 +173,7 @@ def evaluate_split(
         out["models"][mname] = _metrics(kr, rels, liked, train, k, topics, outcomes)
         auc[mname] = liked_above_hidden_auc(score, test)
         out["models"][mname]["liked_above_hidden_auc"] = auc[mname]
+    out["models"].update({b: {"skipped": why} for b, why in skipped.items()})
     out["ranker_report"] = ranker.report
     auc["like_rate"] = liked_above_hidden_auc(_like_rate_scorer(train), test)
     out["models"]["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
@@ -181,6 +189,15 @@ def evaluate_split(
         out["streaming"] = r.summary()
         out["streaming_scores"] = HoldoutScores("streaming", r.history, r.live, {})
     return out
+
+
+def _fit_baseline(name: str, train: Interactions) -> CandidateSource | str:
+    """A baseline fitted on ``train``, or why it could not be."""
+    try:
+        return make_source(name).fit(train)
+    except Exception as exc:  # noqa: BLE001 - one baseline failing does not stop the evaluation
+        log.exception("baseline %s failed to fit", name)
+        return f"failed to fit: {type(exc).__name__}: {exc}"
 
 
 def _like_rate_scorer(train: Interactions):
@@ -201,8 +218,10 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     what the feed serves (see ``ranking.selection``).
 
     Returns:
-        ``{"split", "k", "models", "holdouts", "selection", "table"}``.
+        ``{"split", "k", "models", "holdouts", "selection", "table", "seconds"}`` (``seconds``:
+        the evaluation's own wall time; each holdout has its own too).
     """
+    t0 = time.perf_counter()
     select = select or SelectConfig()
     seed = (config or LtrConfig()).seed
     where, params = ("WHERE ts <= $now", {"now": now}) if now is not None else ("", None)
@@ -224,8 +243,10 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
         if progress is not None:
             progress(f"evaluating on the {name} holdout"
                      + (" and its streaming replay" if name == "temporal" else ""))
+        t = time.perf_counter()
         r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name,
                            streaming=StreamingConfig(seed=seed) if name == "temporal" else None)
+        r["seconds"] = round(time.perf_counter() - t, 1)
         scores.append(r.pop("scores"))
         if "streaming_scores" in r:
             # The replay feeds the choice like the two holdouts: what serves live best wins.
@@ -240,6 +261,8 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     names = ["ranker"] + [n for b in BASELINES for n in (b, b + FB_SUFFIX)
                           if all(n in h.ndcg for h in scores)]
     res["selection"] = select_models(scores, names, "like_rate", select).as_dict()
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    res["holdout_seconds"] = {h: r["seconds"] for h, r in res["holdouts"].items()}
     res["table"] = format_table(res)
     return json_safe(res)
 
@@ -259,8 +282,16 @@ def format_table(result: dict[str, Any]) -> str:
     cols = [f"{h} {key}" for h in hold] + ["pooled", "vs served (95% CI)", "AUC liked>hidden"]
     lines = [f"{'model':<10}" + "".join(f" {c:>17}" for c in cols)]
     lines.append("-" * len(lines[0]))
+    skipped: dict[str, dict[str, str]] = {}
     for n in names:
-        row = [f(hold[h]["models"].get(n, {}).get(key), 18) for h in hold]
+        why = {h: hold[h]["models"].get(n, {}).get("skipped") for h in hold}
+        if any(why.values()):
+            skipped[n] = {h: w for h, w in why.items() if w}
+        if all(why.values()):
+            lines.append(f"{n:<10}" + f"{'skipped':>18}" * len(cols))
+            continue
+        row = [f"{'skipped':>18}" if why[h] else f(hold[h]["models"].get(n, {}).get(key), 18)
+               for h in hold]
         row.append(f(pooled.get(n, {}).get("ndcg"), 18))
         d = iv.get(n)
         # The served model's margin over this one, with its bootstrap interval.
@@ -281,6 +312,11 @@ def format_table(result: dict[str, Any]) -> str:
         for n, m in st["models"].items():
             lines.append(f"  {n:<10}{f(m['live'])} vs{f(m['frozen'])}  "
                          f"new users{f(m['live_new_users'])} vs{f(m['frozen_new_users'])}")
+    for n, why in skipped.items():
+        reasons = sorted(set(why.values()))
+        lines.append(f"skipped: {n} on {', '.join(why)}: {'; '.join(reasons)}")
+    if isinstance(result.get("seconds"), (int, float)):
+        lines.append(f"evaluation took {result['seconds']} s")
     if sel:
         lines.append(f"served: {sel['served']} (fallback {sel['fallback']}, back-off below "
                      f"{sel['backoff_below']} interactions)")

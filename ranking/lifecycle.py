@@ -9,6 +9,7 @@ no known test users to choose on.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,14 +77,19 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
 
     The metrics are recorded on ``version`` (default: the newest trained version).
     """
-    from ranking.evaluate import evaluate_models
+    from ranking.evaluate import evaluate_models, format_table
 
+    t0 = time.perf_counter()
     if version is None:
         versions = registry.list_versions(con)
         version = versions[-1].version if versions else None
     result = evaluate_models(con, now=now, k=k)
     if version is not None:
+        t = time.perf_counter()
         result["guardrails"] = guardrails_for(con, version, now, k)
+        result["guardrails_seconds"] = round(time.perf_counter() - t, 1)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    result["table"] = format_table(result)
     ok, why = gate(result, k)
     result["gate"] = {"passed": ok, "why": why, "version": version,
                       "served": result.get("selection", {}).get("served")}

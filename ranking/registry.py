@@ -127,11 +127,18 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> list[ModelRecord]:
 
 
 def _set_published(con: duckdb.DuckDBPyConnection, version: str) -> None:
-    con.execute("UPDATE model_registry SET status = 'archived' WHERE status = 'published'")
-    con.execute(
-        "UPDATE model_registry SET status = 'published', published_at = ? WHERE version = ?",
-        [datetime.now(UTC).replace(tzinfo=None), version],
-    )
+    # One transaction: a stop between the two updates must not leave nothing published.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("UPDATE model_registry SET status = 'archived' WHERE status = 'published'")
+        con.execute(
+            "UPDATE model_registry SET status = 'published', published_at = ? WHERE version = ?",
+            [datetime.now(UTC).replace(tzinfo=None), version],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def publish(con: duckdb.DuckDBPyConnection, version: str, gate_passed: bool, why: str) -> None:

@@ -31,7 +31,14 @@ def _text(s: dict[str, Any]) -> str:
     lines.append("features: " + ", ".join(f"{n}={rows}" for n, rows in s["features"].items()))
     parts = f" from {s['partitions']} day partitions" if "partitions" in s else ""
     lines.append(f"daily engagement: {s['daily_counts_rows']} days{parts}")
-    lines += [f"trained: {s['version']}", "", ev.get("table", ""), "",
+    lines.append(f"trained: {s['version']}")
+    if "seconds" in ev:
+        parts = [f"{h} holdout {v} s" for h, v in ev.get("holdout_seconds", {}).items()]
+        if "guardrails_seconds" in ev:
+            parts.append(f"guardrail replay {ev['guardrails_seconds']} s")
+        lines.append(f"evaluated in {ev['seconds']} s" + (f" ({', '.join(parts)})" if parts
+                                                           else ""))
+    lines += ["", ev.get("table", ""), "",
               f"gate: {'passed' if gate.get('passed') else 'failed'} - {gate.get('why', '')}",
               f"published: {s['published']}"]
     return "\n".join(lines)
@@ -73,18 +80,26 @@ def run(args: argparse.Namespace) -> int:
     from flows._settings import mute_run_tracebacks
 
     mute_run_tracebacks()
+    from prefect.exceptions import TerminationSignal
+
+    from flows._stop import exit_code, stoppable
+
     try:
-        if args.executor == "dask":
-            from flows.dask import run_daily_dask
+        with stoppable("run"):
+            if args.executor == "dask":
+                from flows.dask import run_daily_dask
 
-            summary = run_daily_dask(db, data, now, args.k, args.scheduler)
-        else:
-            from flows.daily import daily
+                summary = run_daily_dask(db, data, now, args.k, args.scheduler)
+            else:
+                from flows.daily import daily
 
-            summary = daily(db_path=db, data_dir=data, now=now, k=args.k)
+                summary = daily(db_path=db, data_dir=data, now=now, k=args.k)
     except PipelineError:
         if not args.json:
             _print_rejected(db)
         raise
+    except (KeyboardInterrupt, TerminationSignal) as exc:  # ``Stopped`` is one too
+        # the watchdog has said why; the store was left by the rolled-back step
+        return exit_code(getattr(exc, "signum", None) or getattr(exc, "signal", 2))
     emit(args, summary, _text(summary))
     return 0

@@ -33,6 +33,8 @@ class CandidateSource:
         self.config = config if config is not None else self.config_class()()
         self.data: Interactions | None = None
         self.fitted = False
+        self.skipped: str | None = None
+        """Why the source gives no scores after ``fit`` (None: it fitted)."""
         self._seen: sp.csr_matrix | None = None
 
     @classmethod
@@ -47,10 +49,18 @@ class CandidateSource:
             data: the weighted interactions.
         """
         self.bind(data)
+        self.skipped = None
         if data.frame.height:
             self._fit(data)
-            self.fitted = True
+            self.fitted = self.skipped is None
+        else:
+            self.skipped = "no interactions to learn from"
         return self
+
+    def skip(self, reason: str) -> None:
+        """Give up fitting (inside ``_fit``): logged, kept as ``skipped``, scores stay NaN."""
+        log_skip(self.name, reason)
+        self.skipped = reason
 
     def bind(self, data: Interactions) -> None:
         """Attach the interaction table (on fit, or after load)."""

@@ -1,4 +1,8 @@
-"""EASE (Steck 2019): closed-form item x item regression, strong on small sparse data."""
+"""EASE (Steck 2019): closed-form item x item regression, strong on small sparse data.
+
+Exact on catalogs up to ``max_items``; above it exact on the ``max_items`` most-interacted
+items and approximated on the tail (``_ease_tail``), so memory stays bounded at any size.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
-from ranking.candidates._base import CandidateSource, log_skip, unknown_rows
+from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from, unknown_rows
+from ranking.candidates._ease_tail import calibrate_alpha, head_items, tail_weights
 from ranking.interactions import Interactions
 
 __all__ = ["EaseCandidates", "EaseConfig"]
@@ -22,8 +28,11 @@ class EaseConfig:
     binary: bool = True
     """Fit on 0/1 interactions rather than weights (usually better for top-n)."""
     max_items: int = 12_000
-    """Above this catalog size the dense inverse (O(n^3) time, 4 n^2 bytes) is too costly;
-    the source is skipped and the others carry the ranking."""
+    """Items solved exactly (dense inverse: O(m^3) time, 4 m^2 bytes): above this catalog
+    size, the most-interacted ``max_items``; pairs with a tail item get calibrated shrunk
+    co-occurrence weights instead."""
+    tail_k: int = 100
+    """Weights kept per tail item and direction (in from any item, out to head items)."""
     n: int = 100
     """Default candidate list length."""
 
@@ -44,7 +53,11 @@ def _spd_inverse(g: np.ndarray) -> np.ndarray:
 
 
 class EaseCandidates(CandidateSource):
-    """Embarrassingly shallow autoencoder; scores are ``x_u @ B``."""
+    """Embarrassingly shallow autoencoder; scores are ``x_u @ B``.
+
+    ``B`` is held as ``weights`` (dense, over the ``head`` items) plus ``tail`` (sparse, every
+    pair with a non-head item; None when the whole catalog is the head).
+    """
 
     name = "ease"
 
@@ -56,25 +69,40 @@ class EaseCandidates(CandidateSource):
         super().bind(data)
         self._x = data.to_csr(binary=self.config.binary)
         self.weights = getattr(self, "weights", None)
+        self.head = getattr(self, "head", None)
+        self.tail: sp.csr_matrix | None = getattr(self, "tail", None)
+        self._xh: sp.csr_matrix | None = None
 
     def _fit(self, data: Interactions) -> None:
-        if data.n_items > self.config.max_items:
-            log_skip(self.name, f"{data.n_items} items > max_items={self.config.max_items}")
-            self.weights = None
-            return
         x = self._x
-        g = (x.T @ x).toarray().astype(np.float32)
-        g[np.diag_indices_from(g)] += self.config.reg
+        c = self.config
+        self.head = head_items(x, min(data.n_items, c.max_items))
+        xh = x[:, self.head]
+        g = (xh.T @ xh).toarray().astype(np.float32)
+        g[np.diag_indices_from(g)] += c.reg
         p = _spd_inverse(g)
-        b = -p / np.diag(p)
-        b[np.diag_indices_from(b)] = 0.0
-        self.weights = b.astype(np.float32)
+        del g
+        p /= -np.diag(p).copy()
+        p[np.diag_indices_from(p)] = 0.0
+        self.weights = p.astype(np.float32, copy=False)
+        self.tail = None
+        self._xh = None
+        if len(self.head) < data.n_items:
+            gdiag = np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel()
+            alpha = calibrate_alpha(x, self.head, self.weights, gdiag, c.reg)
+            self.tail = tail_weights(x, self.head, gdiag, c.reg, alpha, c.tail_k)
 
     def _score_rows(self, users: np.ndarray) -> np.ndarray:
         if self.weights is None:
             return np.full((len(users), self.data.n_items), np.nan, np.float32)
         known = users[users >= 0]
-        block = np.asarray(self._x[known] @ self.weights, dtype=np.float32)
+        if self.tail is None:
+            block = np.asarray(self._x[known] @ self.weights, dtype=np.float32)
+            return unknown_rows(users, self.data.n_items, block)
+        if self._xh is None:
+            self._xh = self._x[:, self.head].tocsr()
+        block = (self._x[known] @ self.tail).toarray().astype(np.float32, copy=False)
+        block[:, self.head] += self._xh[known] @ self.weights
         return unknown_rows(users, self.data.n_items, block)
 
     def score_user(self, u: int, row, follows: frozenset[str] = frozenset()) -> np.ndarray:
@@ -83,18 +111,37 @@ class EaseCandidates(CandidateSource):
         x = row.copy() if self.config.binary else row
         if self.config.binary:
             x.data[:] = 1.0
-        return np.asarray(x @ self.weights, dtype=np.float32).ravel()
+        if self.tail is None:
+            return np.asarray(x @ self.weights, dtype=np.float32).ravel()
+        # The same split as ``_score_rows``: the sparse tail for every item, the dense head.
+        out = np.asarray((x @ self.tail).toarray(), np.float32).ravel()
+        out[self.head] += np.asarray(x[:, self.head] @ self.weights, np.float32).ravel()
+        return out
 
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items with the largest EASE weight from ``item_id``."""
         i = self.data.item_index([item_id])[0]
         if i < 0 or self.weights is None:
             return np.array([], object), np.array([], np.float32)
-        top = np.argsort(-self.weights[i])[:n]
-        return self.data.item_ids[top], self.weights[i, top]
+        row = (np.zeros(self.data.n_items, np.float32) if self.tail is None
+               else self.tail[i].toarray().ravel())
+        h = np.searchsorted(self.head, i)
+        if h < len(self.head) and self.head[h] == i:
+            row[self.head] += self.weights[h]
+        row[i] = -np.inf
+        top = np.argsort(-row, kind="stable")[:n]
+        return self.data.item_ids[top], row[top]
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {} if self.weights is None else {"weights": self.weights}
+        if self.weights is None:
+            return {}
+        out = {"weights": self.weights, "head": self.head}
+        return out if self.tail is None else {**out, **sparse_arrays("tail", self.tail)}
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.weights = arrays.get("weights")
+        # versions saved before the head/tail split hold the whole catalog in ``weights``
+        self.head = (arrays["head"] if "head" in arrays else None if self.weights is None
+                     else np.arange(len(self.weights)))
+        self.tail = sparse_from("tail", arrays) if "tail_data" in arrays else None
+        self._xh = None

@@ -88,3 +88,18 @@ def test_nothing_per_user_is_saved_with_a_version(ranker, tmp_path):
     loaded = LtrRanker.load(path)
     a = ranker.live_candidates("u9", n=30)["item_id"].to_list()
     assert loaded.live_candidates("u9", n=30)["item_id"].to_list() == a
+
+
+@pytest.mark.parametrize("name,params", [("ease", {"reg": 50.0}),
+                                         ("ease", {"reg": 50.0, "max_items": 100}),
+                                         ("itemknn", {})])
+def test_history_scoring_equals_the_trained_rows_for_item_to_item_sources(name, params):
+    from ranking.candidates import make_source
+
+    train, _ = random_holdout(taste_world(n_items=300), 0.25, seed=1)
+    data = build_interactions(train)
+    src = make_source(name, params).fit(data)
+    rows = data.to_csr()
+    for u in range(8):
+        assert np.allclose(src.score_rows(np.array([u]))[0], src.score_user(u, rows[u]),
+                           atol=1e-4)

@@ -1,0 +1,57 @@
+"""A model the evaluation could not fit is shown as skipped, with its reason, never as zeros."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ranking.candidates.ease import EaseCandidates
+from ranking.evaluate import evaluate_models, evaluate_split, format_table, random_holdout
+from ranking.ltr import LtrConfig
+from tests.ranking._worlds import taste_world
+
+FAST = LtrConfig(
+    sources={"ease": {"reg": 50.0}, "itemknn": {}, "popular": {}},
+    grid=[{"objective": "lambdarank", "num_leaves": 15, "min_data_in_leaf": 20}],
+    max_rounds=20, n_per_source=30, n_candidates=60,
+)
+REASON = "catalog too large for this test"
+
+
+@pytest.fixture
+def ease_skips(monkeypatch):
+    monkeypatch.setattr(EaseCandidates, "_fit", lambda self, data: self.skip(REASON))
+
+
+def test_a_skipped_source_is_not_a_row_of_zeros(ease_skips):
+    ev = taste_world(n_users=60, n_items=80, per_user=15)
+    train, test = random_holdout(ev, 0.25, seed=0)
+    res = evaluate_split(train, test, None, 10, FAST, baselines=("ease", "itemknn"),
+                         fallbacks={"popular": {}})
+    assert res["models"]["ease"] == {"skipped": REASON}
+    assert "ease" not in res["scores"].ndcg and "ease+fb" not in res["models"]
+    assert res["models"]["itemknn"]["ndcg@10"] > 0
+    table = format_table({"k": 10, "holdouts": {"random": res}})
+    ease_row = next(line for line in table.splitlines() if line.startswith("ease "))
+    assert "0.0000" not in ease_row and "skipped" in ease_row
+    assert f"skipped: ease on random: {REASON}" in table
+
+
+def test_the_store_evaluation_reports_skips_and_its_own_time(ease_skips, tmp_path):
+    from features.store import connect
+
+    con = connect(str(tmp_path / "s.duckdb"))
+    ev = taste_world(n_users=60, n_items=80, per_user=15)
+    con.register("_ev", ev.with_row_index("n").to_arrow())
+    con.execute("INSERT INTO events (event_id, user_id, ts, type, item_id, watch_ms) "
+                "SELECT 'e' || n, user_id, ts, type, item_id, watch_ms FROM _ev").fetchall()
+    res = evaluate_models(con, config=FAST)
+    con.close()
+    assert res["models"]["ease"] == {"skipped": REASON}
+    assert all(h["models"]["ease"] == {"skipped": REASON} for h in res["holdouts"].values())
+    assert "ease" != res["selection"]["served"]
+    assert res["seconds"] > 0 and set(res["holdout_seconds"]) == {"random", "temporal"}
+    assert f"skipped: ease on random, temporal: {REASON}" in res["table"]
+    assert "evaluation took" in res["table"]
+    json.dumps(res)  # the --json output
