@@ -12,7 +12,8 @@ gathers them with numpy, like every other ranker feature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import duckdb
@@ -122,6 +123,41 @@ class CatalogArrays:
                     out[ok, col] = np.asarray(self.pairs[kp][users[ok], keys[ok]]).ravel()
                 kp += 1
         return out
+
+    def with_items(self, columns: Mapping[str, np.ndarray]) -> CatalogArrays:
+        """A copy whose named video features take ``columns``' values where they are not NaN.
+
+        The request-time path passes live values here (``features.live_tiles.LiveTiles
+        .item_columns``, the catalog's own definitions over the store plus the events since)
+        so ``gather`` reads them instead of the values saved with the version; NaN keeps the
+        saved value. Copies the item matrix: call it when the live values change (after a
+        fold), not per request.
+
+        Args:
+            columns: ``{catalog name: values}``, each aligned with the model's item index.
+
+        Raises:
+            PipelineError: a name that is not one of this model's per-video features, or
+                values not one per item of the index.
+        """
+        pos: dict[str, int] = {}
+        ki = 0
+        for name, kind in zip(self.names, self.kinds, strict=True):
+            if kind == "item":
+                pos[name] = ki
+            ki += kind in ("item", "creator")
+        item = self.item.copy()
+        for name, values in columns.items():
+            if name not in pos:
+                raise PipelineError(f"'{name}' is not a per-video feature of this model "
+                                    f"(its per-video features: {sorted(pos)})")
+            vals = np.asarray(values, dtype=np.float32)
+            if vals.shape != (item.shape[0],):
+                raise PipelineError(f"live values of '{name}' have shape {vals.shape}; the "
+                                    f"model's item index has {item.shape[0]} items")
+            ok = ~np.isnan(vals)
+            item[ok, pos[name]] = vals[ok]
+        return replace(self, item=item)
 
     def arrays(self, prefix: str = "cat") -> dict[str, np.ndarray]:
         """Named arrays for ``np.savez`` (``from_arrays`` with the same prefix reads them)."""
