@@ -158,18 +158,19 @@ class LiveTiles:
                 self._con.execute(f"DELETE FROM tiles WHERE item_id IN ({listed})").fetchall()
                 self._merge_locked(sums)
 
-    def fold(self, events: pl.DataFrame | Sequence[Mapping[str, Any]]) -> int:
+    def fold(self, events: pl.DataFrame | Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Add new events to the tiles through the catalog's ``stg_events`` and ``part_item``.
 
         Args:
             events: events-contract rows not folded before (``ingest_event_rows(...).new``).
 
         Returns:
-            How many events were read (events without a video count in no tile).
+            The ids of the videos whose tiles changed, sorted (events without a video change
+            none): pass them to ``item_columns`` to refresh only what moved.
         """
         frame = _frame(events, _EVENT_COLUMNS)
         if not frame.height:
-            return 0
+            return np.array([], dtype=object)
         cols = ", ".join(frame.columns)
         sql, params = self._part
         with self._lock:
@@ -177,13 +178,13 @@ class LiveTiles:
             try:
                 self._con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM _new_events"
                                   ).fetchall()
-                sums = self._con.sql(f"SELECT item_id, {_SUMS} FROM ({sql}) GROUP BY item_id",
-                                     params=params).pl()
+                sums = self._con.sql(f"SELECT item_id, {_SUMS} FROM ({sql}) GROUP BY item_id "
+                                     "ORDER BY item_id", params=params).pl()
             finally:
                 self._con.execute("DELETE FROM events").fetchall()
                 self._con.unregister("_new_events")
             self._merge_locked(sums)
-        return frame.height
+        return sums["item_id"].to_numpy().astype(object)
 
     def _merge(self, sums: pl.DataFrame) -> None:
         with self._lock:
@@ -208,8 +209,8 @@ class LiveTiles:
                      ) -> dict[str, np.ndarray]:
         """Live values of catalog features, aligned with ``item_ids`` (a model's item index).
 
-        One SQL query over every id (about O(len(item_ids))): call it after a fold, not per
-        request, and hand the result to ``CatalogArrays.with_items``.
+        One SQL query over the ids given (O(len(item_ids))): after a fold, ask for the videos
+        it returned and hand the result to ``CatalogArrays.with_items``, not per request.
 
         Args:
             names: catalog names among ``LIVE_FEATURES`` (``video_engagement.views_total``...).

@@ -124,21 +124,24 @@ class CatalogArrays:
                 kp += 1
         return out
 
-    def with_items(self, columns: Mapping[str, np.ndarray]) -> CatalogArrays:
+    def with_items(self, columns: Mapping[str, np.ndarray], rows: np.ndarray | None = None
+                   ) -> CatalogArrays:
         """A copy whose named video features take ``columns``' values where they are not NaN.
 
         The request-time path passes live values here (``features.live_tiles.LiveTiles
-        .item_columns``, the catalog's own definitions over the store plus the events since)
+        .item_columns``: the catalog's own definitions over the store plus the events since)
         so ``gather`` reads them instead of the values saved with the version; NaN keeps the
-        saved value. Copies the item matrix: call it when the live values change (after a
-        fold), not per request.
+        value this copy starts from. Copies the item matrix: call it when live values change
+        (after a fold, with ``rows`` the videos it touched), not per request.
 
         Args:
-            columns: ``{catalog name: values}``, each aligned with the model's item index.
+            columns: ``{catalog name: values}``, one value per entry of ``rows``.
+            rows: the model's item-index positions the values are for (default: every item,
+                in index order).
 
         Raises:
             PipelineError: a name that is not one of this model's per-video features, or
-                values not one per item of the index.
+                values that do not match ``rows``.
         """
         pos: dict[str, int] = {}
         ki = 0
@@ -147,16 +150,20 @@ class CatalogArrays:
                 pos[name] = ki
             ki += kind in ("item", "creator")
         item = self.item.copy()
+        at = np.arange(item.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+        if at.size and (at.min() < 0 or at.max() >= item.shape[0]):
+            raise PipelineError(f"rows must be positions in the model's item index "
+                                f"(0..{item.shape[0] - 1}); drop unknown videos (-1) first")
         for name, values in columns.items():
             if name not in pos:
                 raise PipelineError(f"'{name}' is not a per-video feature of this model "
                                     f"(its per-video features: {sorted(pos)})")
             vals = np.asarray(values, dtype=np.float32)
-            if vals.shape != (item.shape[0],):
-                raise PipelineError(f"live values of '{name}' have shape {vals.shape}; the "
-                                    f"model's item index has {item.shape[0]} items")
+            if vals.shape != at.shape:
+                raise PipelineError(f"live values of '{name}' have shape {vals.shape}, "
+                                    f"for {at.size} items")
             ok = ~np.isnan(vals)
-            item[ok, pos[name]] = vals[ok]
+            item[at[ok], pos[name]] = vals[ok]
         return replace(self, item=item)
 
     def arrays(self, prefix: str = "cat") -> dict[str, np.ndarray]:

@@ -41,9 +41,15 @@ def test_live_item_values_equal_the_catalog_over_every_event_since(con):
                     f"SELECT {', '.join(frame.columns)} FROM _f")
         con.unregister("_f")
     tiles = LiveTiles.from_store(con)
-    tiles.fold(ev.filter(pl.col("ts") >= cut))
+    later = ev.filter(pl.col("ts") >= cut)
+    half = later.height // 2
+    tiles.fold(later.head(half))
     live_names = [n for n in NAMES if n in LIVE_FEATURES]
-    live = saved.with_items(tiles.item_columns(live_names, vids))
+    live = saved.with_items(tiles.item_columns(live_names, vids))  # every video, once
+    touched = tiles.fold(later.tail(later.height - half))  # then only what a fold moved
+    rows = np.searchsorted(vids, touched)
+    assert 0 < len(touched) < len(vids) and (vids[rows] == touched).all()
+    live = live.with_items(tiles.item_columns(live_names, touched), rows)
 
     u = np.repeat(np.arange(len(users)), len(vids))
     i = np.tile(np.arange(len(vids)), len(users))
@@ -65,5 +71,7 @@ def test_with_items_refuses_what_is_not_a_video_feature_of_the_model():
         arrays.with_items({"user_engagement.like_rate_28d": np.zeros(n)})
     with pytest.raises(PipelineError, match="creator_engagement.views_28d"):
         arrays.with_items({"creator_engagement.views_28d": np.zeros(n)})
-    with pytest.raises(PipelineError, match="item index"):
+    with pytest.raises(PipelineError, match=f"for {n} items"):
         arrays.with_items({"video_engagement.views_total": np.zeros(n + 1)})
+    with pytest.raises(PipelineError, match="item index"):
+        arrays.with_items({"video_engagement.views_total": np.zeros(1)}, np.array([-1]))
