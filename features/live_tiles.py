@@ -101,6 +101,12 @@ class LiveTiles:
         self._con.execute(f"CREATE TABLE tiles (item_id VARCHAR PRIMARY KEY, {cols})").fetchall()
         stage_events(self._con, self._catalog, ALL_TIME)
         self._part = set_sql(self._catalog, self._catalog.sets["part_item"], ALL_TIME)
+        self._known: set[str] = set()
+        # A known video with no events: the macro over no sums (views_total 0, rates NULL).
+        none = self._con.sql("SELECT unnest(video_totals(NULL::BIGINT, NULL::DOUBLE, "
+                             + ", ".join(["NULL::BIGINT"] * 7) + "))").pl()
+        self._no_events = {c: np.nan if none[c][0] is None else float(none[c][0])
+                           for c in none.columns}
 
     @classmethod
     def from_store(cls, con: duckdb.DuckDBPyConnection, now: datetime | None = None,
@@ -146,6 +152,7 @@ class LiveTiles:
                 self._con.execute(f"INSERT INTO items ({cols}) SELECT {cols} FROM _new_items "
                                   "QUALIFY row_number() OVER (PARTITION BY item_id) = 1"
                                   ).fetchall()
+                self._known.update(frame["item_id"].drop_nulls().to_list())
                 stale = [r[0] for r in self._con.execute(
                     "SELECT item_id FROM tiles WHERE item_id IN (SELECT item_id FROM _new_items)"
                 ).fetchall()] if store is not None else []
@@ -228,24 +235,25 @@ class LiveTiles:
         if unknown:
             raise ConfigError(f"live tiles serve no feature {unknown[0]!r}; "
                               f"they serve {list(LIVE_FEATURES)}")
-        ids = pl.DataFrame({"_pos": np.arange(len(item_ids), dtype=np.int64),
-                            "item_id": pl.Series([str(i) for i in item_ids], dtype=pl.String)})
+        ids = [str(i) for i in item_ids]
         with self._lock:
-            self._con.register("_ids", ids)
+            self._con.register("_ids", pl.DataFrame({"item_id": ids},
+                                                    schema={"item_id": pl.String}))
             try:
-                got = self._con.sql(f"""
-                    SELECT q._pos, t.item_id IS NOT NULL OR q.item_id IN
-                               (SELECT item_id FROM items) AS _known,
-                           unnest({_TOTALS})
-                    FROM _ids AS q LEFT JOIN tiles AS t ON t.item_id = q.item_id
-                    ORDER BY q._pos""").pl()
+                got = self._con.sql(f"SELECT t.item_id, unnest({_TOTALS}) FROM tiles AS t "
+                                    "WHERE t.item_id IN (SELECT item_id FROM _ids)").pl()
             finally:
                 self._con.unregister("_ids")
-        known = got["_known"].to_numpy()
+            known = np.fromiter((i in self._known for i in ids), bool, len(ids))
+        row = {i: k for k, i in enumerate(got["item_id"].to_list())}
+        at = np.fromiter((row.get(i, -1) for i in ids), np.int64, len(ids))
+        tiled = at >= 0
         out: dict[str, np.ndarray] = {}
         for name in names:
-            vals = got[name.split(".", 1)[1]].cast(pl.Float64).to_numpy().copy()
-            vals[~known] = np.nan
+            col = name.split(".", 1)[1]
+            vals = np.full(len(ids), self._no_events[col], dtype=np.float64)
+            vals[tiled] = got[col].cast(pl.Float64).to_numpy()[at[tiled]]
+            vals[~(tiled | known)] = np.nan
             out[name] = vals
         return out
 
