@@ -228,7 +228,8 @@ class LiveTiles:
         Returns:
             ``{name: float64 array}``; as the catalog: ``views_total`` 0 and rates NaN for a
             video the tiles know (from ``add_items`` or the store) with no events; NaN in every
-            column for a video they know nothing of.
+            column for a video they know nothing of. (Unlike the catalog, which leaves out
+            videos created after its ``now``, the tiles hold no clock: every known video counts.)
 
         Raises:
             ConfigError: a name the tiles do not serve; the message lists the ones they do.
