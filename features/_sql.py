@@ -7,14 +7,17 @@ from datetime import datetime
 
 import duckdb
 
-from features.catalog import Catalog, FeatureSet
+from features.catalog import SQL_DIR, Catalog, FeatureSet
 from features.errors import ConfigError
 from features.times import to_utc_naive
 
-__all__ = ["ALL_TIME", "inline_params", "set_sql", "stage_events"]
+__all__ = ["ALL_TIME", "MACRO_DIR", "define_macros", "inline_params", "set_sql", "stage_events"]
 
 ALL_TIME = datetime(9999, 12, 31)
 """The cut of the kept partial aggregates: "strictly before ``ALL_TIME``" is every event."""
+MACRO_DIR = SQL_DIR / "macros"
+"""SQL macros the sets call (``create or replace temp macro``): a figure the batch sets and the
+live path both derive is written once, as a macro here."""
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -52,3 +55,9 @@ def stage_events(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetime
     if where:
         body = f"SELECT * FROM ({body}) WHERE {where}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW stg_events AS {body}").fetchall()
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every macro of ``sql/macros/*.sql`` on ``con`` (TEMP: read-only stores too)."""
+    for path in sorted(MACRO_DIR.glob("*.sql")):
+        con.execute(path.read_text()).fetchall()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import polars as pl
 
-from features._sql import inline_params, set_sql
+from features._sql import define_macros, inline_params, set_sql
 from features.catalog import FeatureSet, load_catalog
 from features.errors import ConfigError, DataError
 from features.partials import build_partials, kept_partials_apply, partial_sets, update_partials
@@ -142,6 +142,7 @@ def run_features(
             build_partials(con, catalog, temp, now, temp=True)
             run = FeatureRun({}, "as-of", "now is before some event or reset"
                              if materialize else "not materialized")
+        define_macros(con)
         # One transaction: a failed check leaves every feat_ table as it was.
         con.execute("BEGIN TRANSACTION").fetchall()
         try:

@@ -28,7 +28,7 @@ from features._sql import ALL_TIME, set_sql, stage_events
 from features.catalog import Catalog, FeatureSet
 
 __all__ = ["PartialUpdate", "partial_sets", "stage_events", "build_partials",
-           "kept_partials_apply", "update_partials"]
+           "kept_partials_apply", "kept_partials_current", "update_partials"]
 
 log = logging.getLogger(__name__)
 _STATE = "part_state"
@@ -120,6 +120,19 @@ def _full_reason(con: duckdb.DuckDBPyConnection, fp: str, sets: list[FeatureSet]
         return "rows were written or removed outside ingest (no _loaded_at after the watermark)", \
             state
     return "", state
+
+
+def kept_partials_current(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
+    """Whether the kept partial tables cover exactly the store's rows: built by this catalog's
+    SQL, and nothing ingested, written outside ingest or reset since (no refresh is due)."""
+    sets = partial_sets(catalog)
+    reason, state = _full_reason(con, _fingerprint(catalog, sets), sets)
+    if reason or state != _snapshot(con):
+        return False
+    changed = _run(con, f"""SELECT count(*) FROM ({_LATEST_RESETS}) AS n
+        FULL JOIN {_RESETS} AS o ON o.user_id = n.user_id
+        WHERE n.reset_ts IS DISTINCT FROM o.reset_ts""")[0][0]
+    return not changed
 
 
 def update_partials(con: duckdb.DuckDBPyConnection, catalog: Catalog, full: bool = False

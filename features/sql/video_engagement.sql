@@ -74,11 +74,16 @@ windowed as (
         sum(reports) filter (where day < 7)::bigint as reports_7d,
         sum(reports) filter (where day < 28)::bigint as reports_28d,
         sum(views_decayed) as views_decayed,
-        sum(views)::bigint as views_total,
-        sum(completion_sum) / sum(completion_n) as completion_rate_total,
-        sum(likes)::bigint as likes_total,
-        sum(shares + remixes + comments)::bigint as creations_total,
-        sum(hides + reports)::bigint as negatives_total,
+        -- all-time sums, for video_totals (features/sql/macros/video_totals.sql)
+        sum(views) as views_all,
+        sum(completion_sum) as completion_sum_all,
+        sum(completion_n) as completion_n_all,
+        sum(likes) as likes_all,
+        sum(shares) as shares_all,
+        sum(remixes) as remixes_all,
+        sum(comments) as comments_all,
+        sum(hides) as hides_all,
+        sum(reports) as reports_all,
         min(first_bucket) as first_bucket
     from daily
     group by item_id
@@ -142,11 +147,10 @@ final as (
         (coalesce(views_1d, 0) + 1.0) / ((coalesce(views_7d, 0) - coalesce(views_1d, 0)) / 6.0 + 1.0)
             as velocity,
         coalesce(views_decayed, 0) as views_decayed,
-        coalesce(views_total, 0) as views_total,
-        completion_rate_total,
-        likes_total / nullif(views_total, 0) as like_rate_total,
-        creations_total / nullif(views_total, 0) as create_rate_total,
-        negatives_total / nullif(views_total, 0) as negative_rate_total,
+        -- views_total, completion_rate_total, like_rate_total, create_rate_total,
+        -- negative_rate_total: defined once, shared with the live tiles
+        unnest(video_totals(views_all, completion_sum_all, completion_n_all, likes_all,
+                            shares_all, remixes_all, comments_all, hides_all, reports_all)),
         greatest(date_diff('microsecond', first_bucket, $now::timestamp) / 3600e6, 0)
             as first_seen_hours_ago
     from joined

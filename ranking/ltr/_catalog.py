@@ -12,7 +12,8 @@ gathers them with numpy, like every other ranker feature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import duckdb
@@ -122,6 +123,48 @@ class CatalogArrays:
                     out[ok, col] = np.asarray(self.pairs[kp][users[ok], keys[ok]]).ravel()
                 kp += 1
         return out
+
+    def with_items(self, columns: Mapping[str, np.ndarray], rows: np.ndarray | None = None
+                   ) -> CatalogArrays:
+        """A copy whose named video features take ``columns``' values where they are not NaN.
+
+        The request-time path passes live values here (``features.live_tiles.LiveTiles
+        .item_columns``: the catalog's own definitions over the store plus the events since)
+        so ``gather`` reads them instead of the values saved with the version; NaN keeps the
+        value this copy starts from. Copies the item matrix: call it when live values change
+        (after a fold, with ``rows`` the videos it touched), not per request.
+
+        Args:
+            columns: ``{catalog name: values}``, one value per entry of ``rows``.
+            rows: the model's item-index positions the values are for (default: every item,
+                in index order).
+
+        Raises:
+            PipelineError: a name that is not one of this model's per-video features, or
+                values that do not match ``rows``.
+        """
+        pos: dict[str, int] = {}
+        ki = 0
+        for name, kind in zip(self.names, self.kinds, strict=True):
+            if kind == "item":
+                pos[name] = ki
+            ki += kind in ("item", "creator")
+        item = self.item.copy()
+        at = np.arange(item.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+        if at.size and (at.min() < 0 or at.max() >= item.shape[0]):
+            raise PipelineError(f"rows must be positions in the model's item index "
+                                f"(0..{item.shape[0] - 1}); drop unknown videos (-1) first")
+        for name, values in columns.items():
+            if name not in pos:
+                raise PipelineError(f"'{name}' is not a per-video feature of this model "
+                                    f"(its per-video features: {sorted(pos)})")
+            vals = np.asarray(values, dtype=np.float32)
+            if vals.shape != at.shape:
+                raise PipelineError(f"live values of '{name}' have shape {vals.shape}, "
+                                    f"for {at.size} items")
+            ok = ~np.isnan(vals)
+            item[at[ok], pos[name]] = vals[ok]
+        return replace(self, item=item)
 
     def arrays(self, prefix: str = "cat") -> dict[str, np.ndarray]:
         """Named arrays for ``np.savez`` (``from_arrays`` with the same prefix reads them)."""
