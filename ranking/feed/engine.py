@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from features.live_tiles import LIVE_FEATURES, LiveTiles
 from features.store import connect
 from features.times import to_utc_naive
 from ranking import registry
@@ -105,6 +106,7 @@ class FeedEngine:
         registry.ensure_registry(self.con)
         self.ranker = None
         self.live_items: LiveItems | None = None
+        self.tiles: LiveTiles | None = None
         self.model_version: str | None = None
         self.model_record: registry.ModelRecord | None = None
         self.reload()
@@ -142,6 +144,7 @@ class FeedEngine:
                 self.popular = _fallback_frame(ranker, 2000)
             self._lists = {}
             self.live_items = self._live_items()
+            self._refresh_live_features()
             log.info("serving model %s", loaded or "none (popularity fallback)")
             return True
 
@@ -220,6 +223,8 @@ class FeedEngine:
             self.item_facts, self.posted_at = catalog, posted
             self.verdict_cache = VerdictCache()
             self._pool_posted(rows, posted)
+            if self.tiles is not None:
+                self.tiles.add_items(rows, store=self.con)
 
     def _pool_posted(self, rows: list[Mapping[str, Any]], posted: Mapping[str, datetime]
                      ) -> None:
@@ -343,10 +348,40 @@ class FeedEngine:
     # -- requests ----------------------------------------------------------------------------
     def observe(self, events: list[dict[str, Any]]) -> None:
         """Fold accepted events into the per-video live state (new videos' early signals,
-        co-engagement)."""
+        co-engagement) and, with live features on, the catalog's tiles."""
         live = self.live_items
         if live is not None and events:
             live.observe(events, live.durations)
+        if self.tiles is not None and events:
+            self._refresh_live_features(self.tiles.fold(events))
+
+    def enable_live_features(self) -> None:
+        """Keep the served model's per-video catalog features current while serving (the
+        service): the catalog's own part sums over the store, plus every event folded since
+        (``features.live_tiles``), read by request-time scoring in place of the values saved
+        with the version."""
+        with self.lock:
+            self.tiles = LiveTiles.from_store(self.con)
+            self._refresh_live_features()
+
+    def _refresh_live_features(self, item_ids: np.ndarray | None = None) -> None:
+        ranker, tiles = self.ranker, self.tiles
+        if ranker is None or tiles is None:
+            return
+        cat = ranker.stats.catalog
+        names = [n for n in cat.names if n in LIVE_FEATURES]
+        if not names or (item_ids is not None and not len(item_ids)):
+            return
+        rows = None
+        ids = ranker.data.item_ids
+        if item_ids is not None:
+            idx = ranker.data.item_index(list(item_ids))
+            rows, ids = idx[idx >= 0], np.asarray(item_ids, dtype=object)[idx >= 0]
+            if not len(rows):
+                return
+        # A new reference, swapped in one assignment: requests in flight keep the old one.
+        ranker.stats = replace(ranker.stats, catalog=cat.with_items(
+            tiles.item_columns(names, ids), rows))
 
     def feed(self, request: FeedRequest) -> FeedResponse:
         """Run the feed pipeline for one request."""

@@ -64,6 +64,8 @@ class Service:
         self.cfg = cfg
         # The service flushes audit rows itself, off the request path.
         self.engine = FeedEngine(cfg.db_path, audit_batch=10**9)
+        # Per-video catalog features follow the posted events (the tiles shared with batch).
+        self.engine.enable_live_features()
         self.metrics = Metrics()
         self.clock = RequestClock(cfg.replay)
         if cfg.replay:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+import polars as pl
 import pytest
 
 from features.store import connect
@@ -156,3 +158,24 @@ def test_no_state_is_kept_for_viewers_without_a_live_session(client):
     assert not hasattr(svc.engine.ranker, "pre")  # and no per-user list was ever computed
     _act(client, "u3", ["i1"], at)
     assert set(svc.state.recent) == {"u3"}
+
+
+def test_posted_events_move_the_videos_catalog_features_the_model_reads(client):
+    from features.build import build_features
+
+    engine = client.app.state.service.engine
+    cat = engine.ranker.stats.catalog
+    col = cat.names.index("video_engagement.views_total")
+    i0 = engine.ranker.data.item_index(["i0"])
+    before = float(cat.gather(np.array([-1]), i0)[0, col])
+    _act(client, "newcomer", ["i0", "i2"], DAY - timedelta(hours=2))
+    cat = engine.ranker.stats.catalog
+    after = float(cat.gather(np.array([-1]), i0)[0, col])
+    assert after == before + 1
+    # ... and equal to the catalog's own SQL over the store's events
+    with engine.lock:
+        sql = build_features(engine.con, None, ["video_engagement"], materialize=False)
+    v = sql["video_engagement"].filter(pl.col("item_id") == "i0")
+    for name in ("views_total", "like_rate_total", "completion_rate_total"):
+        k = cat.names.index(f"video_engagement.{name}")
+        assert np.isclose(cat.gather(np.array([-1]), i0)[0, k], v[name][0]), name
