@@ -6,7 +6,9 @@ and every minute is watched as it was. With the policy each page goes through th
 pipeline with the user's usage state replayed event by event: a page the policy ends
 (daily limit, quiet hours, child) is not watched, and only what the pipeline served counts for
 exposure. Adults' engagement cost is the NDCG@k change of their first page against what they
-went on to watch in the window.
+went on to watch in the window. The policy's pages are also served once more with live
+adaptation off (the model as trained, the viewer's events since its data not folded in):
+session topic concentration and minors' exposure, live against frozen.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int
     users = _sample_users(engine, start, end, max_users, seed)
     with_pages: list[ServedPage] = []
     without_pages: list[ServedPage] = []
+    # The policy on, the model as trained: what live adaptation changes (session topic
+    # concentration, minors' exposure) is the difference to ``with_pages``.
+    frozen_pipeline = replace(engine.pipeline, live=False, side_effects=[])
+    frozen_pages: list[ServedPage] = []
     ndcg_with, ndcg_without, rels = [], [], []
     for uid in users:
         ev = engine.con.sql(
@@ -102,6 +108,8 @@ def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int
             served = engine.pipeline.run(engine, FeedRequest(uid, t, k, request_id="replay"),
                                          viewer)
             raw = NO_POLICY_PIPELINE.run(engine, FeedRequest(uid, t, k), viewer)
+            frozen = frozen_pipeline.run(engine, FeedRequest(uid, t, k, request_id="replay"),
+                                         viewer)
             ended = any(iv.ends_feed for iv in served.interventions)
             facts = engine.item_facts
             with_pages.append(ServedPage(ts=t, items=[facts[i.item_id] for i in served.items
@@ -110,6 +118,9 @@ def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int
             without_pages.append(ServedPage(ts=t, items=[facts[i.item_id] for i in raw.items
                                                          if i.item_id in facts],
                                             watch_minutes=minutes, **base))
+            frozen_pages.append(ServedPage(ts=t, items=[facts[i.item_id] for i in frozen.items
+                                                        if i.item_id in facts],
+                                           watch_minutes=0.0 if ended else minutes, **base))
             if p == 0 and viewer.age_band == "adult":
                 rel = set(ev.filter(pl.col("type").is_in(["like", "share", "remix"]) |
                                     ((pl.col("type") == "view") & (pl.col("watch_ms") > 0)))
@@ -123,13 +134,19 @@ def replay_guardrails(engine: FeedEngine, start: datetime, end: datetime, k: int
         w, wo = ndcg_at_k(ndcg_with, rels, k), ndcg_at_k(ndcg_without, rels, k)
         adult |= {f"ndcg@{k}_with": w, f"ndcg@{k}_without": wo, "delta": w - wo}
     metrics = compare_guardrails(with_pages, without_pages, engine.cfg)
+    adaptation = compare_guardrails(with_pages, frozen_pages, engine.cfg)
     # Explicit feedback must visibly work: one hide at the window's end, the next pages.
     responsive = hide_responsiveness(engine, users[:responsiveness_users], end, k,
                                      responsiveness_requests)
     return {"metrics": {m: {kk: round(float(v), 3) for kk, v in d.items()}
                         for m, d in metrics.items()},
             "adult_engagement": adult, "users": len(users), "pages": len(with_pages),
-            "responsiveness": responsive}
+            "responsiveness": responsive,
+            "live_adaptation": {m: {"live": round(float(d["with"]), 3),
+                                    "frozen": round(float(d["without"]), 3),
+                                    "delta": round(float(d["delta"]), 3)}
+                                for m, d in adaptation.items()
+                                if m == "session_topic_concentration" or m.startswith("minor_")}}
 
 
 def format_guardrails(g: dict[str, Any]) -> str:
@@ -145,6 +162,11 @@ def format_guardrails(g: dict[str, Any]) -> str:
         keys = [k for k in a if k.startswith("ndcg")]
         lines.append(f"  adult engagement cost ({a['users']} users): "
                      + ", ".join(f"{k}={a[k]:.4f}" for k in keys) + f", delta={a['delta']:+.4f}")
+    live = g.get("live_adaptation") or {}
+    if live:
+        lines.append("  with the policy, live adaptation on / off (the model as trained):")
+        for name, d in live.items():
+            lines.append(f"  {name:<28} {d['live']:>10} {d['frozen']:>10} {d['delta']:>10}")
     r = g.get("responsiveness") or {}
     if r.get("drop") is not None:
         lines.append(f"  responsiveness: one hide -> similar videos in the next {r['pages']} "

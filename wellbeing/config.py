@@ -114,6 +114,15 @@ class WellbeingConfig(BaseModel):
     diversify_max_in_row: int = Field(
         1, description="When diversifying, at most this many items of one creator/topic in a row."
     )
+    session_topic_max_share: float = Field(
+        0.6, gt=0, le=1, description="Dispersion under live adaptation: no primary topic may "
+        "take more than this share of a session's videos (its views so far plus this page); "
+        "a video past it waits for a slot where it fits."
+    )
+    session_topic_min_views: int = Field(
+        10, ge=1, description="The session-topic share applies once the session has watched "
+        "this many videos (a short session may follow one taste freely)."
+    )
 
     topic_feedback_weight: float = Field(
         0.5, ge=0, description="A hide's weight on each of the hidden video's topics "

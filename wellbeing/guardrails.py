@@ -6,7 +6,7 @@ or a simulation and calls ``guardrail_summary`` / ``compare_guardrails``.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +21,7 @@ __all__ = [
     "minutes_past_budget",
     "late_night_minutes",
     "teen_exposure",
+    "topic_concentration",
     "guardrail_summary",
     "compare_guardrails",
 ]
@@ -97,6 +98,20 @@ def teen_exposure(
     return out
 
 
+def topic_concentration(pages: Iterable[ServedPage], min_items: int = 5) -> float:
+    """Mean over users of the largest share one primary topic takes of the videos served to
+    them (the replayed pages of a user are one session); users served fewer than
+    ``min_items`` videos are left out."""
+    by_user: dict[str, Counter] = defaultdict(Counter)
+    for p in pages:
+        for it in p.items:
+            if it.topics:
+                by_user[p.user_id][it.topics[0]] += 1
+    shares = [max(c.values()) / sum(c.values()) for c in by_user.values()
+              if sum(c.values()) >= min_items]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
 def guardrail_summary(
     pages: Sequence[ServedPage], cfg: WellbeingConfig | None = None
 ) -> dict[str, float]:
@@ -107,6 +122,7 @@ def guardrail_summary(
         "late_night_minutes": late_night_minutes(pages, cfg),
         "minor_late_night_minutes": late_night_minutes(pages, cfg, minors_only=True),
         "total_minutes": sum(p.watch_minutes for p in pages),
+        "session_topic_concentration": topic_concentration(pages),
     }
     out |= {f"minor_{k}": v for k, v in teen_exposure(pages, cfg).items()}
     return out

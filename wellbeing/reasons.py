@@ -36,6 +36,7 @@ class Reason(StrEnum):
     SENSITIVE_IN_ROW_CAP = "sensitive_in_row_cap"
     DIVERSIFY_CREATOR = "diversify_creator"
     DIVERSIFY_TOPIC = "diversify_topic"
+    SESSION_TOPIC_CAP = "session_topic_cap"
     # session interventions
     DAILY_LIMIT = "daily_limit"
     QUIET_HOURS = "quiet_hours"

@@ -14,11 +14,12 @@ breaks a page cap, or never fits, is removed with its reason.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from wellbeing.conditions import And, Condition, Eq, Gte, IsTrue, Or
+from wellbeing.conditions import And, Condition, Eq, Gte, IsTrue, Or, Ref
 from wellbeing.config import WellbeingConfig
 from wellbeing.facts import ItemFacts, ViewerContext
 from wellbeing.policies import SENSITIVE_OVER_DAY
@@ -38,7 +39,7 @@ class PageCap:
 
     name: str
     counts: Literal["sensitive", "creator", "topic"]
-    per: Literal["page", "in_row"]
+    per: Literal["page", "in_row", "session"]
     limit: str | None
     reason: R
     applies: Condition
@@ -57,6 +58,9 @@ PAGE_CAPS: tuple[PageCap, ...] = (
             R.DIVERSIFY_CREATOR, _DIVERSIFYING),
     PageCap("diversify_topic", "topic", "in_row", "diversify_max_in_row",
             R.DIVERSIFY_TOPIC, _DIVERSIFYING),
+    # Everyone: the feed follows a session fast, so it must not dig one topic's rabbit hole.
+    PageCap("session_topic_cap", "topic", "session", "session_topic_max_share",
+            R.SESSION_TOPIC_CAP, Gte("session_views", Ref("session_topic_min_views"))),
 )
 # The rule name of each cap's reason (the audit log's ``rule``).
 CAP_RULES: dict[str, str] = {c.reason.value: c.name for c in PAGE_CAPS}
@@ -71,7 +75,17 @@ def _page_facts(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool,
             "diversify": diversify, "diversify_max_in_row": cfg.diversify_max_in_row,
             "sensitive_cap_per_page": cfg.sensitive_cap_per_page,
             "sensitive_cap_per_day": cfg.sensitive_cap_per_day, "sensitive_views_24h": seen_day,
-            "sensitive_cap_in_row": cfg.sensitive_cap_in_row}
+            "sensitive_cap_in_row": cfg.sensitive_cap_in_row,
+            "session_topic_max_share": cfg.session_topic_max_share,
+            "session_topic_min_views": cfg.session_topic_min_views,
+            "session_topics": (st := _session_topics(ctx)),
+            "session_views": sum(st.values())}
+
+
+def _session_topics(ctx: ViewerContext) -> Counter:
+    """Primary topics of the videos watched in the live session."""
+    u = ctx.usage
+    return u.session_topics if u is not None else Counter()
 
 
 def page_caps_in_force(ctx: ViewerContext, cfg: WellbeingConfig, diversify: bool = False,
@@ -126,6 +140,12 @@ def apply_page_caps(
             # The policy's own condition, with this page's videos counted into the day.
             return c.over({**facts, "sensitive_topic": True,
                            "sensitive_views_24h": facts["sensitive_views_24h"] + on_page[n]})
+        if c.per == "session":
+            # This video's topic share of the session so far plus the page, were it placed.
+            seen = facts["session_topics"]
+            total = sum(seen.values()) + len(kept) + 1
+            mine = seen.get(key, 0) + sum(_key(c, g, sens) == key for _, g in kept) + 1
+            return mine / total > facts[c.limit]
         limit = int(facts[c.limit])
         if c.per == "page":
             return on_page[n] >= limit

@@ -62,6 +62,7 @@ class UsageState:
     recent: deque = field(default_factory=deque)  # (ts, type, primary topic | None)
     sensitive_views: deque = field(default_factory=deque)  # ts of sensitive-topic views
     items_in_session: int = 0  # videos viewed or skipped in the live session
+    session_topics: Counter = field(default_factory=Counter)  # primary topics, live session
 
     def observe(self, event: dict[str, Any]) -> None:
         """Fold one event (keys: ts, type, optional watch_ms, session_id, topics) in.
@@ -81,6 +82,7 @@ class UsageState:
         if new_session:
             self.session_start, self.session_id = ts, sid
             self.items_in_session = 0
+            self.session_topics = Counter()
         elif sid is not None:
             self.session_id = sid
         if self.last_ts is None or ts > self.last_ts:
@@ -97,6 +99,8 @@ class UsageState:
             self.minutes_today += watch / 60000.0
         topics = tuple(event.get("topics") or ())
         self.recent.append((ts, etype, topics[0] if topics else None))
+        if topics:
+            self.session_topics[topics[0]] += 1
         if etype == "view" and not set(topics).isdisjoint(self.cfg.sensitive_topics):
             self.sensitive_views.append(ts)
         self._trim(self.as_of)

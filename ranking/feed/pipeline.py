@@ -75,11 +75,13 @@ class FeedPipeline:
     candidates_per_source: int = 300
     # Off only for counterfactual replays (guardrail metrics "without the policy").
     apply_interventions: bool = True
+    # Off only for counterfactual replays "without live adaptation": the model as trained.
+    live: bool = True
 
     def run(self, store: CandidateStore, request: FeedRequest,
             viewer: ViewerContext) -> FeedResponse:
         """Build one page for ``request`` from ``store``'s resources for ``viewer``."""
-        query = hydrate_query(store, request, viewer, self.apply_interventions)
+        query = hydrate_query(store, request, viewer, self.apply_interventions, live=self.live)
         if query.ends_feed:
             return self._respond(store, query, [], [], [])
         removed: list[Removal] = []

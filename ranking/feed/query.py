@@ -70,7 +70,7 @@ class Query:
 
 
 def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerContext,
-                  interventions: bool = True, seen: bool = True) -> Query:
+                  interventions: bool = True, seen: bool = True, live: bool = True) -> Query:
     """The query hydrator: read what the request needs, once.
 
     Args:
@@ -79,6 +79,8 @@ def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerCon
         viewer: the viewer at ``request.now``.
         interventions: False only for counterfactual replays "without the policy".
         seen: False where nothing reads the seen set (``feedwell score``): no lookup.
+        live: False only for counterfactual replays: the viewer's events since the model's
+            data are not folded in (the model as trained).
     """
     now, cfg, viewers = request.now, store.cfg, store.viewers
     ivs = tuple(session_interventions(viewer, now, cfg)) if interventions else ()
@@ -89,7 +91,8 @@ def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerCon
     steering = None if ends else viewers.steering(request.user_id)
     since = store.ranker.data_to if store.ranker is not None else None
     recent = (tuple(viewers.recent_events(request.user_id, since, now))
-              if since is not None and not ends and viewer.settings.personalized else ())
+              if live and since is not None and not ends and viewer.settings.personalized
+              else ())
     return Query(
         request=request, viewer=viewer, policy=policy_for(viewer, cfg), cfg=cfg,
         interventions=ivs,

@@ -29,3 +29,8 @@ def test_guardrail_replay_reports_responsiveness(con, tmp_path):
     # The crowd has watched most of this small catalogue: few candidates left to reorder.
     assert r["users"] >= 1 and r["pages"] == 3 and r["drop"] is not None
     assert "responsiveness: one hide" in format_guardrails(g)
+    # ... and what live adaptation does to session topic concentration and minors' exposure
+    live = g["live_adaptation"]
+    assert "session_topic_concentration" in live and "minor_unrated" in live
+    assert all(set(d) == {"live", "frozen", "delta"} for d in live.values())
+    assert "live adaptation on / off" in format_guardrails(g)

@@ -179,3 +179,14 @@ def test_posted_events_move_the_videos_catalog_features_the_model_reads(client):
     for name in ("views_total", "like_rate_total", "completion_rate_total"):
         k = cat.names.index(f"video_engagement.{name}")
         assert np.isclose(cat.gather(np.array([-1]), i0)[0, k], v[name][0]), name
+
+
+def test_steering_never_wins_over_live_affinity(client):
+    at = DAY - timedelta(hours=2)
+    _act(client, "newcomer", ["i0", "i2", "i4"], at)  # live affinity: pets
+    client.post("/v1/items", json={"items": [_new_video("fresh_pets", "pets")]}, headers=ADMIN)
+    r = client.put("/v1/users/newcomer/steering", json={"text": "never show me pets"},
+                   headers=ADMIN)
+    assert r.status_code == 200, r.text
+    ids = [i["item_id"] for i in _page(client, "newcomer", at + timedelta(minutes=5), 20)]
+    assert ids and not [i for i in ids if i.startswith("fresh") or int(i[1:]) % 2 == 0], ids

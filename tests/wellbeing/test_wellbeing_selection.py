@@ -92,3 +92,21 @@ def test_the_daily_cap_on_a_page_is_the_policys_own_condition():
     assert daily.over is SENSITIVE_OVER_DAY and daily.limit is None
     teen_rules = {r.name: r.when for r in policy_for(viewer("teen_13_15"), CFG).rules}
     assert teen_rules["sensitive_daily_cap"] is SENSITIVE_OVER_DAY
+
+
+def test_session_topic_cap_keeps_a_live_session_from_one_topic_rabbit_hole():
+    # An adult's session: 9 pets videos and 1 cooking video watched in the last half hour.
+    s = UsageState(cfg=CFG)
+    for k in range(10):
+        s.observe({"ts": NOW - timedelta(minutes=30 - k), "type": "view", "watch_ms": 20_000,
+                   "session_id": "s1", "topics": ["pets" if k < 9 else "cooking"]})
+    ctx = viewer("adult", usage=s.advance(NOW))
+    ranked = [(f"p{k}", item(f"p{k}", creator_id=f"c{k}", topics=("pets",))) for k in range(8)]
+    ranked += [(f"o{k}", item(f"o{k}", creator_id=f"d{k}", topics=(f"t{k}",))) for k in range(8)]
+    kept, removed = apply_page_caps(ranked, ctx, CFG, now=NOW)
+    pets = sum(i.startswith("p") for i in kept)
+    assert (9 + pets) / (10 + len(kept)) <= CFG.session_topic_max_share + 1e-9
+    assert {r for _, r in removed} == {Reason.SESSION_TOPIC_CAP}
+    # the same list for a viewer with no live session is served as ranked
+    kept_cold, removed_cold = apply_page_caps(ranked, viewer("adult"), CFG, now=NOW)
+    assert kept_cold == [i for i, _ in ranked] and not removed_cold
