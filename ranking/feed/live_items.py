@@ -83,9 +83,11 @@ class LiveItems:
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self.born: dict[str, datetime] = {}
-        self._order: list[tuple[datetime, str]] = []
-        self.by_topic: dict[str, set[str]] = defaultdict(set)
-        self.by_creator: dict[str, set[str]] = defaultdict(set)
+        # Per topic and per creator: (born, item) in time order, so a request reads only the
+        # newest few servable ones of each.
+        self.by_topic: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        self.by_creator: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        self._keys: dict[str, tuple[tuple[str, ...], str | None]] = {}
         self.counts: dict[str, _Counts] = defaultdict(_Counts)
         self.co: dict[str, Counter[str]] = defaultdict(Counter)
         self._last: dict[str, deque[str]] = {}
@@ -96,27 +98,35 @@ class LiveItems:
     def add(self, item_id: str, born: datetime, topics: Iterable[str] = (),
             creator_id: str | None = None) -> None:
         """Put a new video in the pool (again: its time, topics and creator are updated)."""
+        topics = tuple(topics)
         with self.lock:
+            if self.born.get(item_id) == born and self._keys.get(item_id) == (topics,
+                                                                              creator_id):
+                return  # already pooled as it is (a catalog reload re-reads every video)
             self._drop(item_id)
             self.born[item_id] = born
-            bisect.insort(self._order, (born, item_id))
+            self._keys[item_id] = (topics, creator_id)
             for t in topics:
-                self.by_topic[t].add(item_id)
+                bisect.insort(self.by_topic[t], (born, item_id))
             if creator_id:
-                self.by_creator[creator_id].add(item_id)
-            if len(self._order) > self.cfg.pool_max:
-                self._drop(self._order[0][1])
+                bisect.insort(self.by_creator[creator_id], (born, item_id))
+            if len(self.born) > self.cfg.pool_max:
+                # The oldest tenth goes at once (the check is rare, the scan linear).
+                for _, old in sorted((b, i) for i, b in self.born.items())[
+                        :self.cfg.pool_max // 10]:
+                    self._drop(old)
 
     def _drop(self, item_id: str) -> None:
         b = self.born.pop(item_id, None)
         if b is None:
             return
-        k = bisect.bisect_left(self._order, (b, item_id))
-        if k < len(self._order) and self._order[k] == (b, item_id):
-            self._order.pop(k)
-        for group in (self.by_topic, self.by_creator):
-            for s in group.values():
-                s.discard(item_id)
+        topics, creator = self._keys.pop(item_id, ((), None))
+        for key, group in [(t, self.by_topic) for t in topics] + (
+                [(creator, self.by_creator)] if creator else []):
+            rows = group[key]
+            k = bisect.bisect_left(rows, (b, item_id))
+            if k < len(rows) and rows[k] == (b, item_id):
+                rows.pop(k)
 
     def remove(self, item_id: str) -> None:
         """Take a video out of the pool (removed from the catalog)."""
@@ -127,6 +137,12 @@ class LiveItems:
         """In the pool, already servable at ``now`` and not older than ``fresh_days``."""
         b = self.born.get(item_id)
         return b is not None and b <= now and now - b <= timedelta(days=self.cfg.fresh_days)
+
+    def _newest(self, rows: list[tuple[datetime, str]], now: datetime, n: int) -> list[str]:
+        """The ``n`` newest of ``rows`` servable at ``now`` and still new."""
+        hi = bisect.bisect_right(rows, (now, "\U0010ffff"))
+        oldest = now - timedelta(days=self.cfg.fresh_days)
+        return [i for b, i in rows[max(0, hi - n):hi] if b >= oldest]
 
     # -- what happened to them --------------------------------------------------------------
     def observe(self, events: Iterable[Mapping[str, Any]],
@@ -174,9 +190,12 @@ class LiveItems:
         return rate / self.cfg.earn_rate if rate >= self.cfg.earn_rate else 0.0
 
     def matches(self, now: datetime, topics: Mapping[str, float], creators: Mapping[str, float],
-                recent_positives: list[str], n: int) -> list[tuple[str, float]]:
+                recent_positives: list[str], n: int, per_key: int = 50
+                ) -> list[tuple[str, float]]:
         """New videos for a viewer, best first: taste match (topic and creator shares of the
-        viewer's history, co-engagement with their recent positives) times exploration."""
+        viewer's history, co-engagement with their recent positives) times exploration.
+        Reads at most the ``per_key`` newest of each of the viewer's top topics and creators.
+        """
         with self.lock:
             co: Counter[str] = Counter()
             for i in recent_positives[-self.cfg.co_window:]:
@@ -187,21 +206,23 @@ class LiveItems:
                         co[j] += k / total
             pool: set[str] = {j for j in co if j in self.born}
             for t, _ in sorted(topics.items(), key=lambda kv: -kv[1])[:8]:
-                pool |= self.by_topic.get(t, set())
-            for c in creators:
-                pool |= self.by_creator.get(c, set())
-            out = []
+                pool.update(self._newest(self.by_topic.get(t, []), now, per_key))
+            for c, _ in sorted(creators.items(), key=lambda kv: -kv[1])[:20]:
+                pool.update(self._newest(self.by_creator.get(c, []), now, per_key))
+            scored = []
             for j in pool:
                 if not self.is_new(j, now):
                     continue
                 w = self.explore_weight(j)
                 if w <= 0:
                     continue
-                out.append((j, w))
-        scored = []
-        for j, w in out:
-            scored.append((j, w * (co.get(j, 0.0) + _taste(j, self, topics, creators))))
-        scored = [s for s in scored if s[1] > 0]
+                tps, cr = self._keys.get(j, ((), None))
+                # The viewer's share of history in the video's topics, and in its creator
+                # (counted twice: a creator is a sharper taste than a topic).
+                taste = sum(topics.get(t, 0.0) for t in tps) + 2.0 * creators.get(cr, 0.0)
+                score = w * (co.get(j, 0.0) + taste)
+                if score > 0:
+                    scored.append((j, score))
         scored.sort(key=lambda s: (-s[1], s[0]))
         return scored[:n]
 
@@ -209,11 +230,3 @@ class LiveItems:
         """When each new video was first served (``bench``, ``/metrics``)."""
         return {i: c.first_impression for i, c in self.counts.items() if c.first_impression}
 
-
-def _taste(item_id: str, live: LiveItems, topics: Mapping[str, float],
-           creators: Mapping[str, float]) -> float:
-    # The viewer's share of history in the video's topics, and in its creator (counted twice:
-    # a creator is a sharper taste than a topic).
-    t = sum(w for tp, w in topics.items() if item_id in live.by_topic.get(tp, ()))
-    c = sum(w for cr, w in creators.items() if item_id in live.by_creator.get(cr, ()))
-    return t + 2.0 * c

@@ -1,0 +1,53 @@
+"""The new-video pool: taste matching, exploration budget then early signals, co-engagement."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ranking.feed.live_items import LiveConfig, LiveItems
+
+NOW = datetime(2026, 3, 1, 12)
+
+
+def _pool(**cfg) -> LiveItems:
+    live = LiveItems(LiveConfig(**cfg))
+    live.add("pets_new", NOW - timedelta(hours=1), ("pets",), "c1")
+    live.add("cars_new", NOW - timedelta(hours=1), ("cars",), "c2")
+    live.add("future", NOW + timedelta(hours=1), ("pets",), "c3")  # not servable yet
+    live.add("old", NOW - timedelta(days=30), ("pets",), "c4")  # no longer new
+    return live
+
+
+def test_a_viewer_is_matched_with_new_videos_of_their_tastes_only():
+    live = _pool()
+    got = [i for i, _ in live.matches(NOW, {"pets": 0.8}, {}, [], 10)]
+    assert got == ["pets_new"]
+    assert live.matches(NOW, {}, {}, [], 10) == []
+
+
+def test_after_its_budget_a_new_video_must_earn_its_place():
+    live = _pool(explore_budget=10, earn_rate=0.2)
+    live.impressed(["pets_new"] * 10, NOW)
+    assert live.matches(NOW, {"pets": 1.0}, {}, [], 10) == []  # budget spent, nothing earned
+    live.observe([{"user_id": f"u{k}", "ts": NOW, "type": "like", "item_id": "pets_new"}
+                  for k in range(3)], {})
+    assert [i for i, _ in live.matches(NOW, {"pets": 1.0}, {}, [], 10)] == ["pets_new"]
+    assert live.counts["pets_new"].first_impression == NOW
+
+
+def test_session_co_engagement_links_a_new_video_to_what_early_viewers_liked_before():
+    live = _pool()
+    for u in ("a", "b"):
+        live.observe([{"user_id": u, "ts": NOW, "type": "like", "item_id": "classic"},
+                      {"user_id": u, "ts": NOW + timedelta(seconds=1), "type": "like",
+                       "item_id": "cars_new"}], {})
+    # a viewer with no cars taste who just liked "classic" is offered cars_new
+    got = dict(live.matches(NOW, {"pets": 0.1}, {}, ["classic"], 10))
+    assert got.get("cars_new", 0) > 0
+
+
+def test_a_removed_video_leaves_the_pool():
+    live = _pool()
+    live.remove("pets_new")
+    assert live.matches(NOW, {"pets": 1.0}, {}, [], 10) == []
+    assert not live.is_new("pets_new", NOW)
