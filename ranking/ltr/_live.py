@@ -11,6 +11,7 @@ columns ``pair_features`` builds in training (``_rank_and_z`` over the same mask
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from ranking.interactions import Interactions, build_interactions
 from ranking.ltr._features import Stats, _rank_and_z, feature_names
 
 __all__ = ["ViewerHistory", "viewer_history", "live_candidate_rows", "row_features"]
+
+log = logging.getLogger(__name__)
 
 _EVENT_COLS = {"user_id": pl.String, "ts": pl.Datetime("us"), "type": pl.String,
                "item_id": pl.String, "target_user_id": pl.String, "watch_ms": pl.Float64}
@@ -117,10 +120,14 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
     """
     rows, rr, first = [], {}, {}
     for src in sources:
-        # Without live events a trained viewer is scored exactly as in training and batch.
-        m = (src.score_rows(np.array([h.u], np.int64))[0] if not h.live and h.u >= 0
-             else src.score_user(h.u, h.row, h.follows))
-        m = np.array(m, dtype=np.float32, copy=True)
+        try:
+            # Without live events a trained viewer is scored exactly as in training and batch.
+            m = (src.score_rows(np.array([h.u], np.int64))[0] if not h.live and h.u >= 0
+                 else src.score_user(h.u, h.row, h.follows))
+            m = np.array(m, dtype=np.float32, copy=True)
+        except Exception:  # noqa: BLE001 - a source fails open: NaN scores, no candidates
+            log.exception("candidate source %s failed on a viewer's history; skipped", src.name)
+            m = np.full(len(item_ids), np.nan, np.float32)
         pick = m.copy()
         if h.seen.size:
             pick[h.seen] = np.nan  # every source's candidates leave the seen out
