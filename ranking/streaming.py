@@ -32,10 +32,10 @@ class StreamingConfig:
 
     step: int = 5
     """New videos replayed between two pages."""
-    max_users: int = 100
+    max_users: int = 60
     """Test users replayed (a seeded sample of those with at least ``step`` + 1 videos)."""
-    max_steps: int = 8
-    """Pages scored per user."""
+    max_steps: int = 6
+    """Pages scored per user (60 x 6 pages cost a few seconds on the demo world)."""
     seed: int = 42
     """Seed of the user sample."""
 
