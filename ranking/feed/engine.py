@@ -242,9 +242,13 @@ class FeedEngine:
             if (r.get("status") or "active") == "removed":
                 live.remove(r["item_id"])
             elif not known:
-                born = r.get("created_at") or posted.get(r["item_id"])
+                # New to this service from its first post, however old its ``created_at``
+                # (a catalog import): exploration starts when viewers can first see it.
+                times = [to_utc_naive(t) for t in (r.get("created_at"), posted.get(r["item_id"]))
+                         if t is not None]
+                born = max(times) if times else None
                 if born is not None:
-                    live.add(r["item_id"], to_utc_naive(born), r.get("topics") or (),
+                    live.add(r["item_id"], born, r.get("topics") or (),
                              r.get("creator_id"))
 
     def _popular(self) -> pl.DataFrame:

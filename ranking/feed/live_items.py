@@ -45,8 +45,6 @@ class LiveConfig:
     """Impressions each new video gets among matching viewers before it must earn its place."""
     earn_rate: float = 0.05
     """Positive actions per impression a new video needs to keep exploring past its budget."""
-    explore_slots: int = 2
-    """At most this many new videos on one page."""
     complete_fraction: float = 0.8
     """A view of at least this share of the video's duration is a completed view."""
     co_window: int = 20

@@ -122,6 +122,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
     async def feed(body: s.FeedIn) -> Response:
         """The next page of a user's feed: ranked items with reasons, and interventions."""
         now, age_at = svc.clock.feed_times(body.now)
+        svc.replayed(now)
         req = FeedRequest(body.user_id, now, body.limit, body.session_id, body.request_id,
                           age_at=age_at, exclude_ids=frozenset(body.exclude_ids))
         resp = svc.engine.feed(req)
@@ -135,6 +136,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
             res = ingest_event_rows(svc.engine.con, body.events)
         svc.state.observe(res.new)
         svc.engine.observe(res.new)
+        svc.replayed(max((e["ts"] for e in res.new), default=None))
         svc.metrics.events.labels("accepted").inc(len(res.new))
         svc.metrics.events.labels("duplicate").inc(res.duplicates)
         svc.metrics.events.labels("rejected").inc(len(res.rejected))
@@ -148,7 +150,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
         facts: a removal, a rating or a cameo counts at once."""
         with svc.engine.lock:
             res = ingest_rows(svc.engine.con, "items", body.items)
-            svc.engine.upsert_items(res.new, utc_now())
+            svc.engine.upsert_items(res.new, svc.post_time())
         return _json({"accepted": res.accepted, "duplicates": res.duplicates,
                       "rejected": res.rejected})
 

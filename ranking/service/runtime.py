@@ -12,9 +12,11 @@ import gc
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from features.ingest import CLOCK_SKEW
+from features.times import utc_now
 from ranking.feed.engine import FeedEngine
 from ranking.service.auth import Tokens
 from ranking.service.clock import RequestClock
@@ -82,6 +84,9 @@ class Service:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._frozen = False
+        # Under --replay: the latest time the replay has reached (a feed's ``now``, a posted
+        # event's ``ts``), the service's "now" for writes that carry no time of their own.
+        self._replayed: datetime | None = None
         self._set_model_metric()
         log.info("loaded %d items, %d viewer profiles; session store: %s",
                  len(self.engine.item_facts), len(self.state.profiles),
@@ -102,6 +107,16 @@ class Service:
     def _set_model_metric(self) -> None:
         self.metrics.model.clear()
         self.metrics.model.labels(self.engine.model_version or "none").set(1)
+
+    def replayed(self, t: datetime | None) -> None:
+        """Move the replay clock forward to ``t`` (only under --replay)."""
+        if self.cfg.replay and t is not None and (self._replayed is None or t > self._replayed):
+            self._replayed = t
+
+    def post_time(self) -> datetime:
+        """When a row posted now arrived: the server's clock, or under --replay the time the
+        replay has reached (a replayed video is posted in the replay's past)."""
+        return self._replayed if self.cfg.replay and self._replayed is not None else utc_now()
 
     def _data_to(self):
         ranker = self.engine.ranker

@@ -190,3 +190,18 @@ def test_steering_never_wins_over_live_affinity(client):
     assert r.status_code == 200, r.text
     ids = [i["item_id"] for i in _page(client, "newcomer", at + timedelta(minutes=5), 20)]
     assert ids and not [i for i in ids if i.startswith("fresh") or int(i[1:]) % 2 == 0], ids
+
+
+@pytest.mark.parametrize("created_at", [None, "2020-01-01T00:00:00Z"])
+def test_a_video_posted_during_a_replay_is_new_from_its_post_whatever_its_created_at(
+        client, created_at):
+    # regression: the post time was the wall clock (after every replayed `now`: never
+    # servable), and an old created_at kept a just-posted video out of exploration
+    at = DAY - timedelta(hours=2)
+    _act(client, "newcomer", ["i0", "i2", "i4"], at)
+    r = client.post("/v1/items", json={"items": [_new_video("posted", "pets",
+                                                            created_at=created_at)]},
+                    headers=ADMIN)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    ids = [i["item_id"] for i in _page(client, "newcomer", at + timedelta(minutes=5))]
+    assert "posted" in ids
