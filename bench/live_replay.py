@@ -233,6 +233,11 @@ def page_ndcg(page: Sequence[str], targets: Sequence[str] | frozenset[str], k: i
     return ndcg_at_k([list(page)], [rel], k) if rel else None
 
 
+def step_bucket(index: int) -> str:
+    """The page's place in a walk: the first page, pages 2-4, pages 5 and later."""
+    return "1" if index == 0 else ("2-4" if index < 4 else "5+")
+
+
 def global_order(steps: Sequence[Step]) -> list[Step]:
     """Every user's steps in one time order (each user's own order kept)."""
     return sorted(steps, key=lambda s: (s.now, s.user_id, s.index))
@@ -406,6 +411,7 @@ class Tally:
     ndcg: dict[str, list[float | None]] = field(default_factory=dict)
     latency_s: dict[str, list[float]] = field(default_factory=dict)
     sources: dict[str, dict[str, int]] = field(default_factory=dict)
+    hits: dict[str, dict[str, int]] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
     short_pages: dict[str, int] = field(default_factory=dict)
     interventions: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -432,6 +438,8 @@ def _event_row(row: dict) -> dict:
 
 def _page(server: Server, step: Step, exclude: Sequence[str], tally: Tally, name: str
           ) -> list[str]:
+    """One feed page from ``server``; its sources, reasons and interventions are tallied, and
+    so are the sources of its hits (items among the step's targets)."""
     body = {"user_id": step.user_id, "limit": K, "now": step.now.isoformat(),
             "session_id": step.session_id,
             "request_id": f"{name}-{step.user_id}-{step.index}"}
@@ -445,6 +453,8 @@ def _page(server: Server, step: Step, exclude: Sequence[str], tally: Tally, name
     items = out.get("items", [])
     for it in items:
         tally.count(tally.sources, name, str(it.get("source")))
+        if it.get("item_id") in step.targets:
+            tally.count(tally.hits, name, str(it.get("source")))
         for r in it.get("reasons", []):
             tally.count(tally.reasons, name, r)
     for iv in out.get("interventions", []):
@@ -494,6 +504,7 @@ def replay(split: Split, steps: list[Step], live: Server, frozen: Server, knn: K
             tally.add(name, page_ndcg(page, st.targets))
             tally.add(f"{name}/{group}", page_ndcg(page, st.targets))
             tally.add(f"{name}/liked", page_ndcg(page, st.liked))
+            tally.add(f"{name}/page {step_bucket(st.index)}", page_ndcg(page, st.targets))
         for i in p_live:
             if i in new_rows and i not in first_seen:
                 first_seen[i] = st.now
@@ -597,6 +608,8 @@ def run_log(name: str, folder: Path, work: Path, a: argparse.Namespace) -> dict:
         "events_post_p50_ms": round((_pct(r["event_post_s"], 0.5) or 0) * 1000, 1),
         "events_rejected": r["event_rejected"], "errors": t.errors,
         "sources": {s: _share(c) for s, c in t.sources.items()},
+        "hit_sources": {s: dict(sorted(c.items(), key=lambda kv: -kv[1]))
+                        for s, c in t.hits.items()},
         "reasons": {s: dict(sorted(c.items(), key=lambda kv: -kv[1])[:8])
                     for s, c in t.reasons.items()},
         "short_pages": t.short_pages, "interventions": t.interventions,
