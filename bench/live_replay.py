@@ -464,11 +464,18 @@ def _page(server: Server, step: Step, exclude: Sequence[str], tally: Tally, name
     return [str(it["item_id"]) for it in items]
 
 
-def _post_items(live: Server, rows: list[dict]) -> tuple[int, list]:
-    status, out, _ = live.call("POST", "/v1/items", {"items": rows}, admin=True)
-    if status != 200 or not isinstance(out, dict):
-        return 0, [{"status": status, "body": out}]
-    return int(out.get("accepted", 0)), list(out.get("rejected", []))
+def _post_items(live: Server, rows: list[dict], batch: int = 500) -> tuple[int, list]:
+    """``POST /v1/items`` in batches (well under the body limit): accepted, rejections."""
+    accepted, rejected = 0, []
+    for start in range(0, len(rows), batch):
+        status, out, _ = live.call("POST", "/v1/items", {"items": rows[start:start + batch]},
+                                   admin=True)
+        if status != 200 or not isinstance(out, dict):
+            rejected.append({"status": status, "body": out})
+            continue
+        accepted += int(out.get("accepted", 0))
+        rejected += list(out.get("rejected", []))
+    return accepted, rejected
 
 
 def replay(split: Split, steps: list[Step], live: Server, frozen: Server, knn: KnnReference,
