@@ -425,8 +425,11 @@ class Tally:
         row[what] = row.get(what, 0) + 1
 
 
-def _item_row(row: dict) -> dict:
-    """An items-contract row as JSON-ready values (times ISO 8601, lists as lists)."""
+def _item_row(row: dict, posted: datetime | None = None) -> dict:
+    """An items-contract row as JSON-ready values (times ISO 8601, lists as lists); with
+    ``posted``, ``created_at`` is that time (an upload carries its upload time)."""
+    if posted is not None:
+        row = {**row, "created_at": posted}
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()
             if k != "first_ts" and v is not None}
 
@@ -479,8 +482,11 @@ def _post_items(live: Server, rows: list[dict], batch: int = 500) -> tuple[int, 
 
 
 def replay(split: Split, steps: list[Step], live: Server, frozen: Server, knn: KnnReference,
-           known: set[str], progress: str = "") -> dict:
-    """Walk every step in global time order against both servers; the figures."""
+           known: set[str], progress: str = "", created_at_post: bool = False) -> dict:
+    """Walk every step in global time order against both servers; the figures.
+
+    With ``created_at_post``, a posted new video's ``created_at`` is its post time (replay
+    time) instead of the log's value (a release date on MovieLens, missing on KuaiRand)."""
     tally = Tally()
     status, _, _ = live.call("POST", "/v1/items", {"items": []}, admin=True)
     has_items = status not in (404, 405)
@@ -497,7 +503,8 @@ def replay(split: Split, steps: list[Step], live: Server, frozen: Server, knn: K
         if has_items:
             due = due_items(new_due, set(posted_at), st.now)
             if due:
-                _, rej = _post_items(live, [_item_row(new_rows[i]) for i in due])
+                stamp = st.now if created_at_post else None
+                _, rej = _post_items(live, [_item_row(new_rows[i], stamp) for i in due])
                 item_rejections += rej
                 posted_at.update({i: st.now for i in due})
         group = "known" if st.user_id in known else "new"
@@ -584,7 +591,8 @@ def run_log(name: str, folder: Path, work: Path, a: argparse.Namespace) -> dict:
         mem0 = {"live": live.memory(), "frozen": frozen.memory()}
         _, health, _ = live.call("GET", "/healthz")
         t0 = time.perf_counter()
-        r = replay(split, steps, live, frozen, knn, known, progress=name)
+        r = replay(split, steps, live, frozen, knn, known, progress=name,
+                   created_at_post=a.created_at_post)
         replay_s = round(time.perf_counter() - t0, 1)
         mem1 = {"live": live.memory(), "frozen": frozen.memory()}
     finally:
@@ -603,7 +611,8 @@ def run_log(name: str, folder: Path, work: Path, a: argparse.Namespace) -> dict:
         "new_items": split.new_items.height, "users": len(users), "known_users": len(known),
         "new_users": len(users) - len(known), "pages": len(steps),
         "pages_known": sum(s.user_id in known for s in steps), "step": a.step,
-        "max_steps": a.max_steps, "served": cli.get("models", {}).get("served"),
+        "max_steps": a.max_steps, "created_at_post": a.created_at_post,
+        "served": cli.get("models", {}).get("served"),
         "health": health, "ndcg@10": ndcg,
         "ratio": {"live/frozen": ratio("live", "frozen"),
                   "live/frozen new": ratio("live/new", "frozen/new"),
@@ -660,6 +669,9 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=None,
                     help="at most this many pages per user (default: the whole walk)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--created-at-post", action="store_true",
+                    help="post new videos with created_at = their post time (replay time) "
+                         "instead of the log's created_at")
     ap.add_argument("--work", type=Path, default=None,
                     help="keep stores here and reuse a prepared one (default: a temp folder)")
     ap.add_argument("--json", action="store_true", help="JSON lines only, no table")
