@@ -578,6 +578,8 @@ def run_log(name: str, folder: Path, work: Path, a: argparse.Namespace) -> dict:
     by_user = _rows_by_user(split.later, users)
     steps = [s for u in users for s in walk(u, by_user[u], a.step, K, a.max_steps)]
     known = set(split.train["user_id"].unique().to_list()) & set(users)
+    new_ids = set(split.new_items["item_id"].to_list())
+    slots = [t for s in steps for t in s.targets]
     # Both servers run on copies: the prepared store stays as trained (reusable with --work);
     # the registry names the model files by absolute path, so both read the same version.
     live_db, frozen_db = work / name / "live.duckdb", work / name / "frozen.duckdb"
@@ -608,7 +610,10 @@ def run_log(name: str, folder: Path, work: Path, a: argparse.Namespace) -> dict:
     return {
         "log": name, "cut": split.cut.isoformat(), "train_events": split.train.height,
         "later_events": split.later.height, "items_at_cut": split.items.height,
-        "new_items": split.new_items.height, "users": len(users), "known_users": len(known),
+        "new_items": split.new_items.height,
+        # Targets no server can hit without POST /v1/items (new videos).
+        "targets_new_share": round(sum(t in new_ids for t in slots) / max(len(slots), 1), 3),
+        "users": len(users), "known_users": len(known),
         "new_users": len(users) - len(known), "pages": len(steps),
         "pages_known": sum(s.user_id in known for s in steps), "step": a.step,
         "max_steps": a.max_steps, "created_at_post": a.created_at_post,
