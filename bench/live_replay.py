@@ -296,15 +296,15 @@ class Server:
                 raise RuntimeError(f"server exited {self.proc.returncode}: "
                                    + self.log_path.read_text()[-800:])
             try:
-                if self.call("GET", "/healthz")[0] == 200:
+                if self.call("GET", "/healthz", retry=False)[0] == 200:
                     return round(time.perf_counter() - t0, 1)
             except OSError:
                 self.conn = None
                 time.sleep(0.5)
         raise RuntimeError(f"server on port {self.port} not up after {timeout_s} s")
 
-    def call(self, method: str, path: str, body: object = None, admin: bool = False
-             ) -> tuple[int, object, float]:
+    def call(self, method: str, path: str, body: object = None, admin: bool = False,
+             retry: bool = True) -> tuple[int, object, float]:
         """One request on a kept-alive connection: ``(status, json body, seconds)``."""
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -320,6 +320,10 @@ class Server:
         except (OSError, http.client.HTTPException):
             self.conn.close()
             self.conn = None
+            if retry:
+                # uvicorn closes a connection idle for 5 s; every request here is safe to
+                # repeat (events and items carry their ids: a repeat is a duplicate).
+                return self.call(method, path, body, admin, retry=False)
             raise
         secs = time.perf_counter() - t0
         try:
