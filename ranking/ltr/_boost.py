@@ -83,11 +83,14 @@ def train_booster(params: dict[str, Any], train: Part, rounds: int, names: list[
     if client is not None:
         from ranking.ltr._dask import fit_on_cluster
 
-        bst = fit_on_cluster(client, {**params, **(dataset or {})}, train, rounds, names)
+        bst = fit_on_cluster(client, {**params, **(dataset or {})}, train.x, train.y,
+                             train.group, train.weight, rounds, names)
         if valid is None:
             return Boosted(bst, [])
         curve = held_out_curve(bst, valid, params)
         best, stop = early_stop(curve, PATIENCE)
+        # As ``lgb.train`` returns an early-stopped booster: its best rounds only.
+        bst = lgb.Booster(model_str=bst.model_to_string(num_iteration=best + 1))
         bst.best_iteration = best + 1
         return Boosted(bst, curve[:stop + 1])
     dtr = lgb.Dataset(train.x, train.y, group=train.group, weight=train.weight,

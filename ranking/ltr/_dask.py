@@ -15,8 +15,6 @@ import numpy as np
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-    from ranking.ltr._boost import Part
-
 __all__ = ["partition_bounds", "fit_on_cluster"]
 
 # The held-out curve is computed locally (``_boost.held_out_curve``) and lightgbm.dask sets
@@ -39,33 +37,35 @@ def partition_bounds(group: np.ndarray, n_parts: int) -> tuple[list[int], list[i
     return r_chunks, g_chunks
 
 
-def fit_on_cluster(client: Any, params: dict[str, Any], train: Part, rounds: int,
+def fit_on_cluster(client: Any, params: dict[str, Any], x: np.ndarray, y: np.ndarray,
+                   group: np.ndarray | None, weight: np.ndarray | None, rounds: int,
                    names: list[str]) -> lgb.Booster:
-    """``rounds`` of boosting on the cluster: ``DaskLGBMRanker`` for a LambdaRank objective,
-    ``DaskLGBMClassifier`` for a binary one; the booster comes back to this process."""
+    """``rounds`` of boosting on the cluster: ``DaskLGBMRanker`` for a LambdaRank objective
+    (``group``: query sizes in row order), ``DaskLGBMClassifier`` for a binary one; the
+    booster comes back to this process."""
     import dask.array as da
     import lightgbm as lgb
 
     n_parts = max(1, len(client.scheduler_info()["workers"]))
     ranker = params.get("objective") == "lambdarank"
     if ranker:
-        if train.group is None:
+        if group is None:
             raise ValueError("a LambdaRank fit needs query groups (rows grouped by user)")
-        r_chunks, g_chunks = partition_bounds(train.group, n_parts)
+        r_chunks, g_chunks = partition_bounds(group, n_parts)
     else:
-        r_chunks = [len(a) for a in np.array_split(np.arange(len(train.y)), n_parts) if len(a)]
+        r_chunks = [len(a) for a in np.array_split(np.arange(len(y)), n_parts) if len(a)]
     rows = (tuple(r_chunks),)
-    x = da.from_array(train.x.astype(np.float64), chunks=(rows[0], train.x.shape[1]))
-    y = da.from_array(train.y, chunks=rows)
-    w = None if train.weight is None else da.from_array(train.weight, chunks=rows)
-    kw: dict[str, Any] = {"sample_weight": w, "feature_name": names}
+    dx = da.from_array(x.astype(np.float64), chunks=(rows[0], x.shape[1]))
+    dy = da.from_array(y, chunks=rows)
+    dw = None if weight is None else da.from_array(weight, chunks=rows)
+    kw: dict[str, Any] = {"sample_weight": dw, "feature_name": names}
     if ranker:
-        kw["group"] = da.from_array(train.group, chunks=(tuple(g_chunks),))
+        kw["group"] = da.from_array(group, chunks=(tuple(g_chunks),))
     p = {k: v for k, v in params.items() if k not in _LOCAL_ONLY}
     model_cls = lgb.DaskLGBMRanker if ranker else lgb.DaskLGBMClassifier
     model = model_cls(client=client, n_estimators=rounds, verbose=-1, **p)
     # The sklearn wrapper always hands lightgbm.dask ``n_jobs``, which it then ignores.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-        model.fit(x, y, **kw)
+        model.fit(dx, dy, **kw)
     return model.to_local().booster_
