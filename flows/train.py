@@ -29,11 +29,12 @@ def train_task(db_path: str, now: datetime | None, data_version: str) -> str:
 @task(name="train-dask", cache_policy=INPUTS + TASK_SOURCE)
 def train_dask_task(db_path: str, now: datetime | None, data_version: str,
                     scheduler: str) -> str:
-    """Train with LightGBM's Dask interface on the cluster at ``scheduler``; returns the version."""
-    from ranking.ltr.dask_train import train_model_dask
+    """``train_task`` with the ranker's boosters trained on the Dask cluster at ``scheduler``
+    (LightGBM's Dask estimators); the same training otherwise. Returns the version."""
+    from distributed import Client
 
-    with open_store(db_path) as con:
-        return train_model_dask(con, db_path, now, scheduler).version
+    with Client(scheduler) as client, open_store(db_path) as con:
+        return train_model(con, db_path, now, executor=client).version
 
 
 @flow(name="train")

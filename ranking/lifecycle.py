@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,10 @@ import duckdb
 
 from features.errors import PipelineError
 from ranking import registry
+from ranking.registry import TrainResult
 from ranking.serving import ServingChoice
 
 __all__ = ["TrainResult", "train_model", "evaluate_version", "gate", "publish_version"]
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    version: str
-    path: Path
-    report: dict[str, Any]
 
 
 def _data_range(con: duckdb.DuckDBPyConnection, now: datetime | None) -> tuple:
@@ -39,8 +32,13 @@ def _data_range(con: duckdb.DuckDBPyConnection, now: datetime | None) -> tuple:
 
 
 def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
-                now: datetime | None = None, config: Any = None) -> TrainResult:
+                now: datetime | None = None, config: Any = None, executor: Any = None
+                ) -> TrainResult:
     """Train the two-stage ranker as of ``now`` and register it as a candidate version.
+
+    Args:
+        executor: a Dask ``distributed.Client`` to train the ranker's boosters on (None: this
+            process); the same training either way (``LtrRanker.fit``).
 
     Raises:
         PipelineError: there are no events to learn from.
@@ -50,7 +48,7 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     lo, hi = _data_range(con, now)
     if lo is None:
         raise PipelineError("no events in the store: run `feedwell ingest DATA_DIR` first")
-    ranker = train_ranker(con, now, config)
+    ranker = train_ranker(con, now, config, executor)
     version = registry.new_version(con)
     path = registry.models_root(db_path) / version
     ranker.save(path)

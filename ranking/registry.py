@@ -22,8 +22,8 @@ from features.schema import ensure_registry
 from features.store import models_root
 
 __all__ = [
-    "ModelRecord", "models_root", "ensure_registry", "new_version", "register", "publish",
-    "restore", "published", "serving", "get", "list_versions",
+    "ModelRecord", "TrainResult", "models_root", "ensure_registry", "new_version", "register",
+    "publish", "restore", "published", "serving", "get", "list_versions",
 ]
 
 
@@ -38,6 +38,15 @@ class ModelRecord:
     features: list[str]
     data_from: datetime | None
     data_to: datetime | None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A version just trained and registered as a candidate: its name, folder and fit report."""
+
+    version: str
+    path: Path
+    report: dict[str, Any]
 
 
 def new_version(con: duckdb.DuckDBPyConnection) -> str:

@@ -10,6 +10,9 @@ from features.times import parse_time
 def register(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("train", help="train the ranker and register a candidate version")
     t.add_argument("--now", help="train as of this time (default: all events)")
+    t.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="train the boosters here (default) or on a Dask cluster")
+    t.add_argument("--scheduler", help="Dask scheduler address (default: a local 2-worker cluster)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=run_train)
 
@@ -40,9 +43,24 @@ def run_train(args: argparse.Namespace) -> int:
     from flows.cli import emit
     from ranking.lifecycle import train_model
 
+    now = parse_time(args.now, None, "--now")
+    if args.scheduler and args.executor != "dask":
+        from features.errors import ConfigError
+
+        raise ConfigError("--scheduler needs --executor dask")
     con = connect(args.db)
-    res = train_model(con, args.db, parse_time(args.now, None, "--now"))
-    con.close()
+    try:
+        if args.executor == "dask":
+            from distributed import Client
+
+            from flows.dask import dask_scheduler
+
+            with dask_scheduler(args.scheduler) as address, Client(address) as client:
+                res = train_model(con, args.db, now, executor=client)
+        else:
+            res = train_model(con, args.db, now)
+    finally:
+        con.close()
     emit(args, {"version": res.version, "path": str(res.path), "report": res.report},
          f"trained {res.version} -> {res.path} ({res.report.get('train_seconds', '?')} s)")
     return 0

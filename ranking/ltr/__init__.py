@@ -1,9 +1,9 @@
 """Learning to rank: candidate sources blended by LightGBM, trained and served as one unit.
 
 ``config`` holds the typed configuration, ``ranker`` the trained ranker (fit, serve, save,
-load), ``dask_train`` the scale-out training path. The ``_``-modules are its private parts:
-pair features, label grading, the feedback head, request-time scoring (``_live``), EASE tuning,
-and
+load; ``fit`` takes a Dask client to train on a cluster). The ``_``-modules are its private
+parts: pair features, label grading, the feedback head, request-time scoring (``_live``), EASE
+tuning, LightGBM's parameters and booster training (``_boost``, on Dask through ``_dask``), and
 the catalog features (``DEFAULT_FEATURES``; ``compute_stats`` builds every statistic a fit uses).
 """
 

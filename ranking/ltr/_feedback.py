@@ -29,6 +29,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from ranking.ltr._boost import Part, head_params, train_booster
 from ranking.ltr._train import LtrFit
 from ranking.metrics import pair_auc
 
@@ -136,8 +137,8 @@ def _user_auc(users: np.ndarray, s: np.ndarray, y: np.ndarray) -> float:
 
 def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.ndarray,
                       blend: LtrFit, cand: tuple[np.ndarray, np.ndarray, np.ndarray],
-                      names: list[str], cfg: Any, sources: tuple[str, ...] = ()
-                      ) -> tuple[FeedbackHead | None, dict]:
+                      names: list[str], cfg: Any, sources: tuple[str, ...] = (),
+                      client: Any = None) -> tuple[FeedbackHead | None, dict]:
     """Train the head on liked (``xp``, users ``up``) vs hidden (``xn``, ``un``) pairs.
 
     Args:
@@ -145,6 +146,7 @@ def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.nda
         cand: ``(x, y, users)`` of the blend's graded candidates (3 = liked), to check NDCG@10.
         cfg: the ranker's config (seed, learning rate, threads, validation share).
         sources: personalised sources that get a weight of their own (``FeedbackHead.coefs``).
+        client: a ``distributed.Client`` to train the head on (None: this process).
 
     Returns:
         The head (None when the data has too few likes or hides, or no weight helps the blend
@@ -160,15 +162,9 @@ def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.nda
     va = np.fromiter((u in valid for u in users), bool, len(users))
     if va.sum() < 10 or (~va).sum() < MIN_PAIRS:
         return None, report
-    params = {"objective": "binary", "metric": "auc", "learning_rate": cfg.learning_rate,
-              "num_leaves": 15, "min_data_in_leaf": 20, "feature_fraction": 0.8,
-              "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-              "num_threads": cfg.num_threads, "seed": cfg.seed, "deterministic": True,
-              "verbose": -1}
-    dtr = lgb.Dataset(x[~va], y[~va], feature_name=names, free_raw_data=False)
-    dva = lgb.Dataset(x[va], y[va], reference=dtr)
-    head = lgb.train(params, dtr, cfg.max_rounds, valid_sets=[dva],
-                     callbacks=[lgb.early_stopping(30, verbose=False)])
+    params = head_params(cfg)
+    head = train_booster(params, Part(x[~va], y[~va]), cfg.max_rounds, names,
+                         Part(x[va], y[va]), client=client).booster
     rounds = max(head.best_iteration, 10)
     cx, cy, cu = cand
     in_v = np.fromiter((u in valid for u in cu), bool, len(cu))
@@ -193,5 +189,5 @@ def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.nda
             coefs[src] = w * sc
     if w_blend == 0.0 and not coefs:
         return None, report
-    full = lgb.train(params, lgb.Dataset(x, y, feature_name=names), int(rounds * 1.1))
+    full = train_booster(params, Part(x, y), int(rounds * 1.1), names, client=client).booster
     return FeedbackHead(full, w_blend * scale, coefs), report

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from ranking.interactions import Interactions
+from ranking.ltr._boost import BLEND_DATASET, Part, blend_params, train_booster
 
 if TYPE_CHECKING:
     from ranking.ltr.config import ObjectiveConfig
@@ -127,8 +128,12 @@ class LtrFit(NamedTuple):
 
 
 def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[str],
-                   cfg: Any, sources: list) -> LtrFit:
+                   cfg: Any, sources: list, client: Any = None) -> LtrFit:
     """Choose settings on held-out users, then refit on all labelled users.
+
+    Args:
+        client: a ``distributed.Client`` to train every booster on (None: this process); the
+            steps, parameters and choices are the same either way (``_boost.train_booster``).
 
     Returns:
         The booster (None when there is no signal), a report with the validation scores, the
@@ -144,42 +149,30 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
     rng = np.random.default_rng(cfg.seed)
     valid_users = set(rng.choice(uniq, max(1, int(len(uniq) * cfg.valid_fraction)), replace=False))
     is_valid = np.fromiter((u in valid_users for u in users), bool, len(users))
-    base = {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [10],
-            "learning_rate": cfg.learning_rate, "feature_fraction": 0.8, "bagging_fraction": 0.8,
-            "bagging_freq": 1, "lambda_l2": 1.0, "num_threads": cfg.num_threads,
-            "seed": cfg.seed, "deterministic": True, "verbose": -1,
-            "lambdarank_truncation_level": 20, "max_bin": 63}
+    base = blend_params(cfg)
     tr, va = ~is_valid, is_valid
-    dtr = lgb.Dataset(x[tr], y[tr], group=_groups(users[tr]), feature_name=names,
-                      free_raw_data=False, params={"feature_pre_filter": False, "max_bin": 63})
+    g_tr, g_va = _groups(users[tr]), _groups(users[va])
     # Every setting is judged by NDCG@10 on binary relevance (anything watched counts), the
-    # way the evaluation protocol counts it; the binary objective needs its own 0/1 dataset.
+    # way the evaluation protocol counts it; the binary objective needs its own 0/1 labels.
     ybin = (y > 0).astype(np.int32)
-    # Validation sets carry their reference's parameters: LightGBM warns when they differ.
-    dva = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr,
-                      params={"feature_pre_filter": False, "max_bin": 63})
+    held = Part(x[va], ybin[va], g_va)
     # The pointwise fit sees 0/1 labels; under a creation-first objective each watched video
     # weighs its grade, so creation and connection count more than a passive watch there too.
     wbin = _grade_weights(y, cfg)
-    dtr_b = lgb.Dataset(x[tr], ybin[tr], group=_groups(users[tr]), feature_name=names,
-                        weight=None if wbin is None else wbin[tr], free_raw_data=False,
-                        params={"feature_pre_filter": False, "max_bin": 63})
-    dva_b = lgb.Dataset(x[va], ybin[va], group=_groups(users[va]), reference=dtr_b,
-                        params={"feature_pre_filter": False, "max_bin": 63})
+    graded = Part(x[tr], y[tr], g_tr)
+    pointwise = Part(x[tr], ybin[tr], g_tr, None if wbin is None else wbin[tr])
     best: tuple[float, dict, int] = (-1.0, {}, 0)
     best_bst: lgb.Booster | None = None
     trials = []
     for g in cfg.grid:
         params = {**base, **g}
-        if params["objective"] == "binary":
-            params["metric"] = "ndcg"  # still chosen on ranking quality
-        ev: dict = {}
         binary = params["objective"] == "binary"
-        bst = lgb.train(params, dtr_b if binary else dtr, cfg.max_rounds,
-                        valid_sets=[dva_b if binary else dva], valid_names=["valid"],
-                        callbacks=[lgb.early_stopping(30, verbose=False),
-                                   lgb.record_evaluation(ev)])
-        score = float(max(ev["valid"]["ndcg@10"]))
+        if binary:
+            params["metric"] = "ndcg"  # still chosen on ranking quality
+        fit = train_booster(params, pointwise if binary else graded, cfg.max_rounds, names,
+                            held, BLEND_DATASET, client)
+        bst = fit.booster
+        score = float(max(fit.curve))
         trials.append({**g, "ndcg@10": round(score, 4), "rounds": bst.best_iteration})
         if score > best[0]:
             best, best_bst = (score, g, max(bst.best_iteration, 10)), bst
@@ -187,9 +180,10 @@ def fit_lambdarank(x: np.ndarray, y: np.ndarray, users: np.ndarray, names: list[
                    "valid_ndcg@10": round(best[0], 4)})
     binary = best[1].get("objective") == "binary"
     yall = (y > 0).astype(np.int32) if binary else y
-    dall = lgb.Dataset(x, yall, group=_groups(users), feature_name=names,
-                       weight=wbin if binary else None, params={"max_bin": 63})
-    booster = lgb.train({**base, **best[1]}, dall, int(best[2] * 1.1))
+    booster = train_booster({**base, **best[1]},
+                            Part(x, yall, _groups(users), wbin if binary else None),
+                            int(best[2] * 1.1), names, dataset={"max_bin": 63},
+                            client=client).booster
     imp = booster.feature_importance("gain")
     report["importance"] = {n: round(float(v), 1) for n, v in
                             sorted(zip(names, imp, strict=True), key=lambda t: -t[1])[:12]}

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import lightgbm as lgb
@@ -31,6 +32,9 @@ from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, sp
 from ranking.ltr._tune import tune_ease
 from ranking.ltr.config import LtrConfig
 from ranking.serving import ServingChoice, fit_popularity, history_lengths, source_scores
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["LtrRanker", "train_ranker", "train_from_events"]
 
@@ -57,12 +61,16 @@ class LtrRanker:
 
     # -- training -----------------------------------------------------------------------
     @classmethod
-    def fit(cls, data: Interactions, config: LtrConfig | None = None) -> LtrRanker:
+    def fit(cls, data: Interactions, config: LtrConfig | None = None,
+            executor: Client | None = None) -> LtrRanker:
         """Train on an interaction table (see module docstring).
 
         Args:
             data: interactions as of the training time.
             config: ranker configuration.
+            executor: a Dask ``distributed.Client`` to train the LightGBM boosters on (the
+                blend's grid, its refit and the feedback head), or None for this process.
+                Every other step, and every parameter, is the same either way.
         """
         cfg = config or LtrConfig()
         t0 = time.perf_counter()
@@ -93,7 +101,7 @@ class LtrRanker:
                 cand["item_id"].to_list()))
             cu = cand["user_id"].to_numpy()
             names_x = feature_names(srcs, stats.catalog_names)
-            fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs)
+            fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
             booster, report = fit.booster, fit.report
             liked = future.filter(pl.col("liked") > 0)
             xp, xn = (pair_features(srcs, stats, _uidx(data, f["user_id"]),
@@ -102,10 +110,11 @@ class LtrRanker:
             head, head_report = fit_feedback_head(
                 xp, liked["user_id"].to_numpy(), xn, neg_future["user_id"].to_numpy(), fit,
                 (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
-                tuple(sc.name for sc in srcs if sc.personalised))
+                tuple(sc.name for sc in srcs if sc.personalised), executor)
             report.update(head_report)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
+        report["executor"] = "local" if executor is None else "dask"
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
         ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head)
@@ -461,15 +470,16 @@ def _fit_sources(cfg: LtrConfig, data: Interactions, names: list[str] | None = N
 
 
 def train_ranker(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
-                 config: LtrConfig | None = None) -> LtrRanker:
+                 config: LtrConfig | None = None, executor: Client | None = None) -> LtrRanker:
     """Train a ranker on the store as of ``now``.
 
     Args:
         con: an open store connection.
         now: as-of time (None: all events).
         config: ranker configuration.
+        executor: a Dask client to train the boosters on (None: this process).
     """
-    return LtrRanker.fit(load_interactions(con, now), config)
+    return LtrRanker.fit(load_interactions(con, now), config, executor)
 
 
 def train_from_events(events: pl.DataFrame, items: pl.DataFrame | None = None,

@@ -48,7 +48,8 @@ class FakeLifecycle:
         self.no_test_users = False
         self.fail_evaluate_once: BaseException | None = None
 
-    def train_model(self, con, db_path, now=None, config=None) -> SimpleNamespace:
+    def train_model(self, con, db_path, now=None, config=None, executor=None
+                    ) -> SimpleNamespace:
         self.calls["train"] += 1
         version = registry.new_version(con)
         registry.register(con, db_path, version, metrics={}, params={}, features=[],

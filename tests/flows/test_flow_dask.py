@@ -1,4 +1,5 @@
-"""The daily flow on a small local Dask cluster: partitioned counts and Dask LightGBM training."""
+"""The daily flow on a small local Dask cluster: partitioned counts, and the ranker trained by
+the same ``LtrRanker.fit`` with its boosters on the cluster."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from features.partitions import daily_counts
 from features.simulator import simulate
 from features.store import connect
+from ranking.lifecycle import train_model as lifecycle_train_model
 from ranking.ltr import LtrConfig
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -28,18 +30,20 @@ def test_daily_on_dask_equals_local_counts_and_ranks_as_well(tmp_path, cluster, 
                                                              monkeypatch):
     from distributed import Client
 
-    import ranking.ltr.dask_train
+    import flows.train
     from flows.dask import run_daily_dask
     from ranking import registry
     from ranking.evaluate import temporal_split
     from ranking.interactions import build_interactions
     from ranking.ltr import LtrRanker
-    from ranking.ltr.dask_train import DaskRankerConfig, fit_dask
     from ranking.metrics import ndcg_at_k
 
     data, db = tmp_path / "data", str(tmp_path / "dask.duckdb")
     simulate(data, users=120, items=150, events=10000, days=14, seed=5)
-    monkeypatch.setattr(ranking.ltr.dask_train, "LtrConfig", lambda: LtrConfig(**SMALL))
+    # Training is real here (evaluation stays the quick stand-in), with the small config in
+    # place of the default one the flow trains with.
+    monkeypatch.setattr(flows.train, "train_model", lambda con, db_path, now, executor=None:
+                        lifecycle_train_model(con, db_path, now, LtrConfig(**SMALL), executor))
 
     summary = run_daily_dask(db, str(data), scheduler=cluster.scheduler_address)
     assert summary["engine"] == "dask" and summary["published"] == summary["version"]
@@ -47,7 +51,8 @@ def test_daily_on_dask_equals_local_counts_and_ranks_as_well(tmp_path, cluster, 
     stored = con.sql("SELECT * FROM agg_daily_engagement ORDER BY day").pl()
     assert summary["partitions"] == stored.height
     assert stored.equals(daily_counts(con))  # partitioned == single machine
-    assert registry.get(con, summary["version"]).params["n_estimators"] > 0
+    trained = registry.get(con, summary["version"])
+    assert LtrRanker.load(trained.path).report["executor"] == "dask"
     events = con.sql("SELECT user_id, ts, type, item_id, target_user_id, watch_ms "
                      "FROM events").pl()
     items = con.sql("SELECT item_id, creator_id, created_at, duration_ms, status FROM items").pl()
@@ -60,8 +65,12 @@ def test_daily_on_dask_equals_local_counts_and_ranks_as_well(tmp_path, cluster, 
     users = sorted(u for u in rel if train.user_index(u) >= 0)
     local = LtrRanker.fit(train, LtrConfig(**SMALL))
     with Client(cluster) as client:
-        dist = fit_dask(train, client, LtrConfig(**SMALL), DaskRankerConfig(n_estimators=60))
+        dist = LtrRanker.fit(train, LtrConfig(**SMALL), executor=client)
     assert local.booster is not None and dist.booster is not None
+    assert dist.features == local.features
+    assert dist.report["ease_reg"] == local.report["ease_reg"]
     nd_local = ndcg_at_k(local.recommend(users, 10)[0], [rel[u] for u in users], 10)
     nd_dask = ndcg_at_k(dist.recommend(users, 10)[0], [rel[u] for u in users], 10)
-    assert nd_dask >= 0.85 * nd_local - 0.01, (nd_dask, nd_local)
+    # About 20 known test users here: the local fit's own seeds spread NDCG@10 from 0.078 to
+    # 0.113, so this is a floor; tests/ranking/test_ranking_dask.py holds the tight comparison.
+    assert nd_dask >= 0.6 * nd_local, (nd_dask, nd_local)

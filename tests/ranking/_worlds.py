@@ -38,9 +38,10 @@ def checkerboard(n_users: int = 40, n_items: int = 40, seed: int = 0
     return events_frame(rows), best
 
 
-def taste_world(n_users: int = 150, n_items: int = 200, per_user: int = 30, seed: int = 0
-                ) -> pl.DataFrame:
-    """Low-rank taste with popularity: views (watch by affinity) and likes for high affinity."""
+def taste_world(n_users: int = 150, n_items: int = 200, per_user: int = 30, seed: int = 0,
+                hide_below: float | None = None) -> pl.DataFrame:
+    """Low-rank taste with popularity: views (watch by affinity) and likes for high affinity;
+    with ``hide_below``, a watched video of lower affinity is hidden too."""
     rng = np.random.default_rng(seed)
     u = rng.normal(size=(n_users, 4))
     v = rng.normal(size=(n_items, 4))
@@ -56,4 +57,6 @@ def taste_world(n_users: int = 150, n_items: int = 200, per_user: int = 30, seed
             rows.append((f"u{k}", f"i{i}", "view", watch, j * 60))
             if a[i] > 1.0:
                 rows.append((f"u{k}", f"i{i}", "like", None, j * 60 + 1))
+            elif hide_below is not None and a[i] < hide_below:
+                rows.append((f"u{k}", f"i{i}", "hide", None, j * 60 + 1))
     return events_frame(rows)
