@@ -47,6 +47,13 @@ class LiveConfig:
     """Positive actions per impression a new video needs to keep exploring past its budget."""
     complete_fraction: float = 0.8
     """A view of at least this share of the video's duration is a completed view."""
+    explore_share_min_positives: int = 50
+    """Positive actions seen live before the share landing on new videos sets the number of
+    exploration slots (below it: ``explore_per_ten`` per ten videos)."""
+    explore_per_ten: int = 1
+    """Exploration slots per ten videos of a page while too little is known."""
+    explore_max_share: float = 0.3
+    """At most this share of a page goes to new videos, however much viewers engage with them."""
     co_window: int = 20
     """A viewer's last positives that a new positive is linked to (co-engagement)."""
     co_max: int = 200
@@ -91,6 +98,9 @@ class LiveItems:
         self._last: dict[str, deque[str]] = {}
         # Every catalog video's duration (a completed view is judged against it).
         self.durations: dict[str, float | None] = {}
+        # Positive actions seen live, and those on videos in the pool (exploration's share).
+        self.positives = 0
+        self.positives_new = 0
 
     # -- the pool ---------------------------------------------------------------------------
     def add(self, item_id: str, born: datetime, topics: Iterable[str] = (),
@@ -151,8 +161,10 @@ class LiveItems:
                 item, user = ev.get("item_id"), ev.get("user_id")
                 if not item or not is_positive(ev, durations.get(item), self.cfg):
                     continue
+                self.positives += 1
                 if item in self.born:
                     self.counts[item].positives += 1
+                    self.positives_new += 1
                 last = self._last.setdefault(user, deque(maxlen=self.cfg.co_window))
                 for prev in last:
                     if prev != item:
@@ -178,6 +190,16 @@ class LiveItems:
                         c.first_impression = now
 
     # -- a request's view -------------------------------------------------------------------
+    def explore_slots(self, limit: int) -> int:
+        """New-video slots on a page of ``limit``: as large a share of the page as the share
+        of live positive actions that land on new videos (between one per ten videos and
+        ``explore_max_share``); one per ten until enough is known."""
+        base = self.cfg.explore_per_ten * max(1, limit // 10)
+        if self.positives < self.cfg.explore_share_min_positives:
+            return base
+        share = min(self.positives_new / self.positives, self.cfg.explore_max_share)
+        return max(base, round(limit * share))
+
     def explore_weight(self, item_id: str) -> float:
         """1 while the budget lasts; then its early positive rate over ``earn_rate`` (0 when
         the video has not earned its place)."""

@@ -40,6 +40,8 @@ class Query:
     # The viewer's events after the model's data, up to now (contract rows): the live part
     # of their history, which request-time scoring folds in.
     recent: tuple[Mapping[str, Any], ...] = ()
+    # Slots on this page for videos the model never saw (``LiveItems.explore_slots``).
+    explore_slots: int = 0
     # The published ranker at request time (None: popularity); a reload never changes it
     # under a request in flight.
     model: Any = None
@@ -98,4 +100,7 @@ def hydrate_query(store: CandidateStore, request: FeedRequest, viewer: ViewerCon
         interventions=ivs,
         seen=viewers.seen(request.user_id, now) if seen and not ends else frozenset(),
         consents=store.consents, steering=steering.at(now) if steering is not None else None,
-        sensitive_views_24h=viewer.sensitive_views_24h(now), recent=recent, model=store.ranker)
+        sensitive_views_24h=viewer.sensitive_views_24h(now), recent=recent,
+        explore_slots=(live_items.explore_slots(request.limit)
+                       if (live_items := getattr(store, "live_items", None)) is not None else 0),
+        model=store.ranker)

@@ -136,7 +136,7 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
             res = ingest_event_rows(svc.engine.con, body.events)
         svc.state.observe(res.new)
         svc.engine.observe(res.new)
-        svc.replayed(max((e["ts"] for e in res.new), default=None))
+        svc.replayed(max((e["ts"] for e in res.new), default=None), events=True)
         svc.metrics.events.labels("accepted").inc(len(res.new))
         svc.metrics.events.labels("duplicate").inc(res.duplicates)
         svc.metrics.events.labels("rejected").inc(len(res.rejected))

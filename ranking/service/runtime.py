@@ -84,9 +84,11 @@ class Service:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._frozen = False
-        # Under --replay: the latest time the replay has reached (a feed's ``now``, a posted
-        # event's ``ts``), the service's "now" for writes that carry no time of their own.
+        # Under --replay: the latest feed ``now`` the replay has reached, the service's "now"
+        # for writes that carry no time of their own (an event's ``ts`` may run ahead of other
+        # viewers' replayed pages, so it does not move this clock).
         self._replayed: datetime | None = None
+        self._replayed_events: datetime | None = None
         self._set_model_metric()
         log.info("loaded %d items, %d viewer profiles; session store: %s",
                  len(self.engine.item_facts), len(self.state.profiles),
@@ -108,15 +110,22 @@ class Service:
         self.metrics.model.clear()
         self.metrics.model.labels(self.engine.model_version or "none").set(1)
 
-    def replayed(self, t: datetime | None) -> None:
-        """Move the replay clock forward to ``t`` (only under --replay)."""
-        if self.cfg.replay and t is not None and (self._replayed is None or t > self._replayed):
-            self._replayed = t
+    def replayed(self, t: datetime | None, events: bool = False) -> None:
+        """Move the replay clock forward to a feed's ``now`` (or, ``events``, a posted
+        event's ``ts``: the clock until the first feed request); only under --replay."""
+        if not self.cfg.replay or t is None:
+            return
+        if events:
+            self._replayed_events = max(t, self._replayed_events or t)
+        else:
+            self._replayed = max(t, self._replayed or t)
 
     def post_time(self) -> datetime:
         """When a row posted now arrived: the server's clock, or under --replay the time the
         replay has reached (a replayed video is posted in the replay's past)."""
-        return self._replayed if self.cfg.replay and self._replayed is not None else utc_now()
+        if not self.cfg.replay:
+            return utc_now()
+        return self._replayed or self._replayed_events or utc_now()
 
     def _data_to(self):
         ranker = self.engine.ranker

@@ -51,3 +51,15 @@ def test_a_removed_video_leaves_the_pool():
     live.remove("pets_new")
     assert live.matches(NOW, {"pets": 1.0}, {}, [], 10) == []
     assert not live.is_new("pets_new", NOW)
+
+
+def test_exploration_slots_follow_the_share_of_engagement_new_videos_get():
+    live = _pool(explore_share_min_positives=10)
+    assert live.explore_slots(10) == 1 and live.explore_slots(20) == 2  # too little known
+    ev = [{"user_id": f"u{k}", "ts": NOW, "type": "like",
+           "item_id": "pets_new" if k < 4 else f"old{k}"} for k in range(20)]
+    live.observe(ev, {})
+    assert live.explore_slots(10) == 2  # a fifth of the positives went to new videos
+    live.observe([{"user_id": f"v{k}", "ts": NOW, "type": "like", "item_id": "cars_new"}
+                  for k in range(40)], {})
+    assert live.explore_slots(10) == 3  # capped at explore_max_share

@@ -8,8 +8,8 @@ from ranking.feed.types import FilterResult
 
 
 class FreshExplorationSelector:
-    """At most ``slots`` new videos (source ``fresh``) per ten of the page (at least one),
-    spread over it.
+    """At most the query's ``explore_slots`` new videos (source ``fresh``), spread over the
+    page (the pool sets them from how much viewers engage with new videos).
 
     The model cannot score a video it never saw, so new videos rank after every scored
     candidate; this selector moves the best-matching ones to fixed slots (the rest stay at the
@@ -19,20 +19,16 @@ class FreshExplorationSelector:
 
     name = "FreshExploration"
 
-    def __init__(self, slots: int = 1) -> None:
-        self.slots = slots
-
     def __call__(self, query: Query, candidates: Candidates) -> FilterResult:
         c = candidates
         fresh = [k for k, s in enumerate(c.source) if s == "fresh"]
-        if not fresh or self.slots <= 0:
+        if not fresh or query.explore_slots <= 0:
             return FilterResult(c, [])
         facts = c.facts or [None] * len(c)
         fresh_ok = [k for k in fresh if not _pushed_away(query, c, facts[k], k) and (
             not query.viewer.minor or (facts[k] is not None and facts[k].maturity is not None
                                        and facts[k].labels is not None))]
-        slots = self.slots * max(1, query.limit // 10)
-        picks = sorted(fresh_ok, key=lambda k: -c.source_score[k])[:slots]
+        picks = sorted(fresh_ok, key=lambda k: -c.source_score[k])[:query.explore_slots]
         rest = [k for k in range(len(c)) if k not in set(fresh)]
         order = list(rest)
         # Spread the slots over the requested page: 10 videos, 2 slots -> positions 3 and 6.
