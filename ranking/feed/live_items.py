@@ -86,6 +86,9 @@ class LiveItems:
         self._order: list[tuple[datetime, str]] = []
         self.by_topic: dict[str, set[str]] = defaultdict(set)
         self.by_creator: dict[str, set[str]] = defaultdict(set)
+        # The same index read the other way: a pool video's topics and creator.
+        self.topics_of: dict[str, tuple[str, ...]] = {}
+        self.creator_of: dict[str, str] = {}
         self.counts: dict[str, _Counts] = defaultdict(_Counts)
         self.co: dict[str, Counter[str]] = defaultdict(Counter)
         self._last: dict[str, deque[str]] = {}
@@ -100,10 +103,13 @@ class LiveItems:
             self._drop(item_id)
             self.born[item_id] = born
             bisect.insort(self._order, (born, item_id))
+            topics = tuple(dict.fromkeys(topics))
             for t in topics:
                 self.by_topic[t].add(item_id)
+            self.topics_of[item_id] = topics
             if creator_id:
                 self.by_creator[creator_id].add(item_id)
+                self.creator_of[item_id] = creator_id
             if len(self._order) > self.cfg.pool_max:
                 self._drop(self._order[0][1])
 
@@ -114,9 +120,11 @@ class LiveItems:
         k = bisect.bisect_left(self._order, (b, item_id))
         if k < len(self._order) and self._order[k] == (b, item_id):
             self._order.pop(k)
-        for group in (self.by_topic, self.by_creator):
-            for s in group.values():
-                s.discard(item_id)
+        for t in self.topics_of.pop(item_id, ()):
+            self.by_topic[t].discard(item_id)
+        c = self.creator_of.pop(item_id, None)
+        if c is not None:
+            self.by_creator[c].discard(item_id)
 
     def remove(self, item_id: str) -> None:
         """Take a video out of the pool (removed from the catalog)."""
@@ -198,9 +206,10 @@ class LiveItems:
                 if w <= 0:
                     continue
                 out.append((j, w))
+        order = {t: (k, w) for k, (t, w) in enumerate(topics.items())}
         scored = []
         for j, w in out:
-            scored.append((j, w * (co.get(j, 0.0) + _taste(j, self, topics, creators))))
+            scored.append((j, w * (co.get(j, 0.0) + _taste(j, self, order, creators))))
         scored = [s for s in scored if s[1] > 0]
         scored.sort(key=lambda s: (-s[1], s[0]))
         return scored[:n]
@@ -210,10 +219,12 @@ class LiveItems:
         return {i: c.first_impression for i, c in self.counts.items() if c.first_impression}
 
 
-def _taste(item_id: str, live: LiveItems, topics: Mapping[str, float],
+def _taste(item_id: str, live: LiveItems, order: Mapping[str, tuple[int, float]],
            creators: Mapping[str, float]) -> float:
     # The viewer's share of history in the video's topics, and in its creator (counted twice:
-    # a creator is a sharper taste than a topic).
-    t = sum(w for tp, w in topics.items() if item_id in live.by_topic.get(tp, ()))
-    c = sum(w for cr, w in creators.items() if item_id in live.by_creator.get(cr, ()))
-    return t + 2.0 * c
+    # a creator is a sharper taste than a topic). The video's few topics are looked up in the
+    # viewer's (``order``: each of ``topics`` with its position) and summed in the viewer's
+    # order, so the float is the one a walk over the viewer's topics gives.
+    t = sum(w for _, w in sorted(order[x] for x in live.topics_of.get(item_id, ()) if x in order))
+    cr = live.creator_of.get(item_id)
+    return t + 2.0 * (creators.get(cr, 0) if cr is not None else 0)
