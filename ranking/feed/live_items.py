@@ -199,8 +199,11 @@ class LiveItems:
             for c in creators:
                 pool |= self.by_creator.get(c, set())
             out = []
+            # ``is_new`` inlined: this loop runs over every matching pool video on every page.
+            fresh, born = timedelta(days=self.cfg.fresh_days), self.born
             for j in pool:
-                if not self.is_new(j, now):
+                b = born.get(j)
+                if b is None or b > now or now - b > fresh:
                     continue
                 w = self.explore_weight(j)
                 if w <= 0:
@@ -209,8 +212,9 @@ class LiveItems:
         order = {t: (k, w) for k, (t, w) in enumerate(topics.items())}
         scored = []
         for j, w in out:
-            scored.append((j, w * (co.get(j, 0.0) + _taste(j, self, order, creators))))
-        scored = [s for s in scored if s[1] > 0]
+            s = w * (co.get(j, 0.0) + _taste(j, self, order, creators))
+            if s > 0:
+                scored.append((j, s))
         scored.sort(key=lambda s: (-s[1], s[0]))
         return scored[:n]
 
@@ -225,6 +229,7 @@ def _taste(item_id: str, live: LiveItems, order: Mapping[str, tuple[int, float]]
     # a creator is a sharper taste than a topic). The video's few topics are looked up in the
     # viewer's (``order``: each of ``topics`` with its position) and summed in the viewer's
     # order, so the float is the one a walk over the viewer's topics gives.
-    t = sum(w for _, w in sorted(order[x] for x in live.topics_of.get(item_id, ()) if x in order))
+    mine = [order[x] for x in live.topics_of.get(item_id, ()) if x in order]
+    t = sum(w for _, w in (sorted(mine) if len(mine) > 1 else mine))
     cr = live.creator_of.get(item_id)
     return t + 2.0 * (creators.get(cr, 0) if cr is not None else 0)
