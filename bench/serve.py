@@ -6,8 +6,10 @@ ranked from ~500 candidates with the wellbeing policy on. Throughput: the real s
 
     python bench/serve.py --db /tmp/fwbench/bench.duckdb [--world DIR] [--requests 2000]
 
-Set-up of the world (once): ``feedwell simulate DIR --users 5000 --items 20000 --events
-1000000``, ``feedwell --db X ingest DIR``, ``feedwell --db X train``, ``feedwell --db X publish``.
+The latency loop posts events into ``--db`` (pages "scored now"): give each run its own copy of
+the store and its ``<stem>_models`` folder. Set-up of the world (once): ``feedwell simulate DIR
+--users 5000 --items 20000 --events 1000000``, ``feedwell --db X ingest DIR``, ``feedwell --db X
+train`` (the newest trained version is served; ``publish`` is optional).
 """
 
 from __future__ import annotations
