@@ -6,8 +6,10 @@ ranked from ~500 candidates with the wellbeing policy on. Throughput: the real s
 
     python bench/serve.py --db /tmp/fwbench/bench.duckdb [--world DIR] [--requests 2000]
 
-Set-up of the world (once): ``feedwell simulate DIR --users 5000 --items 20000 --events
-1000000``, ``feedwell --db X ingest DIR``, ``feedwell --db X train``, ``feedwell --db X publish``.
+The latency loop posts events into ``--db`` (pages "scored now"): give each run its own copy of
+the store and its ``<stem>_models`` folder. Set-up of the world (once): ``feedwell simulate DIR
+--users 5000 --items 20000 --events 1000000``, ``feedwell --db X ingest DIR``, ``feedwell --db X
+train`` (the newest trained version is served; ``publish`` is optional).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # bench/ holds scripts named like packages (features.py): import the project, not them.
@@ -46,8 +49,36 @@ def _percentile(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
+def _post(svc: Any, rows: list[dict]) -> None:
+    """Store events and fold them in exactly as ``POST /v1/events`` does (in process)."""
+    from features.rows import ingest_event_rows
+
+    with svc.engine.lock:
+        res = ingest_event_rows(svc.engine.con, rows)
+    svc.state.observe(res.new)
+    observe = getattr(svc.engine, "observe", None)  # absent before request-time scoring
+    if observe is not None:
+        observe(res.new)
+
+
+def _stats(times: list[float]) -> dict:
+    if not times:
+        return {"requests": 0}
+    return {"requests": len(times), "p50_ms": round(_percentile(times, 0.5) * 1000, 2),
+            "p99_ms": round(_percentile(times, 0.99) * 1000, 2),
+            "mean_ms": round(sum(times) / len(times) * 1000, 2)}
+
+
 def latency(db: str, n: int, seed: int = 1) -> dict:
-    """p50/p99 of one in-process client over ``n`` requests from random users (after warm-up)."""
+    """p50/p99 of one in-process client (after a 500-request warm-up of the verdict cache).
+
+    Four kinds of request: ``random`` (a random user: mostly a first page, the model's list
+    for the viewer's trained history, as in every earlier row of the README), ``cached page``
+    (the same viewer again, nothing new: the engine's list cache answers), ``scored now`` (the
+    viewer just watched and liked two videos of their page, posted as ``POST /v1/events``
+    does: their history changed, so the candidates are scored at request time). Events are
+    written into ``db``: run each measurement on its own copy of the store.
+    """
     from ranking.feed.types import FeedRequest
     from ranking.service import Service, ServiceConfig
 
@@ -60,17 +91,50 @@ def latency(db: str, n: int, seed: int = 1) -> dict:
     rng = random.Random(seed)
     for u in rng.sample(users, min(500, len(users))):  # warm the verdict cache
         e.feed(FeedRequest(u, now, 20))
-    times = []
+    kinds: dict[str, list[float]] = {"random": [], "cached page": [], "scored now": []}
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
+
+    def timed(kind: str, u: str) -> Any:
+        c, t = time.thread_time(), time.perf_counter()
+        resp = e.feed(FeedRequest(u, now, 20))
+        kinds[kind].append(time.perf_counter() - t)
+        cpu[kind].append(time.thread_time() - c)
+        return resp
+
     for _ in range(n):
-        u = rng.choice(users)
-        t = time.perf_counter()
-        e.feed(FeedRequest(u, now, 20))
-        times.append(time.perf_counter() - t)
+        timed("random", rng.choice(users))
+    live_users = rng.sample(users, min(n // 3, len(users)))
+    for k, u in enumerate(live_users):
+        e.feed(FeedRequest(u, now, 20))  # the first page (scored, or listed at base)
+        page = timed("cached page", u)
+        picks = [it.item_id for it in page.items[:2]]
+        ts = now - timedelta(minutes=30) + timedelta(seconds=k % 1000)
+        rows = [{"event_id": f"bench-{u}-{j}-{kind}", "user_id": u, "item_id": i,
+                 "ts": ts.isoformat(), "type": kind, "session_id": f"bench-{u}",
+                 **({"watch_ms": 15000} if kind == "view" else {})}
+                for j, i in enumerate(picks) for kind in ("view", "like")]
+        if rows:
+            _post(svc, rows)
+            timed("scored now", u)
     svc.close()
-    return {"requests": n, "p50_ms": round(_percentile(times, 0.5) * 1000, 2),
-            "p99_ms": round(_percentile(times, 0.99) * 1000, 2),
-            "mean_ms": round(sum(times) / n * 1000, 2), "model_version": e.model_version,
-            "startup_s": round(load_s, 1), "now": now.isoformat(), "users": len(users)}
+    out = _stats(kinds["random"])
+    # CPU time of the requesting thread: what a request costs when other processes share the
+    # cores (wall-clock percentiles then measure the neighbours as much as the service).
+    out.update({"by_kind": {k: _stats(v) for k, v in kinds.items()},
+                "cpu_by_kind": {k: _stats(v) for k, v in cpu.items()},
+                "model_version": e.model_version, "startup_s": round(load_s, 1),
+                "now": now.isoformat(), "users": len(users), "rss_mb": _rss(os.getpid())})
+    return out
+
+
+def _rss(pid: int) -> dict[str, float] | None:
+    """Peak and current resident memory of ``pid`` in MB (``/proc/PID/status``)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    got = dict(re.findall(r"^(VmHWM|VmRSS):\s+(\d+) kB", text, re.M))
+    return {k: round(int(v) / 1024, 1) for k, v in got.items()}
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -82,8 +146,13 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def throughput(db: str, now: str, seconds: int, connections: int) -> dict:
+def throughput(db: str, now: str, seconds: int, connections: int, one_client_s: int = 5
+               ) -> dict:
     """Requests/s of the real server under wrk (16 connections, 2 threads), loopback only.
+
+    Before it, ``one_client_s`` seconds of one connection (the HTTP p50/p99 of one client).
+    The server's resident memory (``VmRSS``, peak ``VmHWM``) after start-up, after warm-up and
+    at the end.
 
     Also the server's CPU time per request over the measured run: it moves less than requests/s
     when other processes share the cores, though contention still inflates it.
@@ -116,11 +185,17 @@ def throughput(db: str, now: str, seconds: int, connections: int) -> dict:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(_LUA % (",".join(json.dumps(u) for u in users), now))
         url = f"http://127.0.0.1:{port}"
+        rss_start = _rss(server.pid)
         subprocess.run(["wrk", "-t2", "-c16", "-d3s", "-s", f.name, url], capture_output=True)
+        rss_warm = _rss(server.pid)
+        one = (subprocess.run(["wrk", "-t1", "-c1", f"-d{one_client_s}s", "--latency", "-s",
+                               f.name, url], capture_output=True, text=True).stdout
+               if one_client_s else "")
         cpu0 = _cpu_seconds(server.pid)
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                               "-s", f.name, url], capture_output=True, text=True).stdout
         cpu1 = _cpu_seconds(server.pid)
+        rss_end = _rss(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -130,9 +205,17 @@ def throughput(db: str, now: str, seconds: int, connections: int) -> dict:
     done = re.search(r"(\d+) requests in", out)
     cpu_ms = (round((cpu1 - cpu0) / int(done.group(1)) * 1000, 3)
               if done and int(done.group(1)) and None not in (cpu0, cpu1) else None)
+    one_lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", one))
+    one_done = re.search(r"(\d+) requests in", one)
     return {"requests_per_s": float(rps.group(1)) if rps else None, "connections": connections,
             "seconds": seconds, "non_2xx": int(errors.group(1)) if errors else 0,
-            "p50": lat.get("50"), "p99": lat.get("99"), "server_cpu_ms_per_request": cpu_ms}
+            "requests": int(done.group(1)) if done else None,
+            "p50": lat.get("50"), "p99": lat.get("99"), "server_cpu_ms_per_request": cpu_ms,
+            "one_client": {"seconds": one_client_s, "p50": one_lat.get("50"),
+                           "p99": one_lat.get("99"),
+                           "requests": int(one_done.group(1)) if one_done else None},
+            # Server memory: after start, after the 3 s warm-up, after every request above.
+            "server_rss_mb": {"started": rss_start, "warmed": rss_warm, "end": rss_end}}
 
 
 def main() -> int:
@@ -141,14 +224,27 @@ def main() -> int:
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--seconds", type=int, default=20)
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--one-client-seconds", type=int, default=5,
+                   help="seconds of one wrk connection before the throughput run (0: none)")
+    p.add_argument("--skip-latency", action="store_true",
+                   help="only the server (its clock from the store; large worlds)")
     args = p.parse_args()
     if not Path(args.db).exists():
         sys.exit(f"{args.db} not found: build the world first (see the module docstring)")
     # Other processes' load before this run starts (the run itself adds about 2).
     print(json.dumps({"load_avg_before": [round(x, 2) for x in os.getloadavg()]}), flush=True)
-    lat = latency(args.db, args.requests)
-    print(json.dumps({"latency": lat}), flush=True)
-    thr = throughput(args.db, lat["now"], args.seconds, args.connections)
+    if args.skip_latency:
+        from features.store import connect
+
+        con = connect(args.db, read_only=True)
+        last = con.execute("SELECT max(ts) FROM events").fetchone()[0]
+        con.close()
+        now = (last + timedelta(hours=1)).isoformat()
+    else:
+        lat = latency(args.db, args.requests)
+        print(json.dumps({"latency": lat}), flush=True)
+        now = lat["now"]
+    thr = throughput(args.db, now, args.seconds, args.connections, args.one_client_seconds)
     print(json.dumps({"throughput": thr}), flush=True)
     return 0
 

@@ -77,7 +77,13 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
     seen_idx = seen[u].indices if (u >= 0 and seen is not None) else np.zeros(0, np.int32)
     if not events:
         return ViewerHistory(u, base, seen_idx, int(base.nnz), False, follows)
-    live = build_interactions(_events_frame(events), data.items)
+    frame = _events_frame(events)
+    # Only the catalog rows of the session's videos: the weights read a video's own duration
+    # and creator, and the whole catalog would be deduplicated and sorted on every request.
+    items = data.items
+    if items is not None and items.height:
+        items = items.filter(pl.col("item_id").is_in(frame["item_id"].drop_nulls().unique()))
+    live = build_interactions(frame, items)
     add = live.frame.select("item_id", "weight")
     i_pos = data.item_index(add["item_id"].to_list())
     i_neg = data.item_index(live.negatives["item_id"].to_list())
