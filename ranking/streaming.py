@@ -5,7 +5,8 @@ videos, the page the feed would serve at that moment is taken twice: **live**, f
 run on the user's history as of then (the trained part plus the events replayed so far, as the
 service folds posted events), and **frozen**, from the model as trained, leaving out what the
 user watched since the cut (what a client's ``exclude_ids`` does). Each page is scored with
-NDCG@k against the next ``k`` distinct videos the user engaged with. A user's figure is the
+NDCG@k against the next ``k`` distinct videos the user engaged with (viewed or acted on; a
+skip, hide or impression alone is no target). A user's figure is the
 mean over their steps; new users (no history at the cut) are reported apart.
 """
 
@@ -70,16 +71,21 @@ def _mean(v: np.ndarray) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
+# What makes a video a target: positive engagement, as the holdouts' relevance (a skip, a
+# hide or a bare impression is not a video the user went on to want).
+_ENGAGED = frozenset(("view", "like", "share", "remix", "comment"))
+
+
 def _walk(events: pl.DataFrame) -> tuple[list[dict], list[str], list[int]]:
-    """A user's events in order, their distinct videos in order of first engagement, and
-    the index of the first event of each of those videos."""
+    """A user's events in order, their distinct engaged videos in order of first engagement,
+    and the index of the first engaging event of each of those videos."""
     rows = events.sort("ts").select(
         [c for c in _EVENT_COLS if c in events.columns]).to_dicts()
     items, first = [], []
     seen: set[str] = set()
     for n, e in enumerate(rows):
         i = e.get("item_id")
-        if i and i not in seen and e.get("type") != "impression":
+        if i and i not in seen and e.get("type") in _ENGAGED:
             seen.add(i)
             items.append(i)
             first.append(n)

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from ranking.candidates import CandidateSource
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr._features import Stats, _rank_and_z, feature_names
+from wellbeing.viewer_fold import SEEN_TYPES
 
 __all__ = ["ViewerHistory", "viewer_history", "live_candidate_rows", "row_features"]
 
@@ -87,7 +88,9 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
     add = live.frame.select("item_id", "weight")
     i_pos = data.item_index(add["item_id"].to_list())
     i_neg = data.item_index(live.negatives["item_id"].to_list())
-    every = data.item_index([e.get("item_id") for e in events if e.get("item_id")])
+    # What counts as seen is the viewer fold's rule (a bare impression may come back).
+    every = data.item_index([e["item_id"] for e in events
+                             if e.get("item_id") and e.get("type") in SEEN_TYPES])
     ok = i_pos >= 0
     extra = sp.csr_matrix((add["weight"].to_numpy().astype(np.float32)[ok],
                            (np.zeros(ok.sum(), np.int64), i_pos[ok])), shape=(1, n))

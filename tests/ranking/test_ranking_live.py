@@ -103,3 +103,23 @@ def test_history_scoring_equals_the_trained_rows_for_item_to_item_sources(name, 
     for u in range(8):
         assert np.allclose(src.score_rows(np.array([u]))[0], src.score_user(u, rows[u]),
                            atol=1e-4)
+
+
+def test_regression_a_bare_impression_kept_a_video_out_of_live_pages(ranker):
+    # the live history once counted every event's video as seen; shown is not watched
+    imp = [{"user_id": "u3", "ts": T0 + timedelta(days=40), "type": "impression",
+            "item_id": "i1", "target_user_id": None, "watch_ms": None}]
+    i1 = ranker.data.item_index(["i1"])[0]
+    assert i1 not in set(ranker.history("u3", _views("u3", ["i2"]) + imp).seen.tolist())
+
+
+def test_streaming_targets_are_engaged_videos_not_skips_or_impressions():
+    import polars as pl
+
+    from ranking.streaming import _walk
+
+    ev = pl.DataFrame({"user_id": ["u"] * 5, "ts": [T0 + timedelta(minutes=k) for k in range(5)],
+                       "type": ["impression", "skip", "view", "hide", "like"],
+                       "item_id": ["a", "b", "c", "d", "e"]})
+    rows, items, first = _walk(ev)
+    assert items == ["c", "e"] and first == [2, 4] and len(rows) == 5
