@@ -3,6 +3,7 @@ the same ``LtrRanker.fit`` with its boosters on the cluster."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from features.partitions import daily_counts
@@ -69,8 +70,15 @@ def test_daily_on_dask_equals_local_counts_and_ranks_as_well(tmp_path, cluster, 
     assert local.booster is not None and dist.booster is not None
     assert dist.features == local.features
     assert dist.report["ease_reg"] == local.report["ease_reg"]
-    nd_local = ndcg_at_k(local.recommend(users, 10)[0], [rel[u] for u in users], 10)
-    nd_dask = ndcg_at_k(dist.recommend(users, 10)[0], [rel[u] for u in users], 10)
-    # About 20 known test users here: the local fit's own seeds spread NDCG@10 from 0.078 to
-    # 0.113, so this is a floor; tests/ranking/test_ranking_dask.py holds the tight comparison.
-    assert nd_dask >= 0.6 * nd_local, (nd_dask, nd_local)
+    # About 20 known test users here: NDCG@10 of one fit moves from 0.06 to 0.11 with the seed
+    # or the workers' partitions (a floor on it failed in a clean run), so the blends are
+    # compared on what they were trained to do, ordering the same candidates (rank correlation
+    # 0.74-0.99 per user over three Dask fits):
+    # tests/ranking/test_ranking_dask.py holds the NDCG comparison on a larger world.
+    cand = local.candidates(users[0], n=60)
+    for u in users[:10]:
+        c = local.candidates(u, n=60)
+        a, b = local.score(u, c), dist.score(u, c)
+        assert np.corrcoef(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)))[0, 1] > 0.5, u
+    assert cand.height > 10
+    assert ndcg_at_k(dist.recommend(users, 10)[0], [rel[u] for u in users], 10) > 0
