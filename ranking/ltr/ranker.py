@@ -208,8 +208,8 @@ class LtrRanker:
         """
         n = n or self.config.n_candidates
         h = self.history(user_id, events, follows)
-        if h.n_positives < max(1, self.serving.backoff_below) or not self.sources:
-            ids, sc = self.fallback.recommend([user_id] if h.u >= 0 else ["\x00new"], n)
+        if _backs_off(h, self.serving) or not self.sources:
+            ids, sc = _fallback_for(self, h, user_id, n)
             return pl.DataFrame({"item_id": ids[0].astype(str), "source": self.serving.fallback,
                                  "model_score": np.asarray(sc[0], np.float64)},
                                 schema={"item_id": pl.String, "source": pl.String,
@@ -242,9 +242,8 @@ class LtrRanker:
         out = []
         for choice in choices:
             view = self.served_as(choice)
-            if h.n_positives < max(1, choice.backoff_below) or not len(items):
-                got, _ = view.fallback.recommend([user_id] if h.u >= 0 else ["\x00new"],
-                                                 k + len(exclude) + len(events))
+            if _backs_off(h, choice) or not len(items):
+                got, _ = _fallback_for(view, h, user_id, k + len(exclude) + len(events))
                 seen = {e.get("item_id") for e in events} | set(exclude)
                 out.append([i for i in got[0].tolist() if i not in seen][:k])
                 continue
@@ -285,7 +284,7 @@ class LtrRanker:
             return self._score_pairs(np.full(len(ids), uid, np.int64), i)
         h = self.history(user_id, events, follows)
         rows, _, _ = live_candidate_rows(self.sources, h, self.data.item_ids, 0, 0)
-        off = np.full(len(ids), h.n_positives < max(1, self.serving.backoff_below))
+        off = np.full(len(ids), _backs_off(h, self.serving))
         x = row_features(self.sources, self.stats, rows, h.u, np.maximum(i, 0))
         x[i < 0] = np.nan
         return self._score_x(x, np.full(len(ids), h.u, np.int64), i, off)
@@ -430,6 +429,18 @@ class LtrRanker:
         ranker.serving = ServingChoice.from_dict(meta.get("serving"))
         ranker.pop = _load_popularity(p, ranker.serving, data)
         return ranker
+
+
+def _backs_off(h: ViewerHistory, choice: ServingChoice) -> bool:
+    """Whether a viewer as of now is served the fallback: no positive yet, or fewer than the
+    chosen back-off (the history as of now counts, live events included)."""
+    return h.n_positives < max(1, choice.backoff_below)
+
+
+def _fallback_for(ranker: LtrRanker, h: ViewerHistory, user_id: str, n: int
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    # A viewer new since training is asked for as an id no trained table holds.
+    return ranker.fallback.recommend([user_id] if h.u >= 0 else ["\x00new"], n)
 
 
 def _load_popularity(p: Path, choice: ServingChoice, data: Interactions
