@@ -26,6 +26,9 @@ _CANDIDATES = 6
 _MIN_GAP_MS = 20 * 60_000
 # Mean videos per session; doomscroll-prone users scroll far longer (and skip more).
 _MEAN_LEN, _DOOM_LEN = 18.0, 90.0
+# Creation intercepts (logit), set so each reaction's overall count per view is about what it
+# was when creation followed affinity and quality alone.
+_SHARE0, _REMIX0, _COMMENT0 = -4.75, -5.25, -4.9
 
 
 @dataclass
@@ -118,7 +121,13 @@ def _serve(world: World, rng: np.random.Generator, user: np.ndarray, t: np.ndarr
 
 
 def _react(world: World, rng: np.random.Generator, user: np.ndarray, item: np.ndarray) -> dict:
-    """Watch time and reactions from taste affinity, quality and label sensitivity."""
+    """Watch time and reactions from taste affinity, quality, sensitivity and per-video pulls.
+
+    Views, watch time and likes follow affinity and quality. Remixes, shares and comments add
+    the video's own creation pull and hides its own hide pull (``World.item_propensity``).
+    Follows come after a like, more often for creators with a large pull (serving popularity
+    over quality, drawn per creator in ``_items``).
+    """
     n = len(item)
     aff = np.einsum("nd,nd->n", world.user_vec[user], world.item_vec[item])
     q = np.log(world.item_quality[item])
@@ -136,14 +145,18 @@ def _react(world: World, rng: np.random.Generator, user: np.ndarray, item: np.nd
     like = view & (rng.random(n) < _sigmoid(-6.2 + 6.0 * aff + 0.8 * q + 0.6 * loops))
     pull = np.log(world.item_weight[item] / world.item_quality[item])
     follow = rng.random(n) < np.where(like, _sigmoid(-3.6 + 0.5 * pull), 0.002)
-    hide = rng.random(n) < _sigmoid(-4.8 - 2.5 * aff + 1.8 * sens)
+    pr = world.item_propensity
+    hide = rng.random(n) < _sigmoid(-4.8 - 2.5 * aff + 1.8 * sens + pr.hide[item])
     report = rng.random(n) < _sigmoid(-7.0 - 1.5 * aff + 2.8 * sens)
+    # Creation is drawn from the video's own pull as well as taste, so at the same affinity a
+    # template is remixed many times more often than a typical video (see ``_propensity``).
     return {
         "view": view, "watch": watch, "like": like,
         "unlike": like & (rng.random(n) < 0.03),
-        "share": view & (rng.random(n) < _sigmoid(-5.2 + 2.5 * aff + 0.8 * q)),
-        "remix": view & (rng.random(n) < _sigmoid(-6.0 + 2.0 * aff + 1.0 * q)),
-        "comment": view & (rng.random(n) < _sigmoid(-5.0 + 2.0 * aff + 0.5 * q)),
+        "share": view & (rng.random(n) < _sigmoid(_SHARE0 + 2.5 * aff + 0.4 * q + pr.share[item])),
+        "remix": view & (rng.random(n) < _sigmoid(_REMIX0 + 2.0 * aff + 0.4 * q + pr.remix[item])),
+        "comment": view & (rng.random(n) < _sigmoid(
+            _COMMENT0 + 2.0 * aff + 0.3 * q + pr.comment[item])),
         "follow": follow & ~hide,
         "hide": hide & ~like, "report": report & ~like,
         "block": (report & (rng.random(n) < 0.25)) | (hide & (rng.random(n) < 0.04)),

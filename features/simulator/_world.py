@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from features.simulator._items import build_items
+from features.simulator._propensity import Propensity, draw_propensity
 from features.simulator._vocab import DAY_MS, DIM, SENSITIVE_TOPICS, TIMEZONES, TOPICS
 
 __all__ = ["World", "build_world", "HOUR_CDF"]
@@ -45,6 +46,7 @@ class World:
     item_quality: np.ndarray  # (I,) > 0, power law
     item_weight: np.ndarray  # (I,) serving popularity (quality x creator pull)
     item_sensitive: np.ndarray  # (I,) bool: sensitive topic or harmful label
+    item_propensity: Propensity  # (I,) per-video logit shifts: remix, share, comment, hide
     user_activity: np.ndarray  # (U,) relative volume, power law
     user_profile: np.ndarray  # (U,) hour-of-day profile index
     user_doom: np.ndarray  # (U,) bool: doomscroll-prone
@@ -136,11 +138,13 @@ def build_world(rng: np.random.Generator, n_users: int, n_items: int, days: int,
     items, item_vec, quality, weight, sensitive, consents = build_items(
         rng, n_items, users, topic_vec, topic_pop, start_ms, end_ms, days
     )
+    # Drawn last so every other entity is the same draw as before the propensities existed.
+    propensity = draw_propensity(rng, quality, items["topics"])
     return World(
         start_ms=start_ms, end_ms=end_ms, users=users, items=items, consents=consents,
         user_vec=user_vec.astype(np.float32), item_vec=item_vec.astype(np.float32),
-        item_quality=quality, item_weight=weight,
-        item_sensitive=sensitive, user_activity=activity, user_profile=profile,
+        item_quality=quality, item_weight=weight, item_sensitive=sensitive,
+        item_propensity=propensity, user_activity=activity, user_profile=profile,
         user_doom=doom, user_created_ms=users["created_ms"],
         tz_offset_ms=_tz_offsets(start, days),
     )

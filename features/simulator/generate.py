@@ -2,9 +2,11 @@
 
 Users, creators, videos, cameo consents and feed events come from latent tastes: users and
 videos carry topic vectors, video quality and creator pull follow power laws, and watch time
-and likes rise with user-video affinity, so a ranker has something real to learn. Output is a
-pure function of the arguments (``end`` is fixed, never the wall clock): the same seed gives
-byte-identical files.
+and likes rise with user-video affinity, so a ranker has something real to learn. Each video
+also has its own heavy-tailed creation pull (remix, share, comment) and hide pull, so some
+videos are created from far more than others at the same watch affinity (``_propensity``
+documents the draw). Output is a pure function of the arguments (``end`` is fixed, never the
+wall clock): the same seed gives byte-identical files.
 """
 
 from __future__ import annotations
