@@ -17,6 +17,7 @@ from features.times import parse_time
 from ranking.feed.engine import FeedEngine
 from ranking.feed.query import hydrate_query
 from ranking.feed.types import FeedRequest
+from ranking.ltr.objective import ACTIONS
 from wellbeing import Reason
 from wellbeing.steering import steer_direction
 from wellbeing.verdicts import item_verdicts
@@ -88,10 +89,13 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
 
     Every input row comes back with ``score``, ``rank`` (within its request, by score),
     ``kept`` and ``reason`` (the first removing rule's reason, an intervention that ends the
-    feed, or ``ok``).
+    feed, or ``ok``), and ``p_<action>``: the served version's predicted probability of each
+    action (``ranking.ltr.objective.ACTIONS``; NaN for an unknown video, null without action
+    heads or for a non-personalised feed).
     """
     req = requests.with_columns(pl.int_range(pl.len()).alias("_row"))
     out: list[tuple] = []
+    predicted: dict[int, list[float]] = {}
     pop = dict(zip(engine.popular["item_id"], engine.popular["source_score"], strict=True))
     for (rid,), g in req.group_by(["request_id"], maintain_order=True):
         uid = str(g["user_id"][0])
@@ -101,9 +105,14 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
         q = hydrate_query(engine, FeedRequest(uid, ts, request_id=f"score:{rid}"),
                           engine.viewer(uid, ts), seen=False)
         items = [str(i) for i in g["item_id"]]
-        scores = (engine.model_scores(uid, items, q.recent, q.viewer.following)
-                  if q.personalized
-                  else [float(pop.get(i, 0.0)) for i in items])
+        probs = None
+        if q.personalized:
+            scores, probs = engine.model_predictions(uid, items, q.recent, q.viewer.following)
+        else:
+            scores = [float(pop.get(i, 0.0)) for i in items]
+        if probs is not None:
+            for row_id, p in zip(g["_row"], probs.tolist(), strict=True):
+                predicted[row_id] = p
         ended = [iv for iv in q.interventions if iv.ends_feed]
         facts = [engine.item_facts.get(i) for i in items]
         verdicts = item_verdicts(q.policy, q.viewer, list(zip(items, facts, strict=True)),
@@ -121,6 +130,12 @@ def score_requests(engine: FeedEngine, requests: pl.DataFrame) -> pl.DataFrame:
             out.append((row_id, s, v.kept, v.reason or "ok"))
     res = pl.DataFrame(out, schema={"_row": pl.Int64, "score": pl.Float64, "kept": pl.Boolean,
                                     "reason": pl.String}, orient="row")
+    # One column per predicted action (null where the version has no heads or the feed is
+    # not personalised).
+    rows = res["_row"].to_list()
+    res = res.with_columns([
+        pl.Series(f"p_{a}", [predicted[r][j] if r in predicted else None for r in rows],
+                  pl.Float64) for j, a in enumerate(ACTIONS)])
     merged = req.join(res, on="_row", how="left").sort("_row")
     return merged.with_columns(
         rank=pl.col("score").rank("ordinal", descending=True).over("request_id").cast(pl.Int64)

@@ -13,6 +13,7 @@ import polars as pl
 
 from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
 from ranking.candidates import CandidateSource, make_source
+from ranking.evaluation.actions import evaluate_actions
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
 from ranking.metrics import (
@@ -104,10 +105,11 @@ def evaluate_split(
     train_events: pl.DataFrame, test_events: pl.DataFrame, items: pl.DataFrame | None = None,
     k: int = 10, config: LtrConfig | None = None, baselines: tuple[str, ...] = BASELINES,
     fallbacks: dict[str, dict] | None = None, name: str = "split",
-    streaming: StreamingConfig | None = None,
+    streaming: StreamingConfig | None = None, objective: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Train the ranker and baselines on one split and score them on the other.
 
+    ``objective`` (action -> weight; None: the defaults) is what the ``actions`` model serves.
     With ``streaming`` (a time-forward split), the test users' events are also replayed in
     order through the same fitted models (``ranking.streaming``): ``streaming`` in the result
     has live against frozen NDCG per model, ``streaming_scores`` the per-user figures.
@@ -120,6 +122,7 @@ def evaluate_split(
         (JSON-able but for ``scores``).
     """
     fallbacks = default_fallbacks() if fallbacks is None else fallbacks
+    seed = (config or LtrConfig()).seed
     train = build_interactions(train_events, items)
     test = build_interactions(test_events, items)
     rel = test.frame.group_by("user_id").agg("item_id").sort("user_id")
@@ -142,7 +145,13 @@ def evaluate_split(
     per_user: dict[str, np.ndarray] = {}
     auc: dict[str, float] = {}
     ranker = LtrRanker.fit(train, config)
+    if objective is not None:
+        ranker.set_objective(objective)
     scorers: list[tuple[str, Any, Any]] = [("ranker", ranker.recommend, ranker.score)]
+    if ranker.actions is not None:
+        # The weighted sum of the predicted actions under the version's objective.
+        view = ranker.served_as(ServingChoice(model="actions"))
+        scorers.append(("actions", view.recommend, view.score))
     skipped: dict[str, str] = {}
     for b in baselines:
         src = next((s for s in ranker.sources if s.name == b), None) or _fit_baseline(b, train)
@@ -175,6 +184,7 @@ def evaluate_split(
         out["models"][mname]["liked_above_hidden_auc"] = auc[mname]
     out["models"].update({b: {"skipped": why} for b, why in skipped.items()})
     out["ranker_report"] = ranker.report
+    out["actions"] = evaluate_actions(ranker, train, test, users, rels, k, seed)
     auc["like_rate"] = liked_above_hidden_auc(_like_rate_scorer(train), test)
     out["models"]["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
     out["scores"] = HoldoutScores(name, history, per_user, auc)
@@ -183,7 +193,7 @@ def evaluate_split(
         # for the comparison is not part of the version).
         own = {src.name for src in ranker.sources}
         choices = {n: ServingChoice.named(n) for n, _, _ in scorers if n not in fb_recs
-                   and (n == "ranker" or n.removesuffix(FB_SUFFIX) in own)}
+                   and (n in ("ranker", "actions") or n.removesuffix(FB_SUFFIX) in own)}
         fbs = {n: (lambda u, m, rec=rec: rec([u], m)[0][0].tolist()) for n, rec in fb_recs.items()}
         r = streaming_replay(ranker, choices, fbs, test_events, k, streaming)
         out["streaming"] = r.summary()
@@ -209,11 +219,13 @@ def _like_rate_scorer(train: Interactions):
 
 def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None, k: int = 10,
                     config: LtrConfig | None = None, select: SelectConfig | None = None,
-                    progress: Any = None) -> dict[str, Any]:
+                    progress: Any = None, objective: dict[str, float] | None = None
+                    ) -> dict[str, Any]:
     """Evaluate on the store, on a per-user random and a time-forward holdout, and select.
 
     The random holdout holds out a seeded quarter of each user's (user, video) pairs; the
-    time-forward one cuts at 80% of the events up to ``now``. ``models`` keeps the
+    time-forward one cuts at 80% of the events up to ``now``. ``objective``: the action
+    weights the ``actions`` model is judged with (None: the defaults). ``models`` keeps the
     time-forward holdout's metrics (known users); ``holdouts`` has both; ``selection`` says
     what the feed serves (see ``ranking.selection``).
 
@@ -245,7 +257,8 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
                      + (" and its streaming replay" if name == "temporal" else ""))
         t = time.perf_counter()
         r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name,
-                           streaming=StreamingConfig(seed=seed) if name == "temporal" else None)
+                           streaming=StreamingConfig(seed=seed) if name == "temporal" else None,
+                           objective=objective)
         r["seconds"] = round(time.perf_counter() - t, 1)
         scores.append(r.pop("scores"))
         if "streaming_scores" in r:
@@ -256,10 +269,11 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     res["split"] = {"kind": "temporal", "cutoff": cut.isoformat(),
                     "random": {"fraction": 0.25, "seed": seed}}
     res["models"] = res["holdouts"]["temporal"]["models"]
+    res["actions"] = {h: r["actions"] for h, r in res["holdouts"].items() if r.get("actions")}
     res["n_users"] = res["holdouts"]["temporal"]["n_users"]
     res["ranker_report"] = res["holdouts"]["temporal"].get("ranker_report")
-    names = ["ranker"] + [n for b in BASELINES for n in (b, b + FB_SUFFIX)
-                          if all(n in h.ndcg for h in scores)]
+    names = ["ranker"] + [n for n in ("actions",) + tuple(
+        x for b in BASELINES for x in (b, b + FB_SUFFIX)) if all(n in h.ndcg for h in scores)]
     res["selection"] = select_models(scores, names, "like_rate", select).as_dict()
     res["seconds"] = round(time.perf_counter() - t0, 1)
     res["holdout_seconds"] = {h: r["seconds"] for h, r in res["holdouts"].items()}
@@ -312,6 +326,7 @@ def format_table(result: dict[str, Any]) -> str:
         for n, m in st["models"].items():
             lines.append(f"  {n:<10}{f(m['live'])} vs{f(m['frozen'])}  "
                          f"new users{f(m['live_new_users'])} vs{f(m['frozen_new_users'])}")
+    lines += _action_lines(result.get("actions") or {}, k)
     for n, why in skipped.items():
         reasons = sorted(set(why.values()))
         lines.append(f"skipped: {n} on {', '.join(why)}: {'; '.join(reasons)}")
@@ -321,3 +336,23 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"served: {sel['served']} (fallback {sel['fallback']}, back-off below "
                      f"{sel['backoff_below']} interactions)")
     return "\n".join(lines)
+
+
+def _action_lines(actions: dict[str, Any], k: int) -> list[str]:
+    """The action heads' AUC against the item's own rate, and the creation trade-off."""
+    out = []
+    for h, a in actions.items():
+        per = a.get("per_action") or {}
+        if per:
+            cells = [f"{n} {v['auc']:.3f}/{v['item_rate_auc']:.3f}" for n, v in per.items()
+                     if v.get("auc") is not None and v.get("item_rate_auc") is not None]
+            out.append(f"actions on {h}: head AUC / item-rate AUC: " + ", ".join(cells))
+        t = a.get("tradeoff") or {}
+        if t.get("points"):
+            pts = " ".join(f"x{p['factor']:g}:{p[f'ndcg@{k}']:.4f}/{p[f'creation@{k}']:.4f}"
+                           for p in t["points"])
+            lift, cost = t.get("creation_lift"), t.get("ndcg_cost")
+            out.append(f"  creation weights on {h} (factor: ndcg@{k}/creation@{k}): {pts}"
+                       + (f"; x1 vs x0: creation {lift:+.1%}, NDCG cost {cost:+.1%}"
+                          if lift is not None and cost is not None else ""))
+    return out

@@ -112,28 +112,31 @@ class Interactions:
         neg = self.negatives.filter(pl.col("user_id") == user_id)["item_id"].to_list()
         return set(pos) | set(neg)
 
-    def restrict(self, frame: pl.DataFrame, negatives: pl.DataFrame | None = None
-                 ) -> Interactions:
+    def restrict(self, frame: pl.DataFrame, negatives: pl.DataFrame | None = None,
+                 drop: pl.DataFrame | None = None) -> Interactions:
         """A copy with other positives (and optionally negatives), the same catalog and follows.
 
         The raw events keep only what the copy may know: the events of a dropped pair, and a
         user's events after their last kept interaction once any of theirs was dropped, go.
+        ``drop`` names further pairs whose events go (pairs that are in neither table, such as
+        pairs only skipped).
         """
         negatives = self.negatives if negatives is None else negatives
         return Interactions(frame, negatives, self.items, self.follows, self.user_ids,
-                            self.item_ids, self.now, _kept_events(self, frame, negatives),
+                            self.item_ids, self.now, _kept_events(self, frame, negatives, drop),
                             self.resets)
 
 
-def _kept_events(data: Interactions, frame: pl.DataFrame, negatives: pl.DataFrame
-                 ) -> pl.DataFrame | None:
+def _kept_events(data: Interactions, frame: pl.DataFrame, negatives: pl.DataFrame,
+                 drop: pl.DataFrame | None = None) -> pl.DataFrame | None:
     ev = data.events
     if ev is None:
         return None
     key = ["user_id", "item_id"]
     dropped = pl.concat([data.frame.select(key).join(frame.select(key), on=key, how="anti"),
                          data.negatives.select(key).join(negatives.select(key), on=key,
-                                                         how="anti")])
+                                                         how="anti")]
+                        + ([drop.select(key)] if drop is not None and drop.height else []))
     if not dropped.height:
         return ev
     # A user's cutoff: the last interaction they kept (a positive or a hide/report).

@@ -19,7 +19,7 @@ import duckdb
 from features.errors import PipelineError
 from ranking import registry
 from ranking.registry import TrainResult
-from ranking.serving import ServingChoice
+from ranking.serving import ServingChoice, read_config, read_objective, write_objective
 
 __all__ = ["TrainResult", "train_model", "evaluate_version", "gate", "publish_version"]
 
@@ -70,10 +70,13 @@ def gate(result: dict[str, Any], k: int) -> tuple[bool, str]:
 
 
 def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
-                     now: datetime | None = None, k: int = 10) -> dict[str, Any]:
+                     now: datetime | None = None, k: int = 10,
+                     objective: dict[str, float] | None = None) -> dict[str, Any]:
     """Evaluate the ranker configuration against baselines on a temporal split.
 
     The metrics are recorded on ``version`` (default: the newest trained version).
+    ``objective``: the action weights to judge the ``actions`` model with (None: the
+    version's own).
     """
     from ranking.evaluate import evaluate_models, format_table
 
@@ -81,7 +84,16 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     if version is None:
         versions = registry.list_versions(con)
         version = versions[-1].version if versions else None
-    result = evaluate_models(con, now=now, k=k)
+    config = None
+    if version is not None:
+        # The version's own configuration (its sources, grid): what the evaluation chooses
+        # among is what the version can serve.
+        path = registry.get(con, version).path
+        config = read_config(path)
+        if objective is None:
+            objective = read_objective(path)
+    result = evaluate_models(con, now=now, k=k, config=config, objective=objective)
+    result["objective"] = objective
     if version is not None:
         t = time.perf_counter()
         result["guardrails"] = guardrails_for(con, version, now, k)
@@ -94,20 +106,26 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     if version is not None:
         con.execute("UPDATE model_registry SET metrics = ? WHERE version = ?",
                     [json.dumps({**result["models"], "gate": result["gate"],
-                                 "selection": result.get("selection")}, default=str),
+                                 "selection": result.get("selection"),
+                                 "action_figures": result.get("actions") or {}},
+                                default=str),
                      version])
     return result
 
 
 def publish_version(con: duckdb.DuckDBPyConnection, evaluation: dict[str, Any]) -> str:
-    """Publish the evaluated version serving what the evaluation chose; raise PipelineError
-    if the gate did not pass (nothing changes then)."""
+    """Publish the evaluated version serving what the evaluation chose, with the objective it
+    was judged with (``evaluation["objective"]``); raise PipelineError if the gate did not
+    pass (nothing changes then)."""
     g = evaluation.get("gate") or {}
     version = g.get("version")
     if version is None:
         raise PipelineError("nothing to publish: train a model first (`feedwell train`)")
     if g.get("passed") and evaluation.get("selection"):
-        apply_selection(registry.get(con, version).path, evaluation["selection"])
+        path = registry.get(con, version).path
+        apply_selection(path, evaluation["selection"])
+        if evaluation.get("objective") is not None:
+            write_objective(path, evaluation["objective"])
     registry.publish(con, version, bool(g.get("passed")), g.get("why", "gate not passed"))
     return version
 

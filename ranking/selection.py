@@ -63,6 +63,12 @@ class SelectConfig:
     """When the best-NDCG model ranks liked below hidden worse than the item like-rate, a
     candidate within this share of its pooled NDCG that does better on that AUC is served
     instead (the like-rate is the bar the feedback head must clear; see module docstring)."""
+    objective_tolerance: float = 0.02
+    """The ``actions`` model serves the team's own objective (``ranking.ltr.objective``): it
+    is served whenever its pooled NDCG is within this share of the best candidate's and it
+    ranks liked above hidden at least as well as the item like-rate (where the data has
+    hides). An objective that costs more than this of NDCG is not served; the evaluation says
+    so."""
 
 
 @dataclass
@@ -171,6 +177,24 @@ def _meet_auc_bar(best: str, pooled: dict[str, dict], bar: float, order: list[st
                   f"{pick} is within {tolerance:.0%} of its NDCG)")
 
 
+def _prefer_objective(served: str, pooled: dict[str, dict], bar: float, tolerance: float
+                      ) -> tuple[str, str]:
+    """``actions`` instead of ``served`` when it is within ``tolerance`` of its NDCG and
+    clears the like-rate bar (see ``SelectConfig.objective_tolerance``)."""
+    a = pooled.get("actions")
+    if served == "actions" or a is None or not a["ndcg"] == a["ndcg"]:
+        return served, ""
+    top = pooled[served]["ndcg"]
+    if a["ndcg"] < top * (1 - tolerance):
+        return served, (f"; the objective's actions model is not served: NDCG "
+                        f"{a['ndcg']:.4f} is more than {tolerance:.0%} below {served}")
+    if bar == bar and a["auc"] == a["auc"] and a["auc"] < bar:
+        return served, (f"; the objective's actions model is not served: AUC {a['auc']:.3f} "
+                        f"below the like-rate {bar:.3f}")
+    return "actions", (f" (the objective's actions model, within {tolerance:.0%} of {served}'s "
+                       f"NDCG {top:.4f})")
+
+
 def _choose_fallback(holdouts: list[HoldoutScores], names: list[str], cfg: SelectConfig
                      ) -> tuple[str, dict[str, float], str]:
     fwd = next((h for h in holdouts if h.name == "temporal"), None)
@@ -227,6 +251,7 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
     bar = _auc(holdouts, like_rate) if like_rate else float("nan")
     served = _argmax({n: pooled[n]["ndcg"] for n in order}, order)
     served, auc_why = _meet_auc_bar(served, pooled, bar, order, cfg.auc_ndcg_tolerance)
+    served, objective_why = _prefer_objective(served, pooled, bar, cfg.objective_tolerance)
     hist = np.concatenate([h.history[h.history > 0] for h in holdouts if served in h.ndcg])
     backoff, tried = _choose_backoff(_pooled(holdouts, served), _pooled(holdouts, fallback),
                                      hist, cfg.backoff_grid)
@@ -247,6 +272,10 @@ def select_models(holdouts: list[HoldoutScores], models: list[str], like_rate: s
                 f"{bar:.3f}{auc_why}" if bar == bar else "")
     lead = ("has the best pooled NDCG@k" if not auc_why
             else "is served on pooled NDCG@k and liked-above-hidden AUC")
+    if objective_why.startswith(" "):
+        lead = "is served for the objective" + objective_why
+    else:
+        auc_note += objective_why
     why = (f"{served} {lead} over known test users ({share}) "
            f"= {pooled[served]['ndcg']:.4f}{margin}{auc_note}; users with fewer than "
            f"{backoff} interactions back off to {fallback}; new users get {fallback}, chosen on "

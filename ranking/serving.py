@@ -26,7 +26,7 @@ FB_SUFFIX = "+fb"
 """An evaluation candidate ``<source>+fb`` is that source served with the feedback head."""
 
 __all__ = ["FB_SUFFIX", "ServingChoice", "fit_popularity", "source_scores", "history_lengths",
-           "read_choice"]
+           "read_choice", "read_objective", "write_objective"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class ServingChoice:
     """The served model of a version (recorded in its ``ranker.json``)."""
 
     model: str = "ranker"
-    """``ranker``, a source name, or a popularity variant name (see ``popularity``)."""
+    """``ranker`` (the LambdaRank blend), ``actions`` (the weighted sum of the predicted
+    actions, ``ranking.ltr.objective``), a source name, or a popularity variant name (see
+    ``popularity``)."""
     fallback: str = "popular"
     """The popularity variant served to new users, non-personalised feeds and back-offs."""
     popularity: dict[str, dict] = field(default_factory=lambda: {"popular": {}})
@@ -74,9 +76,9 @@ class ServingChoice:
 
     @property
     def kind(self) -> str:
-        """``ranker``, ``source`` or ``popularity``."""
-        if self.model == "ranker":
-            return "ranker"
+        """``ranker``, ``actions``, ``source`` or ``popularity``."""
+        if self.model in ("ranker", "actions"):
+            return self.model
         return "popularity" if self.model in self.popularity else "source"
 
 
@@ -104,6 +106,36 @@ def history_lengths(data: Interactions) -> np.ndarray:
     ok = idx >= 0
     out[idx[ok]] = g["len"].to_numpy()[ok]
     return out
+
+
+def read_objective(path: str | Path) -> dict[str, float] | None:
+    """The action weights a saved version serves (None: no version, or one from before the
+    action heads, which serves the defaults)."""
+    f = Path(path) / "ranker.json"
+    if not f.exists():
+        return None
+    return json.loads(f.read_text()).get("objective")
+
+
+def read_config(path: str | Path) -> Any:
+    """The ``LtrConfig`` a saved version was trained with (None: no such version)."""
+    from ranking.ltr.ranker import config_from_meta
+
+    f = Path(path) / "ranker.json"
+    return config_from_meta(json.loads(f.read_text())) if f.exists() else None
+
+
+def write_objective(path: str | Path, weights: dict[str, float]) -> None:
+    """Record ``weights`` as the action weights a saved version serves (the version's
+    ``ranker.json``, replaced atomically)."""
+    from ranking.ltr.objective import check_weights
+
+    f = Path(path) / "ranker.json"
+    meta = json.loads(f.read_text())
+    meta["objective"] = check_weights(weights)
+    tmp = f.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, default=str))
+    tmp.replace(f)
 
 
 def read_choice(path: str | Path) -> ServingChoice | None:

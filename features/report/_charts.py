@@ -282,8 +282,30 @@ def creation_connection(d: ReportData) -> Chart:
                  fig, "No views yet.")
 
 
+def creation_tradeoff(d: ReportData) -> Chart:
+    fig = None
+    t = d.tradeoff
+    if t.height:
+        fig = go.Figure()
+        for h, dash in zip(t["holdout"].unique(maintain_order=True).to_list(),
+                           ("solid", "dot", "dash"), strict=False):
+            p = t.filter(pl.col("holdout") == h).sort("factor")
+            fig.add_scatter(x=p["ndcg"], y=p["creation"], mode="lines+markers+text",
+                            name=f"{h} holdout", line=dict(dash=dash, width=2),
+                            text=[f"x{f:g}" for f in p["factor"]], textposition="top center")
+        _style(fig)
+        fig.update_xaxes(title_text="NDCG@10 (anything engaged with)")
+        fig.update_yaxes(title_text="creation rate@10", tickformat=".2%", rangemode="tozero")
+    return Chart("chart-creation-tradeoff", "Creation against relevance as the objective moves",
+                 "The actions model's top 10 for known test users as the creation and connection "
+                 "weights (share, comment, remix, follow) are scaled: x0 is engagement only, x1 "
+                 "the objective as configured. Creation rate@10: the share of the top 10 the "
+                 "viewer went on to share, comment on, remix or follow the creator of.",
+                 fig, "No evaluation with action heads yet: run `feedwell evaluate`.")
+
+
 def all_charts(d: ReportData) -> list[Chart]:
     """Every panel, in page order."""
     return [f(d) for f in (engagement, sessions, late_night, usage_hour, interventions,
-                           removals, teen_exposure, creation_connection, importance,
-                           model_quality)]
+                           removals, teen_exposure, creation_connection, creation_tradeoff,
+                           importance, model_quality)]

@@ -40,6 +40,9 @@ class ReportData:
     band_users: pl.DataFrame
     creation: pl.DataFrame = field(default_factory=pl.DataFrame)
     """``mart_creation_connection``: daily creation rate and connection share of views."""
+    tradeoff: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """The evaluation's creation trade-off: ``holdout, factor, ndcg, creation`` (the
+    creation weights times ``factor``; ``ranking.evaluation.actions``)."""
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, start: date | None, end: date | None
@@ -94,10 +97,34 @@ def latest_metrics(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, str | 
                for model, values in metrics.items() if isinstance(values, dict)
                for metric, v in values.items()
                if isinstance(v, int | float) and not isinstance(v, bool) and v == v
-               and model not in ("gate", "selection")]
+               and model not in ("gate", "selection", "action_figures")]
         if any(m == "ranker" for m, *_ in out):
             return pl.DataFrame(out, schema=schema, orient="row"), version
     return pl.DataFrame(schema=schema), None
+
+
+def latest_tradeoff(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The creation trade-off of the newest evaluation that has one (empty: none)."""
+    import json
+
+    schema = {"holdout": pl.String, "factor": pl.Float64, "ndcg": pl.Float64,
+              "creation": pl.Float64}
+    rows = con.execute("SELECT metrics FROM model_registry "
+                       "ORDER BY created_at DESC, version DESC").fetchall()
+    for (raw,) in rows:
+        metrics = json.loads(raw) if isinstance(raw, str) else (raw or {})
+        figs = metrics.get("action_figures") or {}
+        out = []
+        for h, f in figs.items():
+            t = (f or {}).get("tradeoff") or {}
+            for p in t.get("points") or []:
+                nd = next((v for k, v in p.items() if k.startswith("ndcg@")), None)
+                cr = next((v for k, v in p.items() if k.startswith("creation@")), None)
+                if nd is not None and cr is not None:
+                    out.append((h, float(p["factor"]), float(nd), float(cr)))
+        if out:
+            return pl.DataFrame(out, schema=schema, orient="row")
+    return pl.DataFrame(schema=schema)
 
 
 def load_report_data(con: duckdb.DuckDBPyConnection, start: date | None = None,
@@ -138,4 +165,5 @@ def load_report_data(con: duckdb.DuckDBPyConnection, start: date | None = None,
             GROUP BY ALL""", start, end),
         creation=_q(con, f"SELECT * FROM mart_creation_connection {w} ORDER BY day",
                     start, end),
+        tradeoff=latest_tradeoff(con),
     )

@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("publish", help="evaluate the newest version and publish it if it passes")
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--objective", metavar="FILE",
+                   help="action weights to serve (JSON or YAML: action -> weight, a missing "
+                        "action weighs 0); judged by the evaluation and recorded with the "
+                        "version, no retraining (default: the version's own)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_publish)
 
@@ -85,14 +89,23 @@ def run_publish(args: argparse.Namespace) -> int:
     from features.store import connect
     from flows.cli import emit
     from ranking.lifecycle import evaluate_version, publish_version
+    from ranking.ltr.objective import load_objective
 
+    # A bad weights file fails before anything is evaluated or changed.
+    objective = load_objective(args.objective) if args.objective else None
     con = connect(args.db)
     try:
-        res = evaluate_version(con, None, None, args.k)
+        res = evaluate_version(con, None, None, args.k, objective=objective)
         version = publish_version(con, res)
     finally:
         con.close()
-    emit(args, {"published": version, "gate": res["gate"]}, f"published {version}")
+    served = res["gate"].get("served")
+    note = ""
+    if objective is not None and served != "actions":
+        note = (f"\nthe objective is recorded with {version}; the evaluation serves {served}, "
+                "which does not read it (see `feedwell evaluate` for the actions model)")
+    emit(args, {"published": version, "gate": res["gate"], "objective": res.get("objective")},
+         f"published {version} (serves {served})" + note)
     return 0
 
 
@@ -115,7 +128,7 @@ def run_models(args: argparse.Namespace) -> int:
 def _model_row(r) -> dict:
     """One version as ``models`` reports it: what it serves (the evaluation's choice, written
     into the version at publish) and its features."""
-    from ranking.serving import read_choice
+    from ranking.serving import read_choice, read_objective
 
     choice = read_choice(r.path)
     sel = r.metrics.get("selection") or {}
@@ -125,6 +138,7 @@ def _model_row(r) -> dict:
     return {"version": r.version, "status": r.status, "created_at": r.created_at,
             "served": (choice.describe() if choice else dict.fromkeys(
                 ("model", "kind", "fallback", "backoff_below", "why"))),
+            "objective": read_objective(r.path),
             "evaluated_best": served, "ndcg@10": ndcg, "features": r.features, "path": r.path}
 
 

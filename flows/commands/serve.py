@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "server clock is refused. Age bands use the younger clock either way")
     p.add_argument("--max-body-bytes", type=int, default=1_000_000, metavar="N",
                    help="largest request body accepted, larger gets 413 (default: %(default)s)")
+    p.add_argument("--objective", metavar="FILE",
+                   help="serve these action weights (JSON or YAML: action -> weight) instead "
+                        "of the published version's, without retraining")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=handler)
 
@@ -64,8 +67,14 @@ def handler(args: argparse.Namespace) -> int:
     if args.replay:
         print("feedwell serve: --replay: client-supplied `now` is honoured for time-based "
               "rules; do not use it for real users", file=sys.stderr)
+    objective = None
+    if args.objective:
+        from ranking.ltr.objective import load_objective
+
+        objective = load_objective(args.objective)
     cfg = ServiceConfig(args.db, tokens, reload_every_s=args.reload_every, redis_url=args.redis,
-                        replay=args.replay, max_body_bytes=args.max_body_bytes)
+                        replay=args.replay, max_body_bytes=args.max_body_bytes,
+                        objective=objective)
     app = create_app(cfg)
     # The app writes its own access log (logger feedwell.access: method, path, status, time;
     # no bodies, no headers, no tokens), so uvicorn's is off.

@@ -33,6 +33,8 @@ class Candidates:
     source: list[str]
     source_score: list[float]
     model_score: list[float | None] | None = None
+    expected: list[tuple[str, ...] | None] | None = None
+    """The predicted actions that carried each model row's score (``actions`` model only)."""
     facts: list[ItemFacts | None] | None = None
     verdict: list[ItemVerdict] | None = None
     steer: list[SteerHit] | None = None
@@ -51,9 +53,12 @@ class Candidates:
         score = frame.get_column("source_score")
         model = (frame.get_column("model_score").to_list()
                  if "model_score" in frame.columns else None)
+        expected = ([tuple(e) if e is not None else None
+                     for e in frame.get_column("expected").to_list()]
+                    if "expected" in frame.columns else None)
         return cls(frame.get_column("item_id").cast(pl.String).to_list(),
                    frame.get_column("source").cast(pl.String).to_list(),
-                   [0.0 if s is None else float(s) for s in score.to_list()], model)
+                   [0.0 if s is None else float(s) for s in score.to_list()], model, expected)
 
     def take(self, rows: list[int]) -> Candidates:
         """These rows, in this order."""
@@ -85,8 +90,11 @@ class Candidates:
         if self.model_score is not None or o.model_score is not None:
             model = ((self.model_score or [None] * len(self))
                      + (o.model_score or [None] * len(o)))
+        expected = None
+        if self.expected is not None or o.expected is not None:
+            expected = (self.expected or [None] * len(self)) + (o.expected or [None] * len(o))
         return Candidates(self.item_id + o.item_id, self.source + o.source,
-                          self.source_score + o.source_score, model)
+                          self.source_score + o.source_score, model, expected)
 
     def unique(self) -> Candidates:
         """The first row of every id."""

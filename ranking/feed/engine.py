@@ -87,8 +87,11 @@ class FeedEngine:
 
     def __init__(self, db_path: str | Path, cfg: WellbeingConfig | None = None,
                  pipeline: FeedPipeline | None = None,
-                 con: duckdb.DuckDBPyConnection | None = None, audit_batch: int = 2000) -> None:
+                 con: duckdb.DuckDBPyConnection | None = None, audit_batch: int = 2000,
+                 objective: dict[str, float] | None = None) -> None:
         self.db_path = str(db_path)
+        # Action weights served instead of the version's own (``feedwell serve --objective``).
+        self.objective = objective
         self.cfg = cfg or WellbeingConfig()
         self.pipeline = pipeline or FEED_PIPELINE
         self.con = con or connect(db_path)
@@ -134,6 +137,8 @@ class FeedEngine:
                     from ranking.ltr import LtrRanker
 
                     ranker, loaded = LtrRanker.load(rec.path), version
+                    if self.objective is not None:
+                        ranker.set_objective(self.objective)
                 except Exception:  # ranking degrades to popularity; safety does not change
                     log.exception("could not load model %s; serving the popularity fallback",
                                   version)
@@ -182,7 +187,9 @@ class FeedEngine:
         if self.ranker is None:
             return {"model": "popular", "kind": "popularity", "fallback": "popular",
                     "why": "no trained model: recent decayed popularity"}
-        return self.ranker.serving.describe()
+        return {**self.ranker.serving.describe(), "objective": self.ranker.objective,
+                "objective_source": "serve --objective" if self.objective is not None
+                else "the version"}
 
     def reload_if_published(self) -> bool:
         """Pick up a newly published model without a restart (cheap check)."""
@@ -306,7 +313,8 @@ class FeedEngine:
             return hit[1]
         c = ranker.live_candidates(user_id, list(recent), follows, n)
         c = c.with_columns(pl.Series("source_score", _rank_scores(c.height))).select(
-            "item_id", "source", "source_score", "model_score")
+            "item_id", "source", "source_score", "model_score",
+            *(["expected"] if "expected" in c.columns else []))
         if len(self._lists) >= _LISTS_MAX:
             self._lists = {}
         self._lists[key] = (ranker, c)
@@ -321,6 +329,14 @@ class FeedEngine:
         of now: ``recent`` and ``follows`` as for ``model_candidates``."""
         return [float(s) for s in self.ranker.score(
             user_id, pl.DataFrame({"item_id": item_ids}), list(recent), follows)]
+
+    def model_predictions(self, user_id: str, item_ids: list[str], recent: tuple = (),
+                          follows: frozenset[str] = frozenset()
+                          ) -> tuple[list[float], np.ndarray | None]:
+        """``model_scores`` and the served version's ``P(action)`` per item (rows) and action
+        (``ranking.ltr.objective.ACTIONS``; None without action heads)."""
+        s, p = self.ranker.score_and_predict(user_id, item_ids, list(recent), follows)
+        return [float(v) for v in s], p
 
     def audit(self, rows: list[dict[str, Any]]) -> None:
         with self._audit_lock:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ranking.ltr.config import LtrConfig
 
 __all__ = ["PATIENCE", "BLEND_DATASET", "Part", "Boosted", "blend_params", "head_params",
+           "action_params",
            "train_booster", "early_stop"]
 
 PATIENCE = 30
@@ -37,6 +38,15 @@ def blend_params(cfg: LtrConfig) -> dict[str, Any]:
             "bagging_freq": 1, "lambda_l2": 1.0, "num_threads": cfg.num_threads,
             "seed": cfg.seed, "deterministic": True, "verbose": -1,
             "lambdarank_truncation_level": 20, "max_bin": 63}
+
+
+def action_params(cfg: LtrConfig) -> dict[str, Any]:
+    """An action head's LightGBM parameters: the feedback head's, early-stopped on held-out
+    log-loss (the heads' probabilities are served, so their calibration is what counts), at
+    twice the shrinkage step: with the blend's, early stopping on a small held-out set halted
+    the heads before they had moved far from the base rate (rare rates came out too high)."""
+    return {**head_params(cfg), "metric": "binary_logloss",
+            "learning_rate": 2 * cfg.learning_rate}
 
 
 def head_params(cfg: LtrConfig) -> dict[str, Any]:
@@ -118,15 +128,22 @@ def early_stop(curve: list[float], patience: int) -> tuple[int, int]:
 
 
 def held_out_curve(bst: lgb.Booster, valid: Part, params: dict[str, Any]) -> list[float]:
-    """The params' metric (``ndcg`` at the first ``ndcg_eval_at``, or ``auc``) on ``valid``
-    after each round, computed as LightGBM computes it."""
+    """The params' metric (``ndcg`` at the first ``ndcg_eval_at``, ``auc``, or
+    ``binary_logloss`` negated so that higher is better) on ``valid`` after each round,
+    computed as LightGBM computes it."""
     s = np.zeros(len(valid.y), np.float64)
     k = int((params.get("ndcg_eval_at") or [10])[0])
     out = []
     for i in range(bst.num_trees()):
         s += bst.predict(valid.x, start_iteration=i, num_iteration=1, raw_score=True)
-        out.append(_auc(s, valid.y) if params.get("metric") == "auc"
-                   else _ndcg(s, valid.y, valid.group, k))
+        metric = params.get("metric")
+        if metric == "auc":
+            out.append(_auc(s, valid.y))
+        elif metric == "binary_logloss":
+            p = np.clip(1.0 / (1.0 + np.exp(-s)), 1e-15, 1 - 1e-15)
+            out.append(float(np.mean(valid.y * np.log(p) + (1 - valid.y) * np.log(1 - p))))
+        else:
+            out.append(_ndcg(s, valid.y, valid.group, k))
     return out
 
 

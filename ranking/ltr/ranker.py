@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import lightgbm as lgb
@@ -25,12 +25,22 @@ import scipy.sparse as sp
 from features.errors import PipelineError
 from ranking.candidates import CandidateSource, make_source, merge_candidates
 from ranking.interactions import Interactions, build_interactions, load_interactions
+from ranking.ltr._actions import (
+    ActionHeads,
+    attributed_follows,
+    fit_action_heads,
+    held_out_skips,
+    item_action_rates,
+    pair_actions,
+    rates_for,
+)
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking.ltr._tune import tune_ease
 from ranking.ltr.config import LtrConfig
+from ranking.ltr.objective import ACTIONS, DEFAULT_WEIGHTS, check_weights
 from ranking.serving import ServingChoice, fit_popularity, history_lengths, source_scores
 
 if TYPE_CHECKING:
@@ -49,9 +59,14 @@ class LtrRanker:
 
     def __init__(self, config: LtrConfig, sources: list[CandidateSource], stats: Stats,
                  booster: lgb.Booster | None, data: Interactions, report: dict | None = None,
-                 head: FeedbackHead | None = None) -> None:
+                 head: FeedbackHead | None = None, actions: ActionHeads | None = None,
+                 objective: dict[str, float] | None = None) -> None:
         self.config, self.sources, self.stats, self.booster = config, sources, stats, booster
         self.data, self.report, self.head = data, report or {}, head
+        self.actions = actions
+        """The per-action heads (None: too little data to learn them)."""
+        self.objective = check_weights(objective if objective is not None else DEFAULT_WEIGHTS)
+        """Action -> weight: what the ``actions`` model serves (``ranking.ltr.objective``)."""
         self.features = feature_names(sources, stats.catalog_names)
         self.serving = ServingChoice()
         self.pop: dict[str, CandidateSource] = {}
@@ -78,8 +93,19 @@ class LtrRanker:
                                         temporal=cfg.holdout == "temporal")
         # Hides and reports are held out like positives, so no label sits in its own features.
         neg_hist, neg_future = split_negatives(data.negatives, cfg.holdout_fraction, cfg.seed)
-        hist = data.restrict(history, negatives=neg_hist)
-        booster, head, report = None, None, {"n_interactions": data.frame.height}
+        # Pairs only skipped are held out the same way (the skip head's labels), and a follow
+        # a held-out video led to is that pair's label, not history.
+        skip_future = held_out_skips(data, cfg.holdout_fraction, cfg.seed)
+        hist = data.restrict(history, negatives=neg_hist, drop=skip_future)
+        key = ["user_id", "item_id"]
+        held = pl.concat([future.select(key), neg_future.select(key), skip_future.select(key)]
+                         ).unique().sort(key)
+        follows = attributed_follows(data)
+        led = follows.join(held, on=key, how="semi").select("user_id", "creator_id").unique()
+        if led.height:
+            hist = replace(hist, follows=hist.follows.join(led, on=["user_id", "creator_id"],
+                                                           how="anti"))
+        booster, head, actions, report = None, None, None, {"n_interactions": data.frame.height}
         report_tune: dict = {}
         names = list(cfg.sources)
         if future.height and history.height:
@@ -112,12 +138,16 @@ class LtrRanker:
                 (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
                 tuple(sc.name for sc in srcs if sc.personalised), executor)
             report.update(head_report)
+            actions, report["action_heads"] = _fit_actions(
+                data, hist, srcs, stats, cand, x, held, follows, fit.valid_users, names_x, cfg,
+                executor)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
         report["executor"] = "local" if executor is None else "dask"
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
-        ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head)
+        ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head,
+                     actions)
         ranker.pop = fit_popularity(ranker.serving, data)
         report["train_seconds"] = round(time.perf_counter() - t0, 2)
         return ranker
@@ -216,14 +246,20 @@ class LtrRanker:
                                         "model_score": pl.Float64})
         rows, items, best = live_candidate_rows(self.sources, h, self.data.item_ids,
                                                 self.config.n_per_source, n)
-        s = self._score_x(row_features(self.sources, self.stats, rows, h.u, items),
-                          np.full(len(items), h.u, np.int64), items, np.zeros(len(items), bool))
+        s, p = self._score_x_actions(row_features(self.sources, self.stats, rows, h.u, items),
+                                     np.full(len(items), h.u, np.int64), items,
+                                     np.zeros(len(items), bool))
         order = np.lexsort((np.arange(len(items)), -s))
-        return pl.DataFrame({"item_id": self.data.item_ids[items[order]].astype(str),
-                             "source": np.asarray(best, dtype=object)[order].astype(str),
-                             "model_score": s[order]},
-                            schema={"item_id": pl.String, "source": pl.String,
-                                    "model_score": pl.Float64})
+        out = pl.DataFrame({"item_id": self.data.item_ids[items[order]].astype(str),
+                            "source": np.asarray(best, dtype=object)[order].astype(str),
+                            "model_score": s[order]},
+                           schema={"item_id": pl.String, "source": pl.String,
+                                   "model_score": pl.Float64})
+        if p is not None:  # which expected actions carried each video (feed reasons)
+            out = out.with_columns(pl.Series("expected", [list(e) for e in
+                                                          self.expected_actions(p[order])],
+                                             pl.List(pl.String)))
+        return out
 
     def live_pages(self, user_id: str, events: list[dict] | tuple,
                    choices: list[ServingChoice], k: int, exclude: frozenset[str] = frozenset()
@@ -278,16 +314,23 @@ class LtrRanker:
         ids = candidates if isinstance(candidates, list) else candidates["item_id"].to_list()
         if not ids:
             return np.zeros(0, np.float32)
+        return self._score_x(*self._request_rows(user_id, ids, events, follows))
+
+    def _request_rows(self, user_id: str, ids: list[str], events: list[dict] | tuple,
+                      follows: frozenset[str]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(x, u, i, off)`` for ``_score_x``: the pair features of ``ids`` as of now."""
         uid = self.data.user_index(user_id)
         i = self.data.item_index(ids)
         if not events:
-            return self._score_pairs(np.full(len(ids), uid, np.int64), i)
+            u = np.full(len(ids), uid, np.int64)
+            return pair_features(self.sources, self.stats, u, i), u, i, self.backed_off(u)
         h = self.history(user_id, events, follows)
         rows, _, _ = live_candidate_rows(self.sources, h, self.data.item_ids, 0, 0)
         off = np.full(len(ids), _backs_off(h, self.serving))
         x = row_features(self.sources, self.stats, rows, h.u, np.maximum(i, 0))
         x[i < 0] = np.nan
-        return self._score_x(x, np.full(len(ids), h.u, np.int64), i, off)
+        return x, np.full(len(ids), h.u, np.int64), i, off
 
     def _score_pairs(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         return self._score_x(pair_features(self.sources, self.stats, u, i), u, i,
@@ -297,7 +340,22 @@ class LtrRanker:
                  ) -> np.ndarray:
         """The served model's score of feature rows ``x`` for index pairs; ``off`` marks the
         pairs served the fallback instead (new and light users)."""
+        return self._score_x_actions(x, u, i, off)[0]
+
+    def _score_x_actions(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, off: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``_score_x``, and the predicted actions it weighed when the ``actions`` model is
+        served (None otherwise)."""
         kind = self.serving.kind
+        if kind == "actions" and self.actions is not None:
+            p = self.actions.joint(x)
+            s = self.objective_scores(p, u, i, self.objective)
+            if off.any():  # the fallback's order, with the same sink and creator penalty
+                hid, pen = self.stats.sink_and_penalty(u[off], i[off])
+                fb = self._pop_scores(self.serving.fallback, i[off])
+                s[off] = np.where(hid, HIDDEN_SCORE, fb - CREATOR_PENALTY * np.minimum(pen, 3.0))
+                p[off] = np.nan
+            return s, p
         if kind == "source":
             s = source_scores(x, self.features, self.serving.model)
             c = self.head.coefs.get(self.serving.model, 0.0) if self.head is not None else 0.0
@@ -305,7 +363,7 @@ class LtrRanker:
                 s = s + c * self.head.margin(x)
         elif kind == "popularity":
             s = self._pop_scores(self.serving.model, i)
-        elif self.booster is not None:
+        elif kind in ("ranker", "actions") and self.booster is not None:
             s = self.booster.predict(x, num_threads=1)
             if self.head is not None and self.head.coef:  # liked-rather-than-hidden, weighed in
                 s = s + self.head.coef * self.head.margin(x)
@@ -320,7 +378,64 @@ class LtrRanker:
         # Explicit negatives: the video sinks, and its creator weighs less for weeks.
         s = s - CREATOR_PENALTY * np.minimum(pen, 3.0)
         s[hid] = HIDDEN_SCORE
+        return s.astype(np.float64), None
+
+    def objective_scores(self, probs: np.ndarray, u: np.ndarray, i: np.ndarray,
+                         weights: dict[str, float]) -> np.ndarray:
+        """The ``actions`` model's score: ``probs`` (``predict_actions`` rows for index pairs
+        ``u``, ``i``) weighed by ``weights``, hidden videos sunk and a fatigued creator's
+        videos lowered by ``CREATOR_PENALTY`` spreads of the score per unit of fatigue."""
+        w = np.array([weights.get(a, 0.0) for a in ACTIONS], np.float64)
+        s = np.nan_to_num(probs, nan=0.0) @ w
+        hid, pen = self.stats.sink_and_penalty(u, i)
+        scale = self.actions.scale if self.actions is not None else 1.0
+        s = s - CREATOR_PENALTY * scale * np.minimum(pen, 3.0)
+        s[hid] = HIDDEN_SCORE
         return s.astype(np.float64)
+
+    def _weights(self) -> np.ndarray:
+        return np.array([self.objective[a] for a in ACTIONS], np.float64)
+
+    def set_objective(self, weights: dict[str, float]) -> None:
+        """Serve ``weights`` (action -> weight; a missing action weighs 0) from now on: the
+        ``actions`` model's order changes without retraining."""
+        self.objective = check_weights(weights)
+
+    def predict_actions(self, user_id: str, item_ids: list[str], events: list[dict] | tuple = (),
+                        follows: frozenset[str] = frozenset()) -> np.ndarray | None:
+        """``P(action)`` per item (rows) and action (``ACTIONS`` columns), as of now like
+        ``score``; None when the version has no action heads. Unknown items get NaN."""
+        return self.score_and_predict(user_id, item_ids, events, follows)[1]
+
+    def score_and_predict(self, user_id: str, item_ids: list[str],
+                          events: list[dict] | tuple = (), follows: frozenset[str] = frozenset()
+                          ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``score`` and ``predict_actions`` from one computation of the features."""
+        if not item_ids:
+            return np.zeros(0), (None if self.actions is None else np.zeros((0, len(ACTIONS))))
+        x, u, i, off = self._request_rows(user_id, item_ids, events, follows)
+        s = self._score_x(x, u, i, off)
+        if self.actions is None:
+            return s, None
+        p = self.actions.joint(x)
+        p[i < 0] = np.nan
+        return s, p
+
+    def expected_actions(self, probs: np.ndarray, top: int = 2, share: float = 0.25
+                         ) -> list[tuple[str, ...]]:
+        """Per row of ``predict_actions``: the actions that carry its score under the
+        objective in force (at most ``top``, each with at least ``share`` of the positive
+        expected value), strongest first."""
+        if probs is None or not len(probs):
+            return []
+        c = np.nan_to_num(probs) * np.maximum(self._weights(), 0.0)
+        total = c.sum(axis=1, keepdims=True)
+        order = np.argsort(-c, axis=1, kind="stable")[:, :top]
+        out = []
+        for r in range(len(c)):
+            out.append(tuple(ACTIONS[j] for j in order[r]
+                             if total[r, 0] > 0 and c[r, j] >= share * total[r, 0]))
+        return out
 
     def _pop_scores(self, name: str, i: np.ndarray) -> np.ndarray:
         sc = np.full(len(i), -1e3)
@@ -371,6 +486,12 @@ class LtrRanker:
             self.booster.save_model(str(p / "lgbm.txt"))
         if self.head is not None:
             self.head.booster.save_model(str(p / "feedback.txt"))
+        for f in p.glob("action_*.txt"):  # a re-save never serves a stale head
+            f.unlink()
+        if self.actions is not None:
+            self.actions.engage.save_model(str(p / "action_engage.txt"))
+            for name, bst in self.actions.heads.items():
+                bst.save_model(str(p / f"action_{name}.txt"))
         for s in self.sources:
             np.savez(p / f"source_{s.name}.npz", **(s.arrays() if s.fitted else {}))
         np.savez(p / "stats.npz", **self.stats.arrays())
@@ -387,6 +508,8 @@ class LtrRanker:
                 "feedback_coefs": self.head.coefs if self.head is not None else {},
                 "sources": {s.name: s.params() for s in self.sources},
                 "serving": self.serving.as_dict(),
+                "actions": self.actions.meta() if self.actions is not None else None,
+                "objective": self.objective,
                 "user_ids": d.user_ids.tolist(), "item_ids": d.item_ids.tolist()}
         (p / "ranker.json").write_text(json.dumps(meta, default=str))
         return p
@@ -415,9 +538,7 @@ class LtrRanker:
             srcs.append(s)
         with np.load(p / "stats.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-        # Fields a newer version dropped (``precompute_users``) are ignored.
-        cfg = LtrConfig(**{k: v for k, v in meta["config"].items()
-                           if k in LtrConfig.__dataclass_fields__})
+        cfg = config_from_meta(meta)
         stats = Stats.from_arrays(arrays, cfg.features)
         booster = lgb.Booster(model_file=str(p / "lgbm.txt")) if (p / "lgbm.txt").exists() else None
         head = None
@@ -425,10 +546,44 @@ class LtrRanker:
             head = FeedbackHead(lgb.Booster(model_file=str(p / "feedback.txt")),
                                 float(meta["feedback_coef"]),
                                 {k: float(v) for k, v in meta.get("feedback_coefs", {}).items()})
-        ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head)
+        actions = None
+        if meta.get("actions") and (p / "action_engage.txt").exists():
+            heads = {f.stem.removeprefix("action_"): lgb.Booster(model_file=str(f))
+                     for f in sorted(p.glob("action_*.txt"))}
+            actions = ActionHeads.from_meta(meta["actions"], heads)
+        ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head, actions,
+                     meta.get("objective"))
         ranker.serving = ServingChoice.from_dict(meta.get("serving"))
         ranker.pop = _load_popularity(p, ranker.serving, data)
         return ranker
+
+
+MAX_ACTION_PAIRS = 300_000
+"""Held-out pairs the action heads train on at most (a seeded sample beyond it)."""
+
+
+def _fit_actions(data: Interactions, hist: Interactions, srcs: list[CandidateSource],
+                 stats: Stats, cand: pl.DataFrame, x: np.ndarray, held: pl.DataFrame,
+                 follows: pl.DataFrame, valid_users: frozenset, names: list[str],
+                 cfg: LtrConfig, executor: Client | None) -> tuple[ActionHeads | None, dict]:
+    """The action heads (``ranking.ltr._actions``) on the blend's candidates and the held-out
+    pairs, with features from the history before them."""
+    key = ["user_id", "item_id"]
+    engaged = (cand.select(key).join(held.with_columns(pl.lit(True).alias("_e")), on=key,
+                                     how="left", maintain_order="left")["_e"]
+               .fill_null(False).to_numpy())
+    pairs = held
+    if pairs.height > MAX_ACTION_PAIRS:
+        rng = np.random.default_rng(cfg.seed + 4)
+        pairs = pairs.filter(pl.Series(rng.random(pairs.height)
+                                       < MAX_ACTION_PAIRS / pairs.height))
+    labels = pair_actions(data, pairs, follows)
+    px = pair_features(srcs, stats, _uidx(data, pairs["user_id"]),
+                       data.item_index(pairs["item_id"].to_list()))
+    rates = rates_for(item_action_rates(hist), pairs["item_id"])
+    return fit_action_heads(x, cand["user_id"].to_numpy(), engaged, px,
+                            pairs["user_id"].to_numpy(), labels, rates, valid_users, names, cfg,
+                            executor)
 
 
 def _backs_off(h: ViewerHistory, choice: ServingChoice) -> bool:
@@ -497,3 +652,10 @@ def train_from_events(events: pl.DataFrame, items: pl.DataFrame | None = None,
                       config: LtrConfig | None = None) -> LtrRanker:
     """Train straight from an events frame (benchmarks, tests)."""
     return LtrRanker.fit(build_interactions(events, items), config)
+
+
+def config_from_meta(meta: dict[str, Any]) -> LtrConfig:
+    """The configuration a saved version was trained with (its ``ranker.json``). Fields a
+    newer version dropped (``precompute_users``) are ignored."""
+    return LtrConfig(**{k: v for k, v in meta["config"].items()
+                        if k in LtrConfig.__dataclass_fields__})

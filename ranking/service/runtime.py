@@ -57,6 +57,8 @@ class ServiceConfig:
     freeze_heap: bool = True
     replay: bool = False
     max_body_bytes: int = 1_000_000
+    objective: dict[str, float] | None = None
+    """Action weights served instead of each version's own (``serve --objective FILE``)."""
 
 
 class Service:
@@ -65,7 +67,7 @@ class Service:
     def __init__(self, cfg: ServiceConfig) -> None:
         self.cfg = cfg
         # The service flushes audit rows itself, off the request path.
-        self.engine = FeedEngine(cfg.db_path, audit_batch=10**9)
+        self.engine = FeedEngine(cfg.db_path, audit_batch=10**9, objective=cfg.objective)
         # Per-video catalog features follow the posted events (the tiles shared with batch).
         self.engine.enable_live_features()
         self.metrics = Metrics()

@@ -67,7 +67,15 @@ MODELS = [  # version, created_at, status, metrics
     ("v2", f"{D21} 00:00:00", "published", {"ranker": {"ndcg@10": 0.36},
                                              "popularity": {"ndcg@10": 0.20},
                                              "als": {"ndcg@10": 0.30},
-                                             "gate": {"passed": True, "why": "ok"}}),
+                                             "gate": {"passed": True, "why": "ok"},
+                                             "action_figures": {"random": {"tradeoff": {
+                                                 "points": [
+                                                     {"factor": 0.0, "ndcg@10": 0.36,
+                                                      "creation@10": 0.010},
+                                                     {"factor": 1.0, "ndcg@10": 0.355,
+                                                      "creation@10": 0.014},
+                                                     {"factor": 4.0, "ndcg@10": 0.33,
+                                                      "creation@10": 0.019}]}}}}),
     ("v3", f"{D21} 12:00:00", "candidate", {}),
 ]
 

@@ -65,9 +65,9 @@ def test_every_chart_draws_without_script_errors(world, tmp_path):
     dom, shot = render(page, tmp_path)
     st = status(dom)
     assert 'data-state="ok"' in st, st
-    assert 'data-charts="10"' in st, st
+    assert 'data-charts="11"' in st, st
     drawn = panels(dom)
-    assert len(drawn) == 10
+    assert len(drawn) == 11
     for chart_id, html in drawn.items():
         assert "main-svg" in html and "plot-container" in html, f"{chart_id} did not draw"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
@@ -80,5 +80,5 @@ def test_empty_store_renders_no_data_panels(tmp_path):
     dom, _ = render(page, tmp_path)
     assert 'data-state="ok"' in status(dom)
     drawn = panels(dom)
-    assert len(drawn) == 10
+    assert len(drawn) == 11
     assert all("No " in html and "main-svg" not in html for html in drawn.values())

@@ -14,7 +14,7 @@ from features.store import connect
 
 CHART_IDS = ["chart-engagement", "chart-sessions", "chart-late-night", "chart-usage-hour",
              "chart-interventions", "chart-removals", "chart-teen-exposure", "chart-creation",
-             "chart-feature-importance", "chart-model-quality"]
+             "chart-creation-tradeoff", "chart-feature-importance", "chart-model-quality"]
 
 
 def chart_divs(page: str) -> dict[str, str]:

@@ -32,7 +32,8 @@ def store(tmp_path) -> str:
     return str(path)
 
 
-def feedwell(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def feedwell(*args: str, stdin: str | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the real ``feedwell`` entry point in a new process."""
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeout)

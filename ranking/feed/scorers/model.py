@@ -33,4 +33,7 @@ class ModelScorer:
         return np.where(ok, ms, floor - 1e-3 * np.arange(len(ms))).tolist()
 
     def reasons(self, query: Query, page: Candidates) -> list[tuple[str, ...]]:
-        return [()] * len(page)
+        # The predicted actions that carried a video under the served objective.
+        if page.expected is None or not query.personalized:
+            return [()] * len(page)
+        return [tuple(f"expected:{a}" for a in e) if e else () for e in page.expected]

@@ -1,0 +1,1 @@
+"""Offline evaluation: what each model predicts and serves, measured on held-out data."""
