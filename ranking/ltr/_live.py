@@ -1,9 +1,9 @@
 """Request-time candidates and features of one viewer, from their history as of now.
 
 Nothing per user is computed at training time. A request folds the viewer's trained history
-row with what the live event stream added since the model's data (the same
-``build_interactions`` weighting as training, over the viewer's recent events), asks every
-candidate source for a score row over the catalog (``CandidateSource.score_user``: EASE and
+row with what the live event stream added since the model's data (the weights training gives,
+row by row: ``fold_viewer_events`` over the viewer's recent events), asks every candidate
+source for a score row over the catalog (``CandidateSource.score_user``: EASE and
 item-kNN multiply the row by their item x item weights, ALS folds it into a user factor,
 following reads the follows in force), unions each source's best, and builds the very feature
 columns ``pair_features`` builds in training (``_rank_and_z`` over the same masked rows).
@@ -17,20 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import polars as pl
 import scipy.sparse as sp
 
 from ranking.candidates import CandidateSource
-from ranking.interactions import Interactions, build_interactions
+from ranking.interactions import Interactions, fold_viewer_events
 from ranking.ltr._features import Stats, _rank_and_z, feature_names
 from wellbeing.viewer_fold import SEEN_TYPES
 
 __all__ = ["ViewerHistory", "viewer_history", "live_candidate_rows", "row_features"]
 
 log = logging.getLogger(__name__)
-
-_EVENT_COLS = {"user_id": pl.String, "ts": pl.Datetime("us"), "type": pl.String,
-               "item_id": pl.String, "target_user_id": pl.String, "watch_ms": pl.Float64}
 
 
 @dataclass(frozen=True)
@@ -54,11 +50,6 @@ class ViewerHistory:
     follows: frozenset[str]
 
 
-def _events_frame(events: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame([{c: e.get(c) for c in _EVENT_COLS} for e in events],
-                        schema=_EVENT_COLS)
-
-
 def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matrix | None,
                    user_id: str, events: Sequence[Mapping[str, Any]],
                    follows: frozenset[str] = frozenset()) -> ViewerHistory:
@@ -78,21 +69,16 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
     seen_idx = seen[u].indices if (u >= 0 and seen is not None) else np.zeros(0, np.int32)
     if not events:
         return ViewerHistory(u, base, seen_idx, int(base.nnz), False, follows)
-    frame = _events_frame(events)
-    # Only the catalog rows of the session's videos: the weights read a video's own duration
-    # and creator, and the whole catalog would be deduplicated and sorted on every request.
-    items = data.items
-    if items is not None and items.height:
-        items = items.filter(pl.col("item_id").is_in(frame["item_id"].drop_nulls().unique()))
-    live = build_interactions(frame, items)
-    add = live.frame.select("item_id", "weight")
-    i_pos = data.item_index(add["item_id"].to_list())
-    i_neg = data.item_index(live.negatives["item_id"].to_list())
+    # Row by row: a frame pipeline over a handful of events cost milliseconds per request.
+    fold = fold_viewer_events(events, data.durations())
+    i_pos = data.item_index(list(fold.positives))
+    i_neg = data.item_index(list(fold.negatives))
     # What counts as seen is the viewer fold's rule (a bare impression may come back).
     every = data.item_index([e["item_id"] for e in events
                              if e.get("item_id") and e.get("type") in SEEN_TYPES])
     ok = i_pos >= 0
-    extra = sp.csr_matrix((add["weight"].to_numpy().astype(np.float32)[ok],
+    add = np.fromiter(fold.positives.values(), np.float64, len(fold.positives))
+    extra = sp.csr_matrix((add.astype(np.float32)[ok],
                            (np.zeros(ok.sum(), np.int64), i_pos[ok])), shape=(1, n))
     row = (base + extra).tocsr()
     gone = i_neg[i_neg >= 0]
