@@ -6,15 +6,18 @@ matrix is built, at the boundary to the matrix-factorisation libraries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-__all__ = ["Interactions", "InteractionWeights", "build_interactions", "load_interactions"]
+__all__ = ["Interactions", "InteractionWeights", "ViewerFold", "build_interactions",
+           "fold_viewer_events", "load_interactions"]
 
 _ITEM_TYPES = ("view", "like", "unlike", "share", "remix", "comment", "skip", "hide", "report")
 
@@ -36,6 +39,23 @@ class InteractionWeights:
     unlike: float = -1.5
     skip: float = -0.3
     """A skip is weak evidence against: it subtracts a little."""
+
+    def fraction(self, watch_ms: np.ndarray, duration_ms: np.ndarray, typical: np.ndarray
+                 ) -> np.ndarray:
+        """Watch fraction of views: of the video's duration when known, else of twice the
+        user's typical (median) watch, 0.5 when neither is known; capped at ``watch_cap``.
+        Arrays with NaN for unknown, one entry per view (the batch and the live fold)."""
+        with np.errstate(all="ignore"):
+            f = np.where(duration_ms > 0, watch_ms / duration_ms, watch_ms / (2.0 * typical))
+        return np.clip(np.where(np.isnan(f), 0.5, f), 0.0, self.watch_cap)
+
+    def weight(self, viewed: Any, watch_frac: Any, liked: Any, shares: Any, remixes: Any,
+               comments: Any, skips: Any) -> Any:
+        """A user x item weight from its per-pair counts (polars expressions in the batch,
+        plain numbers in the live fold: one formula, the same float)."""
+        return (viewed * self.view + watch_frac * self.watch + liked * self.like
+                + shares * self.share + remixes * self.remix + comments * self.comment
+                + skips * self.skip)
 
 
 @dataclass
@@ -67,6 +87,7 @@ class Interactions:
     resets: pl.DataFrame | None = field(default=None, repr=False)
     _user_index: dict[str, int] = field(default_factory=dict, repr=False)
     _item_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _durations: dict[str, float | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._user_index = {u: i for i, u in enumerate(self.user_ids.tolist())}
@@ -105,6 +126,15 @@ class Interactions:
         return sp.csr_matrix(
             (data, (f["u"].to_numpy(), f["i"].to_numpy())), shape=(self.n_users, self.n_items)
         )
+
+    def durations(self) -> dict[str, float | None]:
+        """The catalog's ``duration_ms`` per video (removed videos left out), built once: the
+        live fold (``fold_viewer_events``) reads it per request."""
+        if self._durations is None:
+            cat = _catalog(self.items)
+            self._durations = dict(zip(cat["item_id"].to_list(), cat["duration_ms"].to_list(),
+                                       strict=True))
+        return self._durations
 
     def seen_items(self, user_id: str) -> set[str]:
         """Every item the user interacted with (positives, hides and reports)."""
@@ -207,24 +237,23 @@ def build_interactions(
     # Watch fraction: of the video's duration when known, else of the user's typical watch.
     typical = (ev.filter((pl.col("type") == "view") & (pl.col("watch_ms") > 0))
                .group_by("user_id").agg(pl.col("watch_ms").median().alias("_typ")))
-    ev = ev.join(typical, on="user_id", how="left").with_columns(
-        pl.when(pl.col("duration_ms") > 0).then(pl.col("watch_ms") / pl.col("duration_ms"))
-        .otherwise(pl.col("watch_ms") / (2.0 * pl.col("_typ")))
-        .fill_null(0.5).clip(0.0, w.watch_cap).alias("frac"))
+    ev = ev.join(typical, on="user_id", how="left")
+    ev = ev.with_columns(pl.Series("frac", w.fraction(
+        *(ev[c].to_numpy().astype(np.float64) for c in ("watch_ms", "duration_ms", "_typ")))))
     t = pl.col("type")
     agg = ev.group_by("user_id", "item_id").agg(
         (t == "view").sum().alias("n_views"),
         pl.col("frac").filter(t == "view").max().fill_null(0.0).alias("watch_frac"),
-        ((t == "like").sum() - (t == "unlike").sum()).clip(0, 1).alias("liked"),
+        # Signed: an unsigned difference wrapped a lone unlike round to "liked".
+        ((t == "like").sum().cast(pl.Int64) - (t == "unlike").sum().cast(pl.Int64))
+        .clip(0, 1).cast(pl.UInt32).alias("liked"),
         (t == "share").sum().clip(0, 3).alias("_sh"), (t == "remix").sum().clip(0, 3).alias("_rx"),
         (t == "comment").sum().clip(0, 3).alias("_cm"), (t == "skip").sum().clip(0, 3).alias("_sk"),
         pl.col("ts").filter(~t.is_in(["hide", "report"])).max().alias("last_ts"),
     )
-    weight = (
-        (pl.col("n_views") > 0).cast(pl.Float64) * w.view + pl.col("watch_frac") * w.watch
-        + pl.col("liked") * w.like + pl.col("_sh") * w.share + pl.col("_rx") * w.remix
-        + pl.col("_cm") * w.comment + pl.col("_sk") * w.skip
-    )
+    weight = w.weight((pl.col("n_views") > 0).cast(pl.Float64), pl.col("watch_frac"),
+                      pl.col("liked"), pl.col("_sh"), pl.col("_rx"), pl.col("_cm"),
+                      pl.col("_sk"))
     frame = (agg.with_columns(weight.alias("weight"))
              .join(neg.select("user_id", "item_id"), on=["user_id", "item_id"], how="anti")
              .filter(pl.col("weight") > 0)
@@ -237,6 +266,83 @@ def build_interactions(
     item_ids = np.array(sorted(set(frame["item_id"].to_list()) | set(cat["item_id"].to_list())),
                         dtype=object)
     return Interactions(frame, neg, cat, follows, users, item_ids, now, raw, resets)
+
+
+@dataclass(frozen=True)
+class ViewerFold:
+    """One viewer's events weighted as ``build_interactions`` weighs them (the live path).
+
+    Attributes:
+        positives: item id -> weight (> 0), items hidden or reported left out.
+        negatives: item ids the viewer hid or reported.
+    """
+
+    positives: dict[str, float]
+    negatives: frozenset[str]
+
+
+def fold_viewer_events(events: Sequence[Mapping[str, Any]],
+                       durations: Mapping[str, float | None],
+                       weights: InteractionWeights | None = None) -> ViewerFold:
+    """Weight one viewer's events row by row, with no frame: ``build_interactions`` on the
+    same events gives the same weights (the formula is ``InteractionWeights``' own), at a
+    few microseconds per event instead of milliseconds of frame operations per call.
+
+    Args:
+        events: contract rows of one viewer (no reset or ``now`` cut: the caller's).
+        durations: the catalog's ``duration_ms`` per video (``Interactions.durations``).
+        weights: per-type weights.
+    """
+    w = weights or InteractionWeights()
+    per: dict[str, list] = {}
+    views: list[tuple[str, float, float]] = []
+    typical_of: list[float] = []
+    neg: set[str] = set()
+    for e in events:
+        item, t = e.get("item_id"), e.get("type")
+        if item is None or t not in _ITEM_TYPES:
+            continue
+        # n_views, likes - unlikes, shares, remixes, comments, skips
+        c = per.setdefault(item, [0, 0, 0, 0, 0, 0])
+        if t == "view":
+            c[0] += 1
+            ms = e.get("watch_ms")
+            ms = float("nan") if ms is None else float(ms)
+            views.append((item, ms, _nan_none(durations.get(item))))
+            if ms > 0:
+                typical_of.append(ms)
+        elif t in ("hide", "report"):
+            neg.add(item)
+        else:
+            k = _COUNTED.get(t)
+            if k is not None:
+                c[k] += 1 if t != "unlike" else -1
+    if not per:
+        return ViewerFold({}, frozenset(neg))
+    frac: dict[str, float] = {}
+    if views:
+        typ = float(np.median(typical_of)) if typical_of else float("nan")
+        f = w.fraction(np.array([v[1] for v in views]), np.array([v[2] for v in views]),
+                       np.full(len(views), typ))
+        for (item, _, _), x in zip(views, f.tolist(), strict=True):
+            frac[item] = max(frac.get(item, x), x)
+    out = {}
+    for item, (n_views, liked, sh, rx, cm, sk) in per.items():
+        if item in neg:
+            continue
+        weight = w.weight(float(n_views > 0), frac.get(item, 0.0), min(max(liked, 0), 1),
+                          min(sh, 3), min(rx, 3), min(cm, 3), min(sk, 3))
+        if weight > 0:
+            out[item] = weight
+    return ViewerFold(out, frozenset(neg))
+
+
+# Counter slots of ``fold_viewer_events`` (a like and an unlike share one: likes net of unlikes).
+_COUNTED = {"like": 1, "unlike": 1, "share": 2, "remix": 3, "comment": 4, "skip": 5}
+
+
+def _nan_none(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
 
 
 def _catalog(items: pl.DataFrame | None) -> pl.DataFrame:

@@ -69,7 +69,10 @@ class FollowingCandidates(CandidateSource):
         users = np.asarray(users, dtype=np.int64)
         out = np.full((len(users), self.data.n_items), np.nan, np.float32)
         known = users >= 0
-        if known.any() and self.follow.shape[1]:
+        f = self.follow
+        # No follow at all among these users (most viewers): nothing to multiply.
+        if known.any() and f.shape[1] and (f.indptr[users[known] + 1] > f.indptr[users[known]]
+                                           ).any():
             block = (self.follow[users[known]] @ self.creator_items).toarray()
             block[block == 0] = np.nan
             out[known] = block

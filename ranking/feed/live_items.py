@@ -230,17 +230,26 @@ class LiveItems:
             for c, _ in sorted(creators.items(), key=lambda kv: -kv[1])[:20]:
                 pool.update(self._newest(self.by_creator.get(c, []), now, per_key))
             scored = []
+            # ``is_new`` and ``explore_weight`` inlined (a request reads hundreds of videos).
+            born, counts, keys, budget = self.born, self.counts, self._keys, self.cfg.explore_budget
+            oldest = now - timedelta(days=self.cfg.fresh_days)
+            taste_of, creator_of, co_of = topics.get, creators.get, co.get
             for j in pool:
-                if not self.is_new(j, now):
+                b = born.get(j)
+                if b is None or b > now or b < oldest:
                     continue
-                w = self.explore_weight(j)
+                c = counts.get(j)
+                w = 1.0 if c is None or c.impressions < budget else self.explore_weight(j)
                 if w <= 0:
                     continue
-                tps, cr = self._keys.get(j, ((), None))
+                tps, cr = keys.get(j, ((), None))
                 # The viewer's share of history in the video's topics, and in its creator
                 # (counted twice: a creator is a sharper taste than a topic).
-                taste = sum(topics.get(t, 0.0) for t in tps) + 2.0 * creators.get(cr, 0.0)
-                score = w * (co.get(j, 0.0) + taste)
+                taste = 0
+                for t in tps:
+                    taste += taste_of(t, 0.0)
+                taste += 2.0 * creator_of(cr, 0.0)
+                score = w * (co_of(j, 0.0) + taste)
                 if score > 0:
                     scored.append((j, score))
         scored.sort(key=lambda s: (-s[1], s[0]))

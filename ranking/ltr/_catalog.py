@@ -88,6 +88,21 @@ def resolve_features(names: list[str] | tuple[str, ...], model: str = "ltr"
     return out
 
 
+def _pair_values(m: sp.csr_matrix, users: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``m[users, keys]`` as a flat array. One viewer's pairs (a feed request) read their
+    row once: scipy's fancy indexing costs ~0.1 ms per call whatever the size."""
+    u = users[0]
+    if (users == u).all():
+        a, b = m.indptr[u], m.indptr[u + 1]
+        row = np.zeros(m.shape[1], m.dtype)
+        if m.has_canonical_format:
+            row[m.indices[a:b]] = m.data[a:b]
+        else:
+            np.add.at(row, m.indices[a:b], m.data[a:b])  # duplicates sum, as in scipy
+        return row[keys]
+    return np.asarray(m[users, keys]).ravel()
+
+
 @dataclass
 class CatalogArrays:
     """Catalog feature values aligned with a model's index (NaN: no row in the set)."""
@@ -120,7 +135,7 @@ class CatalogArrays:
                 # A pair with no row has no engagement: 0, as the catalog documents.
                 out[uok & ~ok, col] = 0.0
                 if ok.any():
-                    out[ok, col] = np.asarray(self.pairs[kp][users[ok], keys[ok]]).ravel()
+                    out[ok, col] = _pair_values(self.pairs[kp], users[ok], keys[ok])
                 kp += 1
         return out
 

@@ -1,9 +1,9 @@
 """Request-time candidates and features of one viewer, from their history as of now.
 
 Nothing per user is computed at training time. A request folds the viewer's trained history
-row with what the live event stream added since the model's data (the same
-``build_interactions`` weighting as training, over the viewer's recent events), asks every
-candidate source for a score row over the catalog (``CandidateSource.score_user``: EASE and
+row with what the live event stream added since the model's data (the weights training gives,
+row by row: ``fold_viewer_events`` over the viewer's recent events), asks every candidate
+source for a score row over the catalog (``CandidateSource.score_user``: EASE and
 item-kNN multiply the row by their item x item weights, ALS folds it into a user factor,
 following reads the follows in force), unions each source's best, and builds the very feature
 columns ``pair_features`` builds in training (``_rank_and_z`` over the same masked rows).
@@ -12,25 +12,22 @@ columns ``pair_features`` builds in training (``_rank_and_z`` over the same mask
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import polars as pl
 import scipy.sparse as sp
 
 from ranking.candidates import CandidateSource
-from ranking.interactions import Interactions, build_interactions
+from ranking.interactions import Interactions, fold_viewer_events
 from ranking.ltr._features import Stats, _rank_and_z, feature_names
 from wellbeing.viewer_fold import SEEN_TYPES
 
 __all__ = ["ViewerHistory", "viewer_history", "live_candidate_rows", "row_features"]
 
 log = logging.getLogger(__name__)
-
-_EVENT_COLS = {"user_id": pl.String, "ts": pl.Datetime("us"), "type": pl.String,
-               "item_id": pl.String, "target_user_id": pl.String, "watch_ms": pl.Float64}
 
 
 @dataclass(frozen=True)
@@ -54,11 +51,6 @@ class ViewerHistory:
     follows: frozenset[str]
 
 
-def _events_frame(events: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame([{c: e.get(c) for c in _EVENT_COLS} for e in events],
-                        schema=_EVENT_COLS)
-
-
 def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matrix | None,
                    user_id: str, events: Sequence[Mapping[str, Any]],
                    follows: frozenset[str] = frozenset()) -> ViewerHistory:
@@ -78,21 +70,16 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
     seen_idx = seen[u].indices if (u >= 0 and seen is not None) else np.zeros(0, np.int32)
     if not events:
         return ViewerHistory(u, base, seen_idx, int(base.nnz), False, follows)
-    frame = _events_frame(events)
-    # Only the catalog rows of the session's videos: the weights read a video's own duration
-    # and creator, and the whole catalog would be deduplicated and sorted on every request.
-    items = data.items
-    if items is not None and items.height:
-        items = items.filter(pl.col("item_id").is_in(frame["item_id"].drop_nulls().unique()))
-    live = build_interactions(frame, items)
-    add = live.frame.select("item_id", "weight")
-    i_pos = data.item_index(add["item_id"].to_list())
-    i_neg = data.item_index(live.negatives["item_id"].to_list())
+    # Row by row: a frame pipeline over a handful of events cost milliseconds per request.
+    fold = fold_viewer_events(events, data.durations())
+    i_pos = data.item_index(list(fold.positives))
+    i_neg = data.item_index(list(fold.negatives))
     # What counts as seen is the viewer fold's rule (a bare impression may come back).
     every = data.item_index([e["item_id"] for e in events
                              if e.get("item_id") and e.get("type") in SEEN_TYPES])
     ok = i_pos >= 0
-    extra = sp.csr_matrix((add["weight"].to_numpy().astype(np.float32)[ok],
+    add = np.fromiter(fold.positives.values(), np.float64, len(fold.positives))
+    extra = sp.csr_matrix((add.astype(np.float32)[ok],
                            (np.zeros(ok.sum(), np.int64), i_pos[ok])), shape=(1, n))
     row = (base + extra).tocsr()
     gone = i_neg[i_neg >= 0]
@@ -116,6 +103,36 @@ def _top(row: np.ndarray, n: int) -> np.ndarray:
     return finite[np.lexsort((finite, -row[finite]))]
 
 
+# A viewer-independent source's row, and its finite entries in ``_top`` order (best first,
+# ties: lower index), per source object: computed once, not per request.
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shared_row(src: CandidateSource) -> tuple[np.ndarray, np.ndarray]:
+    # A refit (new scores) or a change of ``fitted`` makes a new entry.
+    token = (src.fitted, id(getattr(src, "item_scores", None)), src.data is not None)
+    got = _SHARED.get(src)
+    if got is None or got[0] != token:
+        m = np.array(src.score_rows(np.array([-1], np.int64))[0], dtype=np.float32, copy=True)
+        m.setflags(write=False)
+        got = _SHARED[src] = (token, m, _top(m, m.size))
+    return got[1], got[2]
+
+
+def _top_unseen(m: np.ndarray, order: np.ndarray, seen: np.ndarray, n: int) -> np.ndarray:
+    """``_top`` of ``m`` with ``seen`` masked, read off the unmasked row's full ``_top`` order
+    (taking entries out of an order leaves the others' order as it was). A tie across the
+    cut is left to ``_top`` itself: which of the tied ones its partition keeps is its own."""
+    head = order[:n + 1 + seen.size]
+    if seen.size:
+        head = head[~np.isin(head, seen)]
+    if len(head) > n and m[head[n - 1]] == m[head[n]]:
+        pick = m.copy()
+        pick[seen] = np.nan
+        return _top(pick, n)
+    return head[:n]
+
+
 def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_ids: np.ndarray,
                         n_per_source: int | dict[str, int], n_total: int
                         ) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
@@ -123,12 +140,24 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
 
     Returns:
         ``(rows, items, best_source)``: one score row per source (seen items NaN for the
-        personalised ones, as ``pair_features`` masks them), the candidate item indices in
-        merge order (best summed reciprocal rank first, as ``merge_candidates``), and the
-        source that listed each candidate best.
+        personalised ones, as ``pair_features`` masks them; read-only for the others), the
+        candidate item indices in merge order (best summed reciprocal rank first, ties by
+        item id, as ``merge_candidates``), and the source that listed each candidate best.
     """
-    rows, rr, first = [], {}, {}
+    rows, tops = [], []
     for src in sources:
+        k = n_per_source.get(src.name, 100) if isinstance(n_per_source, dict) else n_per_source
+        if not src.personalised:
+            try:
+                # Scores every viewer alike: its row and order are the source's, not the
+                # viewer's (the seen are left out of its candidates, not of its row).
+                m, order = _shared_row(src)
+            except Exception:  # noqa: BLE001 - a source fails open: NaN scores, no candidates
+                log.exception("candidate source %s failed; skipped", src.name)
+                m, order = np.full(len(item_ids), np.nan, np.float32), np.zeros(0, np.int64)
+            rows.append(m)
+            tops.append(_top_unseen(m, order, h.seen, k) if k > 0 else order[:0])
+            continue
         try:
             # Without live events a trained viewer is scored exactly as in training and batch.
             m = (src.score_rows(np.array([h.u], np.int64))[0] if not h.live and h.u >= 0
@@ -137,22 +166,31 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
         except Exception:  # noqa: BLE001 - a source fails open: NaN scores, no candidates
             log.exception("candidate source %s failed on a viewer's history; skipped", src.name)
             m = np.full(len(item_ids), np.nan, np.float32)
-        pick = m.copy()
         if h.seen.size:
-            pick[h.seen] = np.nan  # every source's candidates leave the seen out
-            if src.personalised:
-                m[h.seen] = np.nan
+            m[h.seen] = np.nan  # the seen are neither candidates nor ranked
         rows.append(m)
-        k = n_per_source.get(src.name, 100) if isinstance(n_per_source, dict) else n_per_source
-        if k <= 0:
-            continue
-        for rank, i in enumerate(_top(pick, k).tolist(), 1):
-            rr[i] = rr.get(i, 0.0) + 1.0 / rank
-            first.setdefault(i, (rank, src.name))
-            if rank < first[i][0]:
-                first[i] = (rank, src.name)
-    order = sorted(rr, key=lambda i: (-rr[i], item_ids[i]))[:n_total]
-    return rows, np.array(order, np.int64), [first[i][1] for i in order]
+        tops.append(_top(m, k) if k > 0 else np.zeros(0, np.int64))
+    return rows, *_merge(tops, [s.name for s in sources], item_ids, n_total)
+
+
+def _merge(tops: list[np.ndarray], names: list[str], item_ids: np.ndarray, n_total: int
+           ) -> tuple[np.ndarray, list[str]]:
+    """Sum of reciprocal ranks over the sources' lists (added in source order, as the float
+    sum of ``merge_candidates``), best first, ties by item id; each candidate's best source
+    is its best rank's, the earlier source on a tie."""
+    lens = [len(t) for t in tops]
+    if not sum(lens):
+        return np.zeros(0, np.int64), []
+    cand = np.concatenate(tops).astype(np.int64)
+    rank = np.concatenate([np.arange(1, k + 1) for k in lens])
+    srcno = np.repeat(np.arange(len(tops)), lens)
+    uniq, inv = np.unique(cand, return_inverse=True)
+    rr = np.zeros(len(uniq))
+    np.add.at(rr, inv, 1.0 / rank)
+    order = np.lexsort((item_ids[uniq].astype(str), -rr))[:n_total]
+    firsts = np.lexsort((srcno, rank, inv))
+    best = firsts[np.r_[True, inv[firsts][1:] != inv[firsts][:-1]]]  # one per candidate
+    return uniq[order], [names[k] for k in srcno[best][order].tolist()]
 
 
 def row_features(sources: list[CandidateSource], stats: Stats, rows: list[np.ndarray], u: int,
@@ -163,8 +201,10 @@ def row_features(sources: list[CandidateSource], stats: Stats, rows: list[np.nda
     col = 0
     for src, m in zip(sources, rows, strict=True):
         if src.personalised:
-            rank, z = _rank_and_z(m[None, :], depth)
-            out[:, col], out[:, col + 1] = rank[0, items], z[0, items]
+            # A row with nothing scored (no follow, say) ranks nothing: NaN, as out holds.
+            if not np.isnan(m).all():
+                rank, z = _rank_and_z(m[None, :], depth)
+                out[:, col], out[:, col + 1] = rank[0, items], z[0, items]
             col += 2
         else:
             out[:, col] = m[items]

@@ -123,3 +123,49 @@ def test_streaming_targets_are_engaged_videos_not_skips_or_impressions():
                        "item_id": ["a", "b", "c", "d", "e"]})
     rows, items, first = _walk(ev)
     assert items == ["c", "e"] and first == [2, 4] and len(rows) == 5
+
+
+def _merge_by_loop(sources, h, item_ids, k, n_total):
+    # The request-time merge as first written (one dict update per listed candidate).
+    from ranking.ltr._live import _top
+
+    rr, first = {}, {}
+    for src in sources:
+        m = (src.score_rows(np.array([h.u]))[0] if not h.live and h.u >= 0
+             else src.score_user(h.u, h.row, h.follows)).astype(np.float32)
+        m[h.seen] = np.nan
+        for rank, i in enumerate(_top(m, k).tolist(), 1):
+            rr[i] = rr.get(i, 0.0) + 1.0 / rank
+            first.setdefault(i, (rank, src.name))
+            if rank < first[i][0]:
+                first[i] = (rank, src.name)
+    order = sorted(rr, key=lambda i: (-rr[i], item_ids[i]))[:n_total]
+    return order, [first[i][1] for i in order]
+
+
+@pytest.mark.parametrize("user,liked", [("u3", []), ("u8", ["i1", "i7", "i30"]),
+                                        ("newcomer", ["i2", "i4", "i9"])])
+def test_the_vectorised_merge_equals_the_loop_it_replaced(ranker, user, liked):
+    from ranking.ltr._live import live_candidate_rows
+
+    h = ranker.history(user, _views(user, liked))
+    rows, items, best = live_candidate_rows(ranker.sources, h, ranker.data.item_ids, 50, 120)
+    order, first = _merge_by_loop(ranker.sources, h, ranker.data.item_ids, 50, 120)
+    assert items.tolist() == order and best == first
+    for src, m in zip(ranker.sources, rows, strict=True):
+        if not src.personalised:  # the row as the source scores everyone, seen included
+            assert np.array_equal(m, src.score_rows(np.array([-1]))[0], equal_nan=True)
+
+
+def test_a_shared_rows_top_without_the_seen_equals_top_of_the_masked_row():
+    from ranking.ltr._live import _top, _top_unseen
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        m = rng.integers(0, 6, 400).astype(np.float32)  # many ties, at the cut too
+        m[rng.random(400) < 0.2] = np.nan
+        seen = np.unique(rng.integers(0, 400, rng.integers(0, 40)))
+        n = int(rng.integers(1, 120))
+        masked = m.copy()
+        masked[seen] = np.nan
+        assert _top_unseen(m, _top(m, m.size), seen, n).tolist() == _top(masked, n).tolist()
