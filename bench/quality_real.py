@@ -178,7 +178,39 @@ def run_protocol(name: str, folder: Path, protocol: str, work: Path) -> dict:
                   for k, v in steps.items()}
     res["published"] = _published(steps["run"])
     res["served_model"] = _served_model(steps["models"])
+    ev = steps["run"]["out"].get("evaluation", {})
+    # The run's own evaluation (its internal holdouts of the train part): per-action heads
+    # against the item's own rate, and the creation trade-off (issue 24).
+    res["actions"] = ev.get("actions") or {}
+    res["selection_why"] = (ev.get("selection") or {}).get("why")
     return res
+
+
+HEADS = ("view", "complete", "like", "comment", "share", "hide")
+
+
+def actions_table(results: list[dict]) -> str:
+    """Per holdout of each run's evaluation: each head's AUC / the item's own rate, and the
+    creation lift and NDCG cost of the objective's creation weights over engagement-only."""
+    head = ("| log / protocol / holdout | " + " | ".join(f"{a} AUC (ratio)" for a in HEADS)
+            + " | creation@10 x0 -> x1 (lift) | NDCG@10 x0 -> x1 (cost) |\n"
+            + "| --- " * (len(HEADS) + 3) + "|")
+    rows = [head]
+    for r in results:
+        for hold, a in sorted(r.get("actions", {}).items()):
+            per, tr = a.get("per_action", {}), a.get("tradeoff", {})
+            cells = []
+            for h in HEADS:
+                f = per.get(h) or {}
+                cells.append(f"{f.get('auc')} ({f.get('auc_vs_item_rate')}x, "
+                             f"{f.get('positives')}+)" if f.get("auc") is not None else "-")
+            pts = {p["factor"]: p for p in tr.get("points", [])}
+            p0, p1 = pts.get(0.0, {}), pts.get(1.0, {})
+            rows.append(f"| {r['log']} / {r['protocol']} / {hold} | " + " | ".join(cells)
+                        + f" | {p0.get('creation@10')} -> {p1.get('creation@10')} "
+                        f"({tr.get('creation_lift')}) | {p0.get('ndcg@10')} -> "
+                        f"{p1.get('ndcg@10')} ({tr.get('ndcg_cost')}) |")
+    return "\n".join(rows)
 
 
 def _served_model(models: dict) -> str:
@@ -230,6 +262,7 @@ def main() -> None:
             print(json.dumps(res, default=str), flush=True)
     if not a.json:
         print(table(results))
+        print(actions_table(results))
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def daily(db_path: str = "feedwell.duckdb", data_dir: str | None = None,
     evaluation = evaluate_task(db_path, model, now, k, version)
     summary["evaluation"] = {key: evaluation[key] for key in (
         "k", "n_users", "models", "split", "gate", "table", "seconds", "holdout_seconds",
-        "guardrails_seconds") if key in evaluation}
+        "guardrails_seconds", "selection", "actions", "objective") if key in evaluation}
     summary["published"] = publish_task(db_path, evaluation)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     return summary
