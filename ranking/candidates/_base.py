@@ -21,6 +21,9 @@ __all__ = ["CandidateSource"]
 log = logging.getLogger(__name__)
 
 _CHUNK = 512
+_BLOCK_CELLS = 1 << 25
+"""Cells of one dense users x items score block (128 MB of float32): 512 users up to 65k
+videos, fewer above, so a block stays bounded at any catalog size."""
 
 
 class CandidateSource:
@@ -110,8 +113,9 @@ class CandidateSource:
             n = len(user_ids)
             return [np.array([], object)] * n, [np.array([], np.float32)] * n
         uidx = np.array([data.user_index(u) for u in user_ids], dtype=np.int64)
-        for s in range(0, len(uidx), _CHUNK):
-            block = uidx[s:s + _CHUNK]
+        rows = block_rows(data.n_items)
+        for s in range(0, len(uidx), rows):
+            block = uidx[s:s + rows]
             m = self.score_rows(block)
             if exclude_seen:
                 m = self.mask_seen(block, m)
@@ -164,6 +168,11 @@ class CandidateSource:
 
     def params(self) -> dict[str, Any]:
         return asdict(self.config)
+
+
+def block_rows(n_items: int, most: int = _CHUNK) -> int:
+    """Users per dense score block over ``n_items`` videos (at most ``most``)."""
+    return max(1, min(most, _BLOCK_CELLS // max(n_items, 1)))
 
 
 def _top_n(row: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -92,9 +92,11 @@ def tail_weights(x: sp.csr_matrix, head: np.ndarray, gdiag: np.ndarray, reg: flo
     vals: list[np.ndarray] = []
     for s in range(0, len(tail), _BLOCK):
         cols = tail[s:s + _BLOCK]
-        g = (xt @ x[:, cols]).tocoo()  # all items x this block of tail items
-        off = g.row != cols[g.col]
-        r, c, v = g.row[off], g.col[off], g.data[off]
+        # this block of tail items x all items, from the block's rows of x.T: slicing columns
+        # of x or multiplying from the all-items side costs O(items) per block
+        g = (xt[cols] @ x).tocoo()
+        off = g.col != cols[g.row]
+        r, c, v = g.col[off], g.row[off], g.data[off]
         # into each tail item: its strongest inputs, input i shrunk by its own G_ii
         into = top_k_per_row(sp.csr_matrix((v / denom[r], (c, r)), shape=(len(cols), n)), k)
         into = into.tocoo()
