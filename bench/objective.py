@@ -21,7 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import polars as pl  # noqa: E402
 
 from features.simulator import simulate  # noqa: E402
-from ranking.evaluate import evaluate_split, random_holdout, temporal_split  # noqa: E402
+from ranking.evaluation.run import evaluate_split, random_holdout, temporal_split  # noqa: E402
 from ranking.ltr import LtrConfig, ObjectiveConfig  # noqa: E402
 
 KEYS = ("ndcg@10", "creation_rate@10", "connection_share@10", "watch_share@10", "ndcg@10_liked")

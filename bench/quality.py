@@ -24,7 +24,7 @@ import polars as pl  # noqa: E402
 
 from bench._worlds import ratings_to_events, ratings_world, shortvideo_split  # noqa: E402
 from features.store import connect  # noqa: E402
-from ranking.evaluate import evaluate_split, format_table, random_holdout, temporal_split  # noqa: E402
+from ranking.evaluation.run import evaluate_split, format_table, random_holdout, temporal_split  # noqa: E402
 
 SHAPES = {
     "ml": {},

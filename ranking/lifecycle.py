@@ -1,6 +1,6 @@
 """Train, evaluate and publish: the model lifecycle that flows and the CLI call.
 
-Publishing serves the evaluation's best (``ranking.selection``): the version keeps every
+Publishing serves the evaluation's best (``ranking.evaluation.selection``): the version keeps every
 fitted source, so the ranker, a single source or a popularity variant can be served from it,
 with the chosen fallback for new and light users. The gate refuses only an evaluation that had
 no known test users to choose on.
@@ -78,7 +78,7 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     ``objective``: the action weights to judge the ``actions`` model with (None: the
     version's own).
     """
-    from ranking.evaluate import evaluate_models, format_table
+    from ranking.evaluation.run import evaluate_models, format_table
 
     t0 = time.perf_counter()
     if version is None:
@@ -132,8 +132,8 @@ def publish_version(con: duckdb.DuckDBPyConnection, evaluation: dict[str, Any]) 
 
 def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoice:
     """Write the evaluation's choice into a version's files (its lists are rebuilt)."""
+    from ranking.evaluation.selection import default_fallbacks
     from ranking.ltr import LtrRanker
-    from ranking.selection import default_fallbacks
 
     variants = {**default_fallbacks(), **selection.get("fallback_params", {})}
     names = {selection["fallback"], selection["served"]} & set(variants)
@@ -150,10 +150,11 @@ def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoic
 
 def guardrails_for(con: duckdb.DuckDBPyConnection, version: str, now: datetime | None,
                    k: int = 10) -> dict[str, Any]:
-    """Replay the last fifth of the data with and without the policy (see guardrail_replay)."""
+    """Replay the last fifth of the data with and without the policy (see
+    ``ranking.evaluation.guardrails``)."""
+    from ranking.evaluation.guardrails import replay_guardrails
     from ranking.feed.engine import FeedEngine
     from ranking.feed.pipeline import default_pipeline
-    from ranking.guardrail_replay import replay_guardrails
     from ranking.ltr import LtrRanker
 
     q = "SELECT quantile_disc(ts, 0.8), max(ts) FROM events" + (" WHERE ts < ?" if now else "")

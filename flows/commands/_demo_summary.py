@@ -16,9 +16,9 @@ from features.marts import MartThresholds
 from features.report import build_report
 from features.store import connect
 from ranking.batch import recommend_batch
-from ranking.evaluate import format_table
+from ranking.evaluation.guardrails import format_guardrails
+from ranking.evaluation.run import format_table
 from ranking.feed.engine import FeedEngine
-from ranking.guardrail_replay import format_guardrails
 from ranking.lifecycle import evaluate_version, publish_version, train_model
 from wellbeing.config import WellbeingConfig
 

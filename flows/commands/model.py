@@ -73,8 +73,8 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from features.store import connect
     from flows.cli import emit
-    from ranking.evaluate import format_table
-    from ranking.guardrail_replay import format_guardrails
+    from ranking.evaluation.guardrails import format_guardrails
+    from ranking.evaluation.run import format_table
     from ranking.lifecycle import evaluate_version
 
     con = connect(args.db)

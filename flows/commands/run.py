@@ -49,7 +49,7 @@ def _print_rejected(db: str) -> None:
     import sys
 
     from features.store import connect
-    from ranking.evaluate import format_table
+    from ranking.evaluation.run import format_table
     from ranking.registry import list_versions
 
     con = connect(db)

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from ranking.candidates import merge_candidates
+from ranking.evaluation.metrics import ndcg_per_user
 from ranking.interactions import Interactions
 from ranking.ltr._actions import (
     acted_pairs,
@@ -28,7 +29,6 @@ from ranking.ltr._actions import (
 )
 from ranking.ltr._features import pair_features
 from ranking.ltr.objective import ACTIONS, CREATION_ACTIONS, DEFAULT_WEIGHTS, scaled_creation
-from ranking.metrics import ndcg_per_user
 
 __all__ = ["evaluate_actions", "FACTORS"]
 

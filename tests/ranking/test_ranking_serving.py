@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from ranking import registry
-from ranking.evaluate import evaluate_models
+from ranking.evaluation.run import evaluate_models
 from ranking.feed.engine import FeedEngine
 from ranking.lifecycle import evaluate_version, publish_version, train_model
 from ranking.ltr import LtrConfig, LtrRanker

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ranking.candidates.ease import EaseCandidates
-from ranking.evaluate import evaluate_models, evaluate_split, format_table, random_holdout
+from ranking.evaluation.run import evaluate_models, evaluate_split, format_table, random_holdout
 from ranking.ltr import LtrConfig
 from tests.ranking._worlds import taste_world
 

@@ -11,12 +11,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
 from ranking.candidates import CandidateSource, make_source
 from ranking.evaluation.actions import evaluate_actions
-from ranking.interactions import Interactions, build_interactions
-from ranking.ltr import LtrConfig, LtrRanker
-from ranking.metrics import (
+from ranking.evaluation.metrics import (
     coverage,
     intra_list_diversity,
     map_at_k,
@@ -27,13 +24,20 @@ from ranking.metrics import (
     precision_at_k,
     recall_at_k,
 )
-from ranking.selection import (
+from ranking.evaluation.objective_metrics import (
+    HoldoutOutcomes,
+    holdout_outcomes,
+    objective_metrics,
+)
+from ranking.evaluation.selection import (
     HoldoutScores,
     SelectConfig,
     default_fallbacks,
     json_safe,
     select_models,
 )
+from ranking.interactions import Interactions, build_interactions
+from ranking.ltr import LtrConfig, LtrRanker
 from ranking.serving import FB_SUFFIX, ServingChoice
 from ranking.streaming import StreamingConfig, streaming_replay
 
@@ -227,7 +231,7 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     time-forward one cuts at 80% of the events up to ``now``. ``objective``: the action
     weights the ``actions`` model is judged with (None: the defaults). ``models`` keeps the
     time-forward holdout's metrics (known users); ``holdouts`` has both; ``selection`` says
-    what the feed serves (see ``ranking.selection``).
+    what the feed serves (see ``ranking.evaluation.selection``).
 
     Returns:
         ``{"split", "k", "models", "holdouts", "selection", "table", "seconds"}`` (``seconds``:
