@@ -104,12 +104,9 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     result["gate"] = {"passed": ok, "why": why, "version": version,
                       "served": result.get("selection", {}).get("served")}
     if version is not None:
-        con.execute("UPDATE model_registry SET metrics = ? WHERE version = ?",
-                    [json.dumps({**result["models"], "gate": result["gate"],
-                                 "selection": result.get("selection"),
-                                 "action_figures": result.get("actions") or {}},
-                                default=str),
-                     version])
+        registry.record_metrics(con, version, {
+            **result["models"], "gate": result["gate"], "selection": result.get("selection"),
+            "action_figures": result.get("actions") or {}})
     return result
 
 
