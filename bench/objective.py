@@ -45,9 +45,9 @@ def run(data: Path, split: str, seed: int, objective: ObjectiveConfig) -> dict[s
                         objective=replace(objective, creation_first=on))
         t = time.perf_counter()
         r = evaluate_split(tr, te, items, 10, cfg, baselines=(), fallbacks={}, name=split)
-        m = r["models"]["ranker"]
+        m = r.holdout.models["ranker"]
         out[name] = {k: m.get(k) for k in KEYS} | {"seconds": round(time.perf_counter() - t, 1),
-                                                   "n_users": r["n_users"]}
+                                                   "n_users": r.holdout.n_users}
     return out
 
 

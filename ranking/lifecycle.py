@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ import duckdb
 
 from features.errors import PipelineError
 from ranking import registry
+from ranking.evaluation.result import EvaluationResult, Gate
+from ranking.evaluation.selection import Selection, default_fallbacks
 from ranking.registry import TrainResult
 from ranking.serving import ServingChoice, read_config, read_objective, write_objective
 
@@ -58,20 +61,19 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     return TrainResult(version, path, ranker.report)
 
 
-def gate(result: dict[str, Any], k: int) -> tuple[bool, str]:
+def gate(result: EvaluationResult, k: int) -> tuple[bool, str]:
     """Whether an evaluation may be published, and why: the evaluation chose a model on known
     test users (every candidate, the popularity variants included, competes, so the choice
     is never below plain popularity)."""
-    sel = result.get("selection") or {}
-    n = sum((sel.get("weights") or {}).values())
-    if not sel or n == 0:
+    sel = result.selection
+    if sel is None or sum(sel.weights.values()) == 0:
         return False, "no known test users in either holdout: nothing to choose a model on"
-    return True, sel["why"]
+    return True, sel.why
 
 
 def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
                      now: datetime | None = None, k: int = 10,
-                     objective: dict[str, float] | None = None) -> dict[str, Any]:
+                     objective: dict[str, float] | None = None) -> EvaluationResult:
     """Evaluate the ranker configuration against baselines on a temporal split.
 
     The metrics are recorded on ``version`` (default: the newest trained version).
@@ -93,51 +95,46 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
         if objective is None:
             objective = read_objective(path)
     result = evaluate_models(con, now=now, k=k, config=config, objective=objective)
-    result["objective"] = objective
     if version is not None:
         t = time.perf_counter()
-        result["guardrails"] = guardrails_for(con, version, now, k)
-        result["guardrails_seconds"] = round(time.perf_counter() - t, 1)
-    result["seconds"] = round(time.perf_counter() - t0, 1)
-    result["table"] = format_table(result)
+        result = replace(result, guardrails=guardrails_for(con, version, now, k),
+                         guardrails_seconds=round(time.perf_counter() - t, 1))
+    result = replace(result, seconds=round(time.perf_counter() - t0, 1))
+    result = replace(result, table=format_table(result))
     ok, why = gate(result, k)
-    result["gate"] = {"passed": ok, "why": why, "version": version,
-                      "served": result.get("selection", {}).get("served")}
+    served = result.selection.served if result.selection is not None else None
+    result = replace(result, gate=Gate(passed=ok, why=why, version=version, served=served))
     if version is not None:
-        registry.record_metrics(con, version, {
-            **result["models"], "gate": result["gate"], "selection": result.get("selection"),
-            "action_figures": result.get("actions") or {}})
+        registry.record_metrics(con, version, result.registry_metrics())
     return result
 
 
-def publish_version(con: duckdb.DuckDBPyConnection, evaluation: dict[str, Any]) -> str:
+def publish_version(con: duckdb.DuckDBPyConnection, evaluation: EvaluationResult) -> str:
     """Publish the evaluated version serving what the evaluation chose, with the objective it
-    was judged with (``evaluation["objective"]``); raise PipelineError if the gate did not
+    was judged with (``evaluation.objective``); raise PipelineError if the gate did not
     pass (nothing changes then)."""
-    g = evaluation.get("gate") or {}
-    version = g.get("version")
-    if version is None:
+    g = evaluation.gate
+    if g is None or g.version is None:
         raise PipelineError("nothing to publish: train a model first (`feedwell train`)")
-    if g.get("passed") and evaluation.get("selection"):
-        path = registry.get(con, version).path
-        apply_selection(path, evaluation["selection"])
-        if evaluation.get("objective") is not None:
-            write_objective(path, evaluation["objective"])
-    registry.publish(con, version, bool(g.get("passed")), g.get("why", "gate not passed"))
-    return version
+    if g.passed and evaluation.selection is not None:
+        path = registry.get(con, g.version).path
+        apply_selection(path, evaluation.selection)
+        if evaluation.objective is not None:
+            write_objective(path, evaluation.objective)
+    registry.publish(con, g.version, g.passed, g.why)
+    return g.version
 
 
-def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoice:
+def apply_selection(path: str | Path, selection: Selection) -> ServingChoice:
     """Write the evaluation's choice into a version's files (its lists are rebuilt)."""
-    from ranking.evaluation.selection import default_fallbacks
     from ranking.ltr import LtrRanker
 
-    variants = {**default_fallbacks(), **selection.get("fallback_params", {})}
-    names = {selection["fallback"], selection["served"]} & set(variants)
-    choice = ServingChoice.named(selection["served"], fallback=selection["fallback"],
+    variants = {**default_fallbacks(), **selection.fallback_params}
+    names = {selection.fallback, selection.served} & set(variants)
+    choice = ServingChoice.named(selection.served, fallback=selection.fallback,
                                  popularity={n: variants[n] for n in sorted(names)},
-                                 backoff_below=int(selection["backoff_below"]),
-                                 why=selection["why"])
+                                 backoff_below=int(selection.backoff_below),
+                                 why=selection.why)
     ranker = LtrRanker.load(path)
     if ranker.serving != choice:
         ranker.set_serving(choice)

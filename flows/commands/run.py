@@ -49,6 +49,7 @@ def _print_rejected(db: str) -> None:
     import sys
 
     from features.store import connect
+    from ranking.evaluation.result import EvaluationResult
     from ranking.evaluation.run import format_table
     from ranking.registry import list_versions
 
@@ -60,7 +61,8 @@ def _print_rejected(db: str) -> None:
     if rejected:
         models = {k: v for k, v in rejected[-1].metrics.items()
                   if k not in ("gate", "selection")}
-        print(f"rejected: {rejected[-1].version}\n{format_table({'models': models})}",
+        print(f"rejected: {rejected[-1].version}\n"
+              f"{format_table(EvaluationResult(models=models))}",
               file=sys.stderr)
 
 
