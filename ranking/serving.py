@@ -119,7 +119,7 @@ def read_objective(path: str | Path) -> dict[str, float] | None:
 
 def read_config(path: str | Path) -> Any:
     """The ``LtrConfig`` a saved version was trained with (None: no such version)."""
-    from ranking.ltr.ranker import config_from_meta
+    from ranking.ltr.config import config_from_meta
 
     f = Path(path) / "ranker.json"
     return config_from_meta(json.loads(f.read_text())) if f.exists() else None

@@ -21,14 +21,14 @@ from ranking.candidates import merge_candidates
 from ranking.evaluation.metrics import ndcg_per_user
 from ranking.evaluation.result import ActionFigure, ActionFigures, Tradeoff, TradeoffPoint
 from ranking.interactions import Interactions
-from ranking.ltr._actions import (
+from ranking.ltr import (
     acted_pairs,
     action_figures,
     item_action_rates,
     pair_actions,
+    pair_features,
     rates_for,
 )
-from ranking.ltr._features import pair_features
 from ranking.ltr.objective import ACTIONS, CREATION_ACTIONS, DEFAULT_WEIGHTS, scaled_creation
 
 __all__ = ["evaluate_actions", "FACTORS"]
