@@ -60,7 +60,7 @@ def _print_rejected(db: str) -> None:
         con.close()
     if rejected:
         models = {k: v for k, v in rejected[-1].metrics.items()
-                  if k not in ("gate", "selection")}
+                  if k not in ("gate", "selection", "action_figures")}
         print(f"rejected: {rejected[-1].version}\n"
               f"{format_table(EvaluationResult(models=models))}",
               file=sys.stderr)
