@@ -16,7 +16,8 @@ from ranking.candidates import CandidateSource
 from ranking.interactions import Interactions
 from ranking.ltr._catalog import CatalogArrays, catalog_arrays_for
 
-__all__ = ["SERVING_FEATURES", "Stats", "compute_stats", "pair_features", "feature_names"]
+__all__ = ["SERVING_FEATURES", "Stats", "compute_stats", "pair_features", "feature_names",
+           "RowRanks", "row_ranks"]
 
 # Catalog figures the ranker applies on top of any model when serving: a video the user hid or
 # reported sinks, and hides, reports and blocks weigh against the creator while they decay.
@@ -98,6 +99,65 @@ def _rank_and_z(m: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
     rank[rows, top] = np.arange(1, d + 1, dtype=np.float32)[None, :]
     rank[~np.isfinite(m)] = np.nan
     return rank, z
+
+
+@dataclass(frozen=True)
+class RowRanks:
+    """``_rank_and_z`` of one score row, read at the items asked for (a request reads a few
+    hundred of a catalog's entries): the row's ``depth`` best in rank order, and its moments.
+
+    Attributes:
+        m: the row (NaN: not scored).
+        top: the indices ranked 1, 2, ... (``_rank_and_z``'s partition and stable sort, so
+            ties keep its order).
+        mu: the row's ``nanmean`` (1 x 1).
+        sd: the row's ``nanstd`` (1 x 1).
+    """
+
+    m: np.ndarray
+    top: np.ndarray
+    mu: np.ndarray
+    sd: np.ndarray
+
+    def at(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(rank, z)`` of ``items``, equal to ``_rank_and_z(m[None, :], depth)[k][0, items]``."""
+        pos = np.full(self.m.size, np.nan, np.float32)
+        pos[self.top] = np.arange(1, len(self.top) + 1, dtype=np.float32)
+        v = self.m[items]
+        rank = pos[items]
+        rank[~np.isfinite(v)] = np.nan
+        with np.errstate(all="ignore"):
+            z = (v[None, :] - self.mu) / (self.sd + 1e-6)
+        return rank, z[0]
+
+
+def row_ranks(m: np.ndarray, depth: int) -> RowRanks:
+    """``RowRanks`` of one score row: ``_rank_and_z``'s arithmetic, step for step as numpy's
+    ``nanmean`` and ``nanstd`` take it (one NaN mask and one copy serve both), without
+    writing the full rank and z rows a request never reads."""
+    a = m[None, :]
+    mask = np.isnan(a)
+    arr = a.copy()
+    np.copyto(arr, 0, where=mask, casting="unsafe")
+    cnt = np.full((1, 1), m.size - np.count_nonzero(mask), np.intp)
+    with np.errstate(all="ignore"):
+        tot = np.sum(arr, axis=1, keepdims=True)
+        mu = np.divide(tot, cnt, out=tot, casting="unsafe")
+        np.subtract(arr, mu, out=arr, casting="unsafe")
+        np.copyto(arr, 0, where=mask, casting="unsafe")
+        np.multiply(arr, arr, out=arr)
+        var = np.sum(arr, axis=1, keepdims=True)
+        var = np.divide(var, cnt, out=var, casting="unsafe")
+        np.copyto(var, np.nan, where=cnt <= 0, casting="unsafe")
+        sd = np.sqrt(var, out=var)
+    d = min(depth, m.size)
+    if d == 0:
+        return RowRanks(m, np.zeros(0, np.int64), mu, sd)
+    neg = np.negative(m)  # ``-filled``: the non-finite last
+    neg[~np.isfinite(m)] = np.inf
+    part = np.argpartition(neg, d - 1)[:d]
+    top = part[np.argsort(neg[part], kind="stable")]
+    return RowRanks(m, top, mu, sd)
 
 
 def pair_features(

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from ranking.candidates import CandidateSource
 from ranking.interactions import Interactions, fold_viewer_events
-from ranking.ltr._features import Stats, _rank_and_z, feature_names
+from ranking.ltr._features import RowRanks, Stats, feature_names, row_ranks
 from wellbeing.viewer_fold import SEEN_TYPES
 
 __all__ = ["ViewerHistory", "viewer_history", "live_candidate_rows", "row_features"]
@@ -103,6 +103,23 @@ def _top(row: np.ndarray, n: int) -> np.ndarray:
     return finite[np.lexsort((finite, -row[finite]))]
 
 
+def _top_ranked(r: RowRanks, n: int) -> np.ndarray:
+    """``_top(r.m, n)`` read off the row's rank order (one partition of the row serves both
+    the candidates and the rank features). A tie across the cut is left to ``_top`` itself:
+    which of the tied ones its partition keeps is its own."""
+    m, top = r.m, r.top
+    v = m[top]
+    nf = int(np.isfinite(v).sum())  # the finite come first: the others are filled with -inf
+    every = nf < len(top) or len(top) == m.size  # no finite entry of the row is left out
+    if every and n >= nf:
+        head = top[:nf]
+    elif n < nf and v[n - 1] != v[n]:
+        head = top[:n]
+    else:
+        return _top(m, n)
+    return head[np.lexsort((head, -m[head]))]
+
+
 # A viewer-independent source's row, and its finite entries in ``_top`` order (best first,
 # ties: lower index), per source object: computed once, not per request.
 _SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -134,17 +151,19 @@ def _top_unseen(m: np.ndarray, order: np.ndarray, seen: np.ndarray, n: int) -> n
 
 
 def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_ids: np.ndarray,
-                        n_per_source: int | dict[str, int], n_total: int
-                        ) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
+                        n_per_source: int | dict[str, int], n_total: int, depth: int = 1000
+                        ) -> tuple[list[np.ndarray], list[RowRanks | None], np.ndarray, list[str]]:
     """Every source's score row for the viewer, and the merged candidates.
 
     Returns:
-        ``(rows, items, best_source)``: one score row per source (seen items NaN for the
-        personalised ones, as ``pair_features`` masks them; read-only for the others), the
-        candidate item indices in merge order (best summed reciprocal rank first, ties by
-        item id, as ``merge_candidates``), and the source that listed each candidate best.
+        ``(rows, ranks, items, best_source)``: one score row per source (seen items NaN for
+        the personalised ones, as ``pair_features`` masks them; read-only for the others),
+        the personalised rows' ``row_ranks`` to ``depth`` (None for the others and for a row
+        with nothing scored), the candidate item indices in merge order (best summed
+        reciprocal rank first, ties by item id, as ``merge_candidates``), and the source that
+        listed each candidate best.
     """
-    rows, tops = [], []
+    rows, ranks, tops = [], [], []
     for src in sources:
         k = n_per_source.get(src.name, 100) if isinstance(n_per_source, dict) else n_per_source
         if not src.personalised:
@@ -156,6 +175,7 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
                 log.exception("candidate source %s failed; skipped", src.name)
                 m, order = np.full(len(item_ids), np.nan, np.float32), np.zeros(0, np.int64)
             rows.append(m)
+            ranks.append(None)
             tops.append(_top_unseen(m, order, h.seen, k) if k > 0 else order[:0])
             continue
         try:
@@ -169,8 +189,11 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
         if h.seen.size:
             m[h.seen] = np.nan  # the seen are neither candidates nor ranked
         rows.append(m)
-        tops.append(_top(m, k) if k > 0 else np.zeros(0, np.int64))
-    return rows, *_merge(tops, [s.name for s in sources], item_ids, n_total)
+        # A row with nothing scored (no follow, say) ranks nothing and lists nothing.
+        r = None if np.isnan(m).all() else row_ranks(m, depth)
+        ranks.append(r)
+        tops.append(_top_ranked(r, k) if k > 0 and r is not None else np.zeros(0, np.int64))
+    return rows, ranks, *_merge(tops, [s.name for s in sources], item_ids, n_total)
 
 
 def _merge(tops: list[np.ndarray], names: list[str], item_ids: np.ndarray, n_total: int
@@ -193,18 +216,18 @@ def _merge(tops: list[np.ndarray], names: list[str], item_ids: np.ndarray, n_tot
     return uniq[order], [names[k] for k in srcno[best][order].tolist()]
 
 
-def row_features(sources: list[CandidateSource], stats: Stats, rows: list[np.ndarray], u: int,
-                 items: np.ndarray, depth: int = 1000) -> np.ndarray:
-    """``pair_features`` for one viewer whose source rows are already scored."""
+def row_features(sources: list[CandidateSource], stats: Stats, rows: list[np.ndarray],
+                 ranks: list[RowRanks | None], u: int, items: np.ndarray) -> np.ndarray:
+    """``pair_features`` for one viewer whose source rows are already scored and ranked
+    (``live_candidate_rows``)."""
     out = np.full((len(items), len(feature_names(sources, stats.catalog_names))), np.nan,
                   np.float32)
     col = 0
-    for src, m in zip(sources, rows, strict=True):
+    for src, m, r in zip(sources, rows, ranks, strict=True):
         if src.personalised:
             # A row with nothing scored (no follow, say) ranks nothing: NaN, as out holds.
-            if not np.isnan(m).all():
-                rank, z = _rank_and_z(m[None, :], depth)
-                out[:, col], out[:, col + 1] = rank[0, items], z[0, items]
+            if r is not None:
+                out[:, col], out[:, col + 1] = r.at(items)
             col += 2
         else:
             out[:, col] = m[items]

@@ -244,9 +244,10 @@ class LtrRanker:
                                  "model_score": np.asarray(sc[0], np.float64)},
                                 schema={"item_id": pl.String, "source": pl.String,
                                         "model_score": pl.Float64})
-        rows, items, best = live_candidate_rows(self.sources, h, self.data.item_ids,
-                                                self.config.n_per_source, n)
-        s, p = self._score_x_actions(row_features(self.sources, self.stats, rows, h.u, items),
+        rows, ranks, items, best = live_candidate_rows(self.sources, h, self.data.item_ids,
+                                                       self.config.n_per_source, n)
+        s, p = self._score_x_actions(row_features(self.sources, self.stats, rows, ranks, h.u,
+                                                  items),
                                      np.full(len(items), h.u, np.int64), items,
                                      np.zeros(len(items), bool))
         order = np.lexsort((np.arange(len(items)), -s))
@@ -268,10 +269,10 @@ class LtrRanker:
         streaming replay): the sources run once on the viewer's history, then each choice
         scores the same candidates; ``exclude`` is left out too."""
         h = self.history(user_id, events)
-        rows, items, _ = live_candidate_rows(self.sources, h, self.data.item_ids,
-                                             self.config.n_per_source,
-                                             self.config.n_candidates + len(exclude))
-        x = row_features(self.sources, self.stats, rows, h.u, items)
+        rows, ranks, items, _ = live_candidate_rows(self.sources, h, self.data.item_ids,
+                                                    self.config.n_per_source,
+                                                    self.config.n_candidates + len(exclude))
+        x = row_features(self.sources, self.stats, rows, ranks, h.u, items)
         u = np.full(len(items), h.u, np.int64)
         ids = self.data.item_ids[items].astype(str)
         keep = np.array([i not in exclude for i in ids.tolist()], bool)
@@ -326,9 +327,9 @@ class LtrRanker:
             u = np.full(len(ids), uid, np.int64)
             return pair_features(self.sources, self.stats, u, i), u, i, self.backed_off(u)
         h = self.history(user_id, events, follows)
-        rows, _, _ = live_candidate_rows(self.sources, h, self.data.item_ids, 0, 0)
+        rows, ranks, _, _ = live_candidate_rows(self.sources, h, self.data.item_ids, 0, 0)
         off = np.full(len(ids), _backs_off(h, self.serving))
-        x = row_features(self.sources, self.stats, rows, h.u, np.maximum(i, 0))
+        x = row_features(self.sources, self.stats, rows, ranks, h.u, np.maximum(i, 0))
         x[i < 0] = np.nan
         return x, np.full(len(ids), h.u, np.int64), i, off
 

@@ -149,7 +149,8 @@ def test_the_vectorised_merge_equals_the_loop_it_replaced(ranker, user, liked):
     from ranking.ltr._live import live_candidate_rows
 
     h = ranker.history(user, _views(user, liked))
-    rows, items, best = live_candidate_rows(ranker.sources, h, ranker.data.item_ids, 50, 120)
+    rows, _, items, best = live_candidate_rows(ranker.sources, h, ranker.data.item_ids, 50,
+                                               120)
     order, first = _merge_by_loop(ranker.sources, h, ranker.data.item_ids, 50, 120)
     assert items.tolist() == order and best == first
     for src, m in zip(ranker.sources, rows, strict=True):
@@ -169,3 +170,43 @@ def test_a_shared_rows_top_without_the_seen_equals_top_of_the_masked_row():
         masked = m.copy()
         masked[seen] = np.nan
         assert _top_unseen(m, _top(m, m.size), seen, n).tolist() == _top(masked, n).tolist()
+
+
+def _random_rows(rng: np.random.Generator, count: int):
+    """Score rows with NaN, infinities and many ties (at every cut too)."""
+    for t in range(count):
+        n = int(rng.integers(0, 1500))
+        m = (rng.integers(0, 6, n).astype(np.float32) if t % 2
+             else rng.standard_normal(n).astype(np.float32))
+        m[rng.random(n) < rng.random()] = np.nan
+        if t % 7 == 0 and n:
+            m[rng.integers(0, n, 3)] = rng.choice([np.inf, -np.inf], 3)
+        if t % 40 == 0:
+            m[:] = np.nan
+        yield m
+
+
+def test_one_rows_ranks_at_items_equal_rank_and_z_of_the_whole_row():
+    from ranking.ltr._features import _rank_and_z, row_ranks
+
+    rng = np.random.default_rng(7)
+    for m in _random_rows(rng, 400):
+        depth = int(rng.integers(0, 1200))
+        items = rng.integers(0, max(m.size, 1), int(rng.integers(0, 300)) if m.size else 0)
+        with np.errstate(all="ignore"):
+            rank, z = _rank_and_z(m[None, :], depth)
+        got_rank, got_z = row_ranks(m, depth).at(items)
+        assert got_rank.dtype == rank.dtype and got_z.dtype == z.dtype
+        assert np.array_equal(got_rank, rank[0, items], equal_nan=True)
+        assert np.array_equal(got_z, z[0, items], equal_nan=True)
+
+
+def test_top_read_off_the_rank_order_equals_top_of_the_row():
+    from ranking.ltr._features import row_ranks
+    from ranking.ltr._live import _top, _top_ranked
+
+    rng = np.random.default_rng(8)
+    for m in _random_rows(rng, 400):
+        r = row_ranks(m, int(rng.integers(0, 1200)))
+        for n in (1, 2, int(rng.integers(1, 400)), 1000):
+            assert _top_ranked(r, n).tolist() == _top(m, n).tolist()
