@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import polars as pl
 
@@ -10,9 +11,12 @@ from ranking.feed.live_items import is_positive
 from ranking.feed.query import Query
 from ranking.feed.resources import CandidateStore
 
+_Counts = tuple[Counter, Counter, int]
 _EMPTY = {"item_id": pl.String, "source": pl.String, "source_score": pl.Float64}
 # Trained positives read for the viewer's tastes (the strongest first).
 _HISTORY_MAX = 200
+# Viewers whose trained tastes are kept (per model and catalog); the table restarts when full.
+_TASTES_MAX = 20_000
 
 
 class FreshCandidateSource:
@@ -24,6 +28,32 @@ class FreshCandidateSource:
 
     def __init__(self, n: int = 20) -> None:
         self.n = n
+        # (model, catalog facts, user -> trained tastes): one table for the model and catalog
+        # in force, so a replaced model is not kept alive by it.
+        self._trained: tuple[Any, Any, dict[str, _Counts]] = (None, None, {})
+
+    def _trained_counts(self, model: Any, user_id: str, facts: Any) -> _Counts:
+        """Topic and creator counts over the viewer's trained positives: the same on every
+        page until the model or the catalog changes (the request adds its recent positives)."""
+        m, f, table = self._trained
+        if m is not model or f is not facts:
+            table = {}
+            self._trained = (model, facts, table)
+        got = table.get(user_id)
+        if got is None:
+            history = (model.history_items(user_id, _HISTORY_MAX) if model is not None
+                       else [])
+            topics: Counter[str] = Counter()
+            creators: Counter[str] = Counter()
+            for i in history:
+                fi = facts.get(i)
+                if fi is not None:
+                    topics.update(fi.topics)
+                    creators[fi.creator_id] += 1
+            if len(table) >= _TASTES_MAX:
+                table.clear()
+            got = table[user_id] = (topics, creators, len(history))
+        return got
 
     def __call__(self, query: Query, store: CandidateStore, n: int) -> pl.DataFrame:
         live = getattr(store, "live_items", None)
@@ -33,16 +63,18 @@ class FreshCandidateSource:
         facts = store.item_facts
         recent = [e["item_id"] for e in query.recent if e.get("item_id") and is_positive(
             e, live.durations.get(e["item_id"]), live.cfg)]
-        history = (query.model.history_items(query.user_id, _HISTORY_MAX)
-                   if query.model is not None else [])
-        topics: Counter[str] = Counter()
-        creators: Counter[str] = Counter()
-        for i in history + recent:
+        trained_topics, trained_creators, n_history = self._trained_counts(
+            query.model, query.user_id, facts)
+        # Copies, counted on in the order one pass over history then recent takes (the
+        # tastes' order breaks ties between equal shares).
+        topics = Counter(trained_topics)
+        creators = Counter(trained_creators)
+        for i in recent:
             f = facts.get(i)
             if f is not None:
                 topics.update(f.topics)
                 creators[f.creator_id] += 1
-        seen = max(len(history) + len(recent), 1)
+        seen = max(n_history + len(recent), 1)
         tastes = {t: k / seen for t, k in topics.items()}
         liked = {c: k / seen for c, k in creators.items() if c}
         liked.update({c: 1.0 for c in query.viewer.following})
