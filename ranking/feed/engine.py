@@ -312,9 +312,11 @@ class FeedEngine:
         if hit is not None and hit[0] is ranker:
             return hit[1]
         c = ranker.live_candidates(user_id, list(recent), follows, n)
-        c = c.with_columns(pl.Series("source_score", _rank_scores(c.height))).select(
-            "item_id", "source", "source_score", "model_score",
-            *(["expected"] if "expected" in c.columns else []))
+        # Columns as they are (no query plan): ``source_score`` in third place.
+        c = pl.DataFrame([c.get_column("item_id"), c.get_column("source"),
+                          pl.Series("source_score", _rank_scores(c.height)),
+                          c.get_column("model_score"),
+                          *([c.get_column("expected")] if "expected" in c.columns else [])])
         if len(self._lists) >= _LISTS_MAX:
             self._lists = {}
         self._lists[key] = (ranker, c)

@@ -251,8 +251,9 @@ class LtrRanker:
                                      np.full(len(items), h.u, np.int64), items,
                                      np.zeros(len(items), bool))
         order = np.lexsort((np.arange(len(items)), -s))
-        out = pl.DataFrame({"item_id": self.data.item_ids[items[order]].astype(str),
-                            "source": np.asarray(best, dtype=object)[order].astype(str),
+        # Lists of str: a numpy str array costs polars a conversion (~0.3 ms a page).
+        out = pl.DataFrame({"item_id": [str(i) for i in self.data.item_ids[items[order]]],
+                            "source": [best[k] for k in order.tolist()],
                             "model_score": s[order]},
                            schema={"item_id": pl.String, "source": pl.String,
                                    "model_score": pl.Float64})
