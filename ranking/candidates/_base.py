@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from ranking.interactions import Interactions
 
-__all__ = ["CandidateSource"]
+__all__ = ["CandidateSource", "csr_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,16 @@ class CandidateSource:
 
     def params(self) -> dict[str, Any]:
         return asdict(self.config)
+
+
+def csr_rows(m: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:
+    """``m[users]``; one row is read off the index arrays (the same entries in the same
+    order): scipy's row indexing cost ~0.1 ms a call on the request path."""
+    if len(users) != 1 or users[0] < 0:
+        return m[users]
+    a, b = m.indptr[users[0]], m.indptr[users[0] + 1]
+    return sp.csr_matrix((m.data[a:b].copy(), m.indices[a:b].copy(),
+                          np.array([0, b - a], m.indptr.dtype)), shape=(1, m.shape[1]))
 
 
 def block_rows(n_items: int, most: int = _CHUNK) -> int:

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from, unknown_rows
+from ranking.candidates._base import (
+    CandidateSource,
+    csr_rows,
+    sparse_arrays,
+    sparse_from,
+    unknown_rows,
+)
 from ranking.candidates._ease_tail import calibrate_alpha, head_items, tail_weights
 from ranking.interactions import Interactions
 
@@ -97,12 +103,12 @@ class EaseCandidates(CandidateSource):
             return np.full((len(users), self.data.n_items), np.nan, np.float32)
         known = users[users >= 0]
         if self.tail is None:
-            block = np.asarray(self._x[known] @ self.weights, dtype=np.float32)
+            block = np.asarray(csr_rows(self._x, known) @ self.weights, dtype=np.float32)
             return unknown_rows(users, self.data.n_items, block)
         if self._xh is None:
             self._xh = self._x[:, self.head].tocsr()
-        block = (self._x[known] @ self.tail).toarray().astype(np.float32, copy=False)
-        block[:, self.head] += self._xh[known] @ self.weights
+        block = (csr_rows(self._x, known) @ self.tail).toarray().astype(np.float32, copy=False)
+        block[:, self.head] += csr_rows(self._xh, known) @ self.weights
         return unknown_rows(users, self.data.n_items, block)
 
     def score_user(self, u: int, row, follows: frozenset[str] = frozenset()) -> np.ndarray:

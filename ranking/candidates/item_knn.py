@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ranking.candidates._base import CandidateSource, sparse_arrays, sparse_from, unknown_rows
+from ranking.candidates._base import (
+    CandidateSource,
+    csr_rows,
+    sparse_arrays,
+    sparse_from,
+    unknown_rows,
+)
 from ranking.interactions import Interactions
 
 __all__ = ["ItemKnnCandidates", "ItemKnnConfig"]
@@ -60,7 +66,7 @@ class ItemKnnCandidates(CandidateSource):
 
     def _score_rows(self, users: np.ndarray) -> np.ndarray:
         known = users[users >= 0]
-        block = (self._x[known] @ self.similarity).toarray().astype(np.float32)
+        block = (csr_rows(self._x, known) @ self.similarity).toarray().astype(np.float32)
         return unknown_rows(users, self.data.n_items, block)
 
     def score_user(self, u: int, row: sp.csr_matrix, follows: frozenset[str] = frozenset()

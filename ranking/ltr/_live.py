@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ranking.candidates import CandidateSource
+from ranking.candidates._base import csr_rows
 from ranking.interactions import Interactions, fold_viewer_events
 from ranking.ltr._features import RowRanks, Stats, feature_names, row_ranks
 from wellbeing.viewer_fold import SEEN_TYPES
@@ -66,8 +67,9 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
     """
     u = data.user_index(user_id)
     n = data.n_items
-    base = trained[u] if u >= 0 else sp.csr_matrix((1, n), dtype=np.float32)
-    seen_idx = seen[u].indices if (u >= 0 and seen is not None) else np.zeros(0, np.int32)
+    base = csr_rows(trained, np.array([u])) if u >= 0 else sp.csr_matrix((1, n), dtype=np.float32)
+    seen_idx = (seen.indices[seen.indptr[u]:seen.indptr[u + 1]].copy()
+                if (u >= 0 and seen is not None) else np.zeros(0, np.int32))
     if not events:
         return ViewerHistory(u, base, seen_idx, int(base.nnz), False, follows)
     # Row by row: a frame pipeline over a handful of events cost milliseconds per request.
@@ -79,9 +81,7 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
                              if e.get("item_id") and e.get("type") in SEEN_TYPES])
     ok = i_pos >= 0
     add = np.fromiter(fold.positives.values(), np.float64, len(fold.positives))
-    extra = sp.csr_matrix((add.astype(np.float32)[ok],
-                           (np.zeros(ok.sum(), np.int64), i_pos[ok])), shape=(1, n))
-    row = (base + extra).tocsr()
+    row = _plus(base, i_pos[ok], add.astype(np.float32)[ok])
     gone = i_neg[i_neg >= 0]
     if gone.size:
         # A hide or report in the session takes the video out of the viewer's history, as a
@@ -92,6 +92,23 @@ def viewer_history(data: Interactions, trained: sp.csr_matrix, seen: sp.csr_matr
     row.eliminate_zeros()
     all_seen = np.union1d(seen_idx, every[every >= 0]).astype(np.int64)
     return ViewerHistory(u, row, all_seen, int(row.nnz), True, follows)
+
+
+def _plus(base: sp.csr_matrix, cols: np.ndarray, vals: np.ndarray) -> sp.csr_matrix:
+    """``(base + extra).tocsr()`` where ``extra`` is the 1 x n row of ``vals`` at the distinct
+    ``cols``: the entries of either, summed where both have one, sorted, zeros dropped (as
+    scipy's canonical sum), without building ``extra``. A base out of canonical order, or
+    of another dtype, goes through scipy."""
+    bi = base.indices
+    if base.data.dtype != vals.dtype or (bi.size > 1 and not (bi[1:] > bi[:-1]).all()):
+        extra = sp.csr_matrix((vals, (np.zeros(len(cols), np.int64), cols)), shape=base.shape)
+        return (base + extra).tocsr()
+    idx = np.union1d(bi, cols)
+    out = np.zeros(len(idx), vals.dtype)
+    out[np.searchsorted(idx, bi)] += base.data
+    out[np.searchsorted(idx, cols)] += vals
+    nz = out != 0
+    return sp.csr_matrix((out[nz], idx[nz], np.array([0, int(nz.sum())])), shape=base.shape)
 
 
 def _top(row: np.ndarray, n: int) -> np.ndarray:

@@ -210,3 +210,50 @@ def test_top_read_off_the_rank_order_equals_top_of_the_row():
         r = row_ranks(m, int(rng.integers(0, 1200)))
         for n in (1, 2, int(rng.integers(1, 400)), 1000):
             assert _top_ranked(r, n).tolist() == _top(m, n).tolist()
+
+
+def test_one_row_read_off_the_index_arrays_equals_scipys_row():
+    import scipy.sparse as sp
+
+    from ranking.candidates._base import csr_rows
+
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        m = sp.random(30, 200, density=rng.random() * 0.2, format="csr", dtype=np.float32,
+                      random_state=int(rng.integers(1 << 30)))
+        if rng.random() < 0.3:  # entries out of order within rows
+            m = sp.csr_matrix((m.data[::-1].copy(), m.indices[::-1].copy(),
+                               (m.nnz - m.indptr[::-1]).copy()), shape=m.shape)
+        for u in range(m.shape[0]):
+            got, want = csr_rows(m, np.array([u])), m[np.array([u])]
+            assert got.shape == want.shape and got.dtype == want.dtype
+            assert got.indices.tolist() == want.indices.tolist()
+            assert np.array_equal(got.data, want.data) and got.indptr.tolist() == [0, want.nnz]
+
+
+def test_a_live_row_sum_equals_scipys_sum_of_the_rows():
+    import scipy.sparse as sp
+
+    from ranking.ltr._live import _plus
+
+    rng = np.random.default_rng(10)
+    n = 300
+    for t in range(300):
+        base = sp.random(1, n, density=rng.random() * 0.3, format="csr", dtype=np.float32,
+                         random_state=int(rng.integers(1 << 30)))
+        if t % 5 == 0 and base.nnz > 1:  # out of canonical order: scipy's own sum
+            base = sp.csr_matrix((base.data[::-1].copy(), base.indices[::-1].copy(),
+                                  base.indptr), shape=base.shape)
+        cols = rng.choice(n, int(rng.integers(0, 30)), replace=False)
+        vals = rng.choice([0.5, 1.0, 2.25, -1.0], len(cols)).astype(np.float32)
+        if t % 3 == 0 and base.nnz:  # sums that cancel to zero
+            vals[:min(len(cols), base.nnz)] = 0
+            k = min(len(cols), base.nnz)
+            cols[:k], vals[:k] = base.indices[:k], -base.data[:k]
+            cols = np.unique(cols) if len(np.unique(cols)) < len(cols) else cols
+            vals = vals[:len(cols)]
+        extra = sp.csr_matrix((vals, (np.zeros(len(cols), np.int64), cols)), shape=(1, n))
+        want = (base + extra).tocsr()
+        got = _plus(base, cols, vals)
+        assert got.dtype == want.dtype and got.indices.tolist() == want.indices.tolist()
+        assert np.array_equal(got.data, want.data) and got.indptr.tolist() == want.indptr.tolist()
