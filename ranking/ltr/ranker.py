@@ -192,11 +192,17 @@ class LtrRanker:
         d = self.data
         if d.now is not None:
             return d.now
+        # Kept while the frames are the same ones: every request reads it (hydrate_query).
+        key = (d, d.frame, d.negatives, d.events)
+        got = getattr(self, "_data_to", None)
+        if got is not None and all(a is b for a, b in zip(got[0], key, strict=True)):
+            return got[1]
         times = [f[c].max() for f, c in ((d.frame, "last_ts"), (d.negatives, "ts"))
                  if f.height]
         if d.events is not None and d.events.height:
             times.append(d.events["ts"].max())
-        return max(times) if times else None
+        self._data_to = (key, max(times) if times else None)
+        return self._data_to[1]
 
     def history(self, user_id: str, events: list[dict] | tuple = (),
                 follows: frozenset[str] = frozenset()) -> ViewerHistory:
