@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from ranking.candidates._base import (
     CandidateSource,
+    csr_row_product,
     csr_rows,
     sparse_arrays,
     sparse_from,
@@ -107,7 +108,8 @@ class EaseCandidates(CandidateSource):
             return unknown_rows(users, self.data.n_items, block)
         if self._xh is None:
             self._xh = self._x[:, self.head].tocsr()
-        block = (csr_rows(self._x, known) @ self.tail).toarray().astype(np.float32, copy=False)
+        block = csr_row_product(csr_rows(self._x, known), self.tail).astype(np.float32,
+                                                                      copy=False)
         block[:, self.head] += csr_rows(self._xh, known) @ self.weights
         return unknown_rows(users, self.data.n_items, block)
 
@@ -120,7 +122,7 @@ class EaseCandidates(CandidateSource):
         if self.tail is None:
             return np.asarray(x @ self.weights, dtype=np.float32).ravel()
         # The same split as ``_score_rows``: the sparse tail for every item, the dense head.
-        out = np.asarray((x @ self.tail).toarray(), np.float32).ravel()
+        out = np.asarray(csr_row_product(x, self.tail), np.float32).ravel()
         out[self.head] += np.asarray(x[:, self.head] @ self.weights, np.float32).ravel()
         return out
 

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from ranking.candidates._base import (
     CandidateSource,
+    csr_row_product,
     csr_rows,
     sparse_arrays,
     sparse_from,
@@ -66,7 +67,7 @@ class ItemKnnCandidates(CandidateSource):
 
     def _score_rows(self, users: np.ndarray) -> np.ndarray:
         known = users[users >= 0]
-        block = (csr_rows(self._x, known) @ self.similarity).toarray().astype(np.float32)
+        block = csr_row_product(csr_rows(self._x, known), self.similarity).astype(np.float32)
         return unknown_rows(users, self.data.n_items, block)
 
     def score_user(self, u: int, row: sp.csr_matrix, follows: frozenset[str] = frozenset()
@@ -76,7 +77,7 @@ class ItemKnnCandidates(CandidateSource):
         x = row.copy() if self.config.binary else row
         if self.config.binary:
             x.data[:] = 1.0
-        return np.asarray((x @ self.similarity).toarray(), np.float32).ravel()
+        return np.asarray(csr_row_product(x, self.similarity), np.float32).ravel()
 
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by the learned similarity."""

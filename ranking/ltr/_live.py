@@ -153,13 +153,15 @@ def _shared_row(src: CandidateSource) -> tuple[np.ndarray, np.ndarray]:
     return got[1], got[2]
 
 
-def _top_unseen(m: np.ndarray, order: np.ndarray, seen: np.ndarray, n: int) -> np.ndarray:
+def _top_unseen(m: np.ndarray, order: np.ndarray, seen: np.ndarray, n: int,
+                seen_mask: np.ndarray | None = None) -> np.ndarray:
     """``_top`` of ``m`` with ``seen`` masked, read off the unmasked row's full ``_top`` order
     (taking entries out of an order leaves the others' order as it was). A tie across the
-    cut is left to ``_top`` itself: which of the tied ones its partition keeps is its own."""
+    cut is left to ``_top`` itself: which of the tied ones its partition keeps is its own.
+    ``seen_mask``: ``seen`` as a catalog-long mask, when the caller has it."""
     head = order[:n + 1 + seen.size]
     if seen.size:
-        head = head[~np.isin(head, seen)]
+        head = head[~(seen_mask[head] if seen_mask is not None else np.isin(head, seen))]
     if len(head) > n and m[head[n - 1]] == m[head[n]]:
         pick = m.copy()
         pick[seen] = np.nan
@@ -181,6 +183,10 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
         listed each candidate best.
     """
     rows, ranks, tops = [], [], []
+    seen_mask = None
+    if h.seen.size:  # one mask for every shared row's list
+        seen_mask = np.zeros(len(item_ids), bool)
+        seen_mask[h.seen] = True
     for src in sources:
         k = n_per_source.get(src.name, 100) if isinstance(n_per_source, dict) else n_per_source
         if not src.personalised:
@@ -193,7 +199,7 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
                 m, order = np.full(len(item_ids), np.nan, np.float32), np.zeros(0, np.int64)
             rows.append(m)
             ranks.append(None)
-            tops.append(_top_unseen(m, order, h.seen, k) if k > 0 else order[:0])
+            tops.append(_top_unseen(m, order, h.seen, k, seen_mask) if k > 0 else order[:0])
             continue
         try:
             # Without live events a trained viewer is scored exactly as in training and batch.
@@ -213,6 +219,24 @@ def live_candidate_rows(sources: list[CandidateSource], h: ViewerHistory, item_i
     return rows, ranks, *_merge(tops, [s.name for s in sources], item_ids, n_total)
 
 
+# Each catalog index's place in the order of the ids as str, per item id array (weakly).
+_ID_ORDER: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _id_order(item_ids: np.ndarray) -> np.ndarray:
+    """Per index, its id's place among the ids sorted as str (ties: lower index first), so
+    the merge breaks ties on integers; made once per catalog, not per request."""
+    got = _ID_ORDER.get(id(item_ids))
+    if got is not None and got[0]() is item_ids:
+        return got[1]
+    place = np.empty(len(item_ids), np.int64)
+    place[np.argsort(item_ids.astype(str), kind="stable")] = np.arange(len(item_ids))
+    if len(_ID_ORDER) >= 8:
+        _ID_ORDER.clear()
+    _ID_ORDER[id(item_ids)] = (weakref.ref(item_ids), place)
+    return place
+
+
 def _merge(tops: list[np.ndarray], names: list[str], item_ids: np.ndarray, n_total: int
            ) -> tuple[np.ndarray, list[str]]:
     """Sum of reciprocal ranks over the sources' lists (added in source order, as the float
@@ -227,7 +251,7 @@ def _merge(tops: list[np.ndarray], names: list[str], item_ids: np.ndarray, n_tot
     uniq, inv = np.unique(cand, return_inverse=True)
     rr = np.zeros(len(uniq))
     np.add.at(rr, inv, 1.0 / rank)
-    order = np.lexsort((item_ids[uniq].astype(str), -rr))[:n_total]
+    order = np.lexsort((_id_order(item_ids)[uniq], -rr))[:n_total]
     firsts = np.lexsort((srcno, rank, inv))
     best = firsts[np.r_[True, inv[firsts][1:] != inv[firsts][:-1]]]  # one per candidate
     return uniq[order], [names[k] for k in srcno[best][order].tolist()]

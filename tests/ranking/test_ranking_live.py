@@ -257,3 +257,53 @@ def test_a_live_row_sum_equals_scipys_sum_of_the_rows():
         got = _plus(base, cols, vals)
         assert got.dtype == want.dtype and got.indices.tolist() == want.indices.tolist()
         assert np.array_equal(got.data, want.data) and got.indptr.tolist() == want.indptr.tolist()
+
+
+def test_the_merges_integer_id_order_equals_sorting_the_ids_as_str():
+    from ranking.ltr._live import _id_order
+
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        ids = np.array([f"v{x}" for x in rng.integers(0, 10_000, rng.integers(1, 400))],
+                       dtype=object)  # duplicates too: ties keep the lower index first
+        uniq = np.unique(rng.integers(0, len(ids), rng.integers(1, 60)))
+        rr = rng.integers(0, 4, len(uniq)) / 4.0
+        want = np.lexsort((ids[uniq].astype(str), -rr))
+        assert np.lexsort((_id_order(ids)[uniq], -rr)).tolist() == want.tolist()
+
+
+def test_a_shared_rows_top_with_a_seen_mask_equals_it_without():
+    from ranking.ltr._live import _top, _top_unseen
+
+    rng = np.random.default_rng(12)
+    for _ in range(200):
+        m = rng.integers(0, 6, 400).astype(np.float32)
+        m[rng.random(400) < 0.2] = np.nan
+        seen = np.unique(rng.integers(0, 400, rng.integers(0, 40)))
+        mask = np.zeros(400, bool)
+        mask[seen] = True
+        n = int(rng.integers(1, 120))
+        order = _top(m, m.size)
+        assert (_top_unseen(m, order, seen, n, mask).tolist()
+                == _top_unseen(m, order, seen, n).tolist())
+
+
+def test_one_rows_product_with_a_sparse_matrix_equals_scipys():
+    import scipy.sparse as sp
+
+    from ranking.candidates._base import csr_row_product
+
+    rng = np.random.default_rng(13)
+    for t in range(200):
+        b = sp.random(300, 250, density=rng.random() * 0.1, format="csr", dtype=np.float32,
+                      random_state=int(rng.integers(1 << 30)))
+        b.data = (b.data * 7 - 3).astype(np.float32)  # sums that cancel and round
+        x = sp.random(1, 300, density=rng.random() * 0.2, format="csr", dtype=np.float32,
+                      random_state=int(rng.integers(1 << 30)))
+        if t % 4 == 0 and x.nnz > 1:  # entries out of order: summed as stored
+            x = sp.csr_matrix((x.data[::-1].copy(), x.indices[::-1].copy(), x.indptr),
+                              shape=x.shape)
+        want = (x @ b).toarray()
+        got = csr_row_product(x, b)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)
