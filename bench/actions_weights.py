@@ -71,7 +71,7 @@ def main() -> None:
     u = np.array([train.user_index(x) for x in cand["user_id"].to_list()], np.int64)
     i = train.item_index(cand["item_id"].to_list())
     x = pair_features(r.sources, r.stats, u, i)
-    probs, cond = r.actions.joint(x), r.actions.conditional(x)
+    probs, cond = r.actions.joint(x, i), r.actions.conditional(x, i)
     print("\n| action | P(action given engaged) over candidates: p10 / p50 / p90 / p99 |")
     print("| --- | --- |")
     for j, act in enumerate(ACTIONS):
