@@ -6,13 +6,10 @@ which predicts negative feedback next to engagement and weighs it into the final
 ranker adds ``coef x`` the log-odds of *liked rather than hidden*. The head is trained on the
 held-out likes and hides (features from the history before them), and ``coef`` is chosen on
 the users the blend held out while choosing its own settings (blend and head both out of
-sample there): among the weights that gain liked-above-hidden AUC and keep NDCG@10 of liked
-videos among the blend's candidates within 1% of the blend alone (up to two standard errors of the
+sample there): the largest gain in liked-above-hidden AUC that keeps NDCG@10 of liked videos
+among the blend's candidates within 1% of the blend alone (up to two standard errors of the
 paired per-user difference, so a small validation set does not veto on noise) and NDCG@10 of
-anything watched within 5% (the same slack), the smallest whose AUC is within one standard
-error of the best weight's (the one-standard-error rule: on a small world the AUC gain of a
-larger weight is mostly noise, while its NDCG cost is served; on ml-latest-small the head
-served with EASE cost 2-4% test NDCG). In a feed log what was watched is mostly what was
+anything watched within 5% (the same slack). In a feed log what was watched is mostly what was
 shown, so that guard is the looser one. On small data the slack lets the head cost more of the
 watched NDCG the publish gate judges (bench/README.md: the short log's `feedwell run` published
 at 0.775 AUC; one of two demo runs missed the gate by 0.0003); with less slack the head mostly
@@ -90,37 +87,18 @@ class _WeightCheck:
         uv = self.users_c
         base_liked = _ndcg10(uv, s_c, self.liked_c)
         base_seen = _ndcg10(uv, s_c, self.seen_c)
-        base_auc = _mean_finite(_user_aucs(self.users_j, s_j, self.y_j))
-        tried, ok = [], {}
+        tried, best = [], (_user_auc(self.users_j, s_j, self.y_j), 0.0)
         for w in WEIGHTS:
-            aucs = _user_aucs(self.users_j, s_j + w * scale * self.m_j, self.y_j)
+            auc = _user_auc(self.users_j, s_j + w * scale * self.m_j, self.y_j)
             liked = _ndcg10(uv, s_c + w * scale * self.m_c, self.liked_c)
             seen = _ndcg10(uv, s_c + w * scale * self.m_c, self.seen_c)
-            tried.append({"w": w, "auc": round(_mean_finite(aucs), 4),
-                          "ndcg@10_liked": round(_mean(liked), 4),
+            tried.append({"w": w, "auc": round(auc, 4), "ndcg@10_liked": round(_mean(liked), 4),
                           "ndcg@10": round(_mean(seen), 4)})
             if (_not_worse(liked, base_liked, LIKED_TOLERANCE, slack_se=2.0)
                     and _not_worse(seen, base_seen, SEEN_TOLERANCE, slack_se=2.0)
-                    and _mean_finite(aucs) > base_auc + 1e-4):
-                ok[w] = aucs
-        return tried, _smallest_within_one_se(ok), scale
-
-
-def _smallest_within_one_se(ok: dict[float, np.ndarray]) -> float:
-    """The smallest weight whose per-user AUC is within one standard error (of the paired
-    difference) of the best weight's (0.0 when none qualifies): on a small validation set the
-    AUC gain of a larger weight is mostly noise, and each step up costs NDCG for it."""
-    if not ok:
-        return 0.0
-    best = max(ok, key=lambda w: _mean_finite(ok[w]))
-    for w in sorted(ok):
-        d = ok[w] - ok[best]
-        d = d[np.isfinite(d)]
-        if len(d) < 2:
-            continue
-        if float(np.mean(d)) + float(np.std(d, ddof=1) / np.sqrt(len(d))) >= 0:
-            return w
-    return best
+                    and auc > best[0] + 1e-4):
+                best = (auc, w)
+        return tried, best[1], scale
 
 
 def _ndcg10(users: np.ndarray, s: np.ndarray, rel: np.ndarray) -> np.ndarray:
@@ -151,18 +129,10 @@ def _mean(v: np.ndarray) -> float:
 
 
 def _user_auc(users: np.ndarray, s: np.ndarray, y: np.ndarray) -> float:
-    return _mean_finite(_user_aucs(users, s, y))
-
-
-def _user_aucs(users: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Liked-above-hidden AUC per user (sorted), NaN where a user lacks either side."""
-    return np.array([pair_auc(s[(users == u) & (y == 1)], s[(users == u) & (y == 0)])
-                     for u in np.unique(users)], np.float64)
-
-
-def _mean_finite(v: np.ndarray) -> float:
-    v = v[np.isfinite(v)]
-    return float(np.mean(v)) if len(v) else float("nan")
+    vals = [pair_auc(s[(users == u) & (y == 1)], s[(users == u) & (y == 0)])
+            for u in np.unique(users)]
+    vals = [v for v in vals if not np.isnan(v)]
+    return float(np.mean(vals)) if vals else float("nan")
 
 
 def fit_feedback_head(xp: np.ndarray, up: np.ndarray, xn: np.ndarray, un: np.ndarray,

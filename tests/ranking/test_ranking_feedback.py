@@ -11,13 +11,7 @@ import polars as pl
 
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
-from ranking.ltr._feedback import (
-    FeedbackHead,
-    _smallest_within_one_se,
-    _user_auc,
-    fit_feedback_head,
-    split_negatives,
-)
+from ranking.ltr._feedback import FeedbackHead, _user_auc, fit_feedback_head, split_negatives
 from ranking.ltr._train import LtrFit
 from ranking.serving import ServingChoice
 from tests.ranking._worlds import taste_world
@@ -131,15 +125,3 @@ def test_a_source_served_with_the_head_scores_with_it_and_keeps_it(tmp_path):
     loaded = LtrRanker.load(ranker.save(tmp_path / "m"))
     assert loaded.serving.name == "ease+fb" and loaded.head.coefs == {"ease": 0.5}
     assert np.allclose(loaded._score_pairs(u, i), with_fb._score_pairs(u, i))
-
-
-def test_head_weight_is_the_smallest_within_one_standard_error_of_the_best():
-    rng = np.random.default_rng(0)
-    base = rng.uniform(0.5, 0.7, 40)
-    # A small world: 0.8 gains 0.01 AUC over 0.2 with per-user noise 0.1 (SE ~0.016).
-    noisy = {0.2: base + 0.05, 0.8: base + 0.06 + np.tile([0.1, -0.1], 20)}
-    assert _smallest_within_one_se(noisy) == 0.2
-    # A clear gain (every user gains 0.05) is taken.
-    clear = {0.2: base + 0.05, 0.8: base + 0.10 + rng.normal(0, 0.005, 40)}
-    assert _smallest_within_one_se(clear) == 0.8
-    assert _smallest_within_one_se({}) == 0.0
