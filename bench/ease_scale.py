@@ -34,9 +34,9 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from ranking.candidates import make_source  # noqa: E402
-from ranking.evaluate import random_holdout  # noqa: E402
+from ranking.evaluation.metrics import ndcg_at_k  # noqa: E402
+from ranking.evaluation.run import random_holdout  # noqa: E402
 from ranking.interactions import build_interactions  # noqa: E402
-from ranking.metrics import ndcg_at_k  # noqa: E402
 
 K = 10
 T0 = datetime(2025, 1, 1)

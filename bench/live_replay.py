@@ -66,8 +66,8 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
-from ranking.evaluate import temporal_split  # noqa: E402
-from ranking.metrics import ndcg_at_k  # noqa: E402
+from ranking.evaluation.metrics import ndcg_at_k  # noqa: E402
+from ranking.evaluation.run import temporal_split  # noqa: E402
 
 K = 10
 SESSION_GAP = timedelta(minutes=30)

@@ -21,7 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import polars as pl  # noqa: E402
 
 from features.simulator import simulate  # noqa: E402
-from ranking.evaluate import evaluate_split, random_holdout, temporal_split  # noqa: E402
+from ranking.evaluation.run import evaluate_split, random_holdout, temporal_split  # noqa: E402
 from ranking.ltr import LtrConfig, ObjectiveConfig  # noqa: E402
 
 KEYS = ("ndcg@10", "creation_rate@10", "connection_share@10", "watch_share@10", "ndcg@10_liked")
@@ -45,9 +45,9 @@ def run(data: Path, split: str, seed: int, objective: ObjectiveConfig) -> dict[s
                         objective=replace(objective, creation_first=on))
         t = time.perf_counter()
         r = evaluate_split(tr, te, items, 10, cfg, baselines=(), fallbacks={}, name=split)
-        m = r["models"]["ranker"]
+        m = r.holdout.models["ranker"]
         out[name] = {k: m.get(k) for k in KEYS} | {"seconds": round(time.perf_counter() - t, 1),
-                                                   "n_users": r["n_users"]}
+                                                   "n_users": r.holdout.n_users}
     return out
 
 

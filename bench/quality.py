@@ -24,7 +24,13 @@ import polars as pl  # noqa: E402
 
 from bench._worlds import ratings_to_events, ratings_world, shortvideo_split  # noqa: E402
 from features.store import connect  # noqa: E402
-from ranking.evaluate import evaluate_split, format_table, random_holdout, temporal_split  # noqa: E402
+from ranking.evaluation.result import EvaluationResult  # noqa: E402
+from ranking.evaluation.run import (  # noqa: E402
+    evaluate_split,
+    format_table,
+    random_holdout,
+    temporal_split,
+)
 
 SHAPES = {
     "ml": {},
@@ -56,7 +62,7 @@ def run(shape: str, protocol: str, k: int = 10) -> dict:
             train, test = random_holdout(events, 0.25, seed=0)
         else:
             train, test, _ = temporal_split(events, 0.8)
-    res = evaluate_split(through_store(train), test.select(COLS), items, k)
+    res = evaluate_split(through_store(train), test.select(COLS), items, k).holdout.to_dict()
     res.update({"shape": shape, "protocol": protocol, "seconds": round(time.perf_counter() - t0, 1),
                 "n_events": train.height + test.height})
     return res
@@ -74,7 +80,8 @@ def main() -> None:
     else:
         print(f"shape={a.shape} protocol={a.protocol} users={res['n_users']} "
               f"events={res['n_events']} seconds={res['seconds']}")
-        print(format_table(res))
+        print(format_table(EvaluationResult(k=res["k"], models=res["models"],
+                                            seconds=res["seconds"])))
         print(json.dumps(res["ranker_report"], default=str))
 
 

@@ -31,8 +31,8 @@ import numpy as np
 import polars as pl
 
 from bench._worlds import ratings_to_events, ratings_world, shortvideo_split
-from ranking.evaluate import random_holdout
-from ranking.metrics import ndcg_at_k, pair_auc
+from ranking.evaluation.metrics import ndcg_at_k, pair_auc
+from ranking.evaluation.run import random_holdout
 
 EVENT_COLS = ["event_id", "user_id", "ts", "type", "item_id", "target_user_id", "watch_ms"]
 

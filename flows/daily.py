@@ -64,9 +64,7 @@ def daily(db_path: str = "feedwell.duckdb", data_dir: str | None = None,
     summary["daily_counts_rows"] = store_counts_task(db_path, counts)
     summary["version"] = model
     evaluation = evaluate_task(db_path, model, now, k, version)
-    summary["evaluation"] = {key: evaluation[key] for key in (
-        "k", "n_users", "models", "split", "gate", "table", "seconds", "holdout_seconds",
-        "guardrails_seconds", "selection", "actions", "objective") if key in evaluation}
+    summary["evaluation"] = evaluation.summary()
     summary["published"] = publish_task(db_path, evaluation)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     return summary

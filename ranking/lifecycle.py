@@ -1,6 +1,6 @@
 """Train, evaluate and publish: the model lifecycle that flows and the CLI call.
 
-Publishing serves the evaluation's best (``ranking.selection``): the version keeps every
+Publishing serves the evaluation's best (``ranking.evaluation.selection``): the version keeps every
 fitted source, so the ranker, a single source or a popularity variant can be served from it,
 with the chosen fallback for new and light users. The gate refuses only an evaluation that had
 no known test users to choose on.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ import duckdb
 
 from features.errors import PipelineError
 from ranking import registry
+from ranking.evaluation.result import EvaluationResult, Gate
+from ranking.evaluation.selection import Selection, default_fallbacks
 from ranking.registry import TrainResult
 from ranking.serving import ServingChoice, read_config, read_objective, write_objective
 
@@ -58,27 +61,26 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     return TrainResult(version, path, ranker.report)
 
 
-def gate(result: dict[str, Any], k: int) -> tuple[bool, str]:
+def gate(result: EvaluationResult, k: int) -> tuple[bool, str]:
     """Whether an evaluation may be published, and why: the evaluation chose a model on known
     test users (every candidate, the popularity variants included, competes, so the choice
     is never below plain popularity)."""
-    sel = result.get("selection") or {}
-    n = sum((sel.get("weights") or {}).values())
-    if not sel or n == 0:
+    sel = result.selection
+    if sel is None or sum(sel.weights.values()) == 0:
         return False, "no known test users in either holdout: nothing to choose a model on"
-    return True, sel["why"]
+    return True, sel.why
 
 
 def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
                      now: datetime | None = None, k: int = 10,
-                     objective: dict[str, float] | None = None) -> dict[str, Any]:
+                     objective: dict[str, float] | None = None) -> EvaluationResult:
     """Evaluate the ranker configuration against baselines on a temporal split.
 
     The metrics are recorded on ``version`` (default: the newest trained version).
     ``objective``: the action weights to judge the ``actions`` model with (None: the
     version's own).
     """
-    from ranking.evaluate import evaluate_models, format_table
+    from ranking.evaluation.run import evaluate_models, format_table
 
     t0 = time.perf_counter()
     if version is None:
@@ -93,54 +95,46 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
         if objective is None:
             objective = read_objective(path)
     result = evaluate_models(con, now=now, k=k, config=config, objective=objective)
-    result["objective"] = objective
     if version is not None:
         t = time.perf_counter()
-        result["guardrails"] = guardrails_for(con, version, now, k)
-        result["guardrails_seconds"] = round(time.perf_counter() - t, 1)
-    result["seconds"] = round(time.perf_counter() - t0, 1)
-    result["table"] = format_table(result)
+        result = replace(result, guardrails=guardrails_for(con, version, now, k),
+                         guardrails_seconds=round(time.perf_counter() - t, 1))
+    result = replace(result, seconds=round(time.perf_counter() - t0, 1))
+    result = replace(result, table=format_table(result))
     ok, why = gate(result, k)
-    result["gate"] = {"passed": ok, "why": why, "version": version,
-                      "served": result.get("selection", {}).get("served")}
+    served = result.selection.served if result.selection is not None else None
+    result = replace(result, gate=Gate(passed=ok, why=why, version=version, served=served))
     if version is not None:
-        con.execute("UPDATE model_registry SET metrics = ? WHERE version = ?",
-                    [json.dumps({**result["models"], "gate": result["gate"],
-                                 "selection": result.get("selection"),
-                                 "action_figures": result.get("actions") or {}},
-                                default=str),
-                     version])
+        registry.record_metrics(con, version, result.registry_metrics())
     return result
 
 
-def publish_version(con: duckdb.DuckDBPyConnection, evaluation: dict[str, Any]) -> str:
+def publish_version(con: duckdb.DuckDBPyConnection, evaluation: EvaluationResult) -> str:
     """Publish the evaluated version serving what the evaluation chose, with the objective it
-    was judged with (``evaluation["objective"]``); raise PipelineError if the gate did not
+    was judged with (``evaluation.objective``); raise PipelineError if the gate did not
     pass (nothing changes then)."""
-    g = evaluation.get("gate") or {}
-    version = g.get("version")
-    if version is None:
+    g = evaluation.gate
+    if g is None or g.version is None:
         raise PipelineError("nothing to publish: train a model first (`feedwell train`)")
-    if g.get("passed") and evaluation.get("selection"):
-        path = registry.get(con, version).path
-        apply_selection(path, evaluation["selection"])
-        if evaluation.get("objective") is not None:
-            write_objective(path, evaluation["objective"])
-    registry.publish(con, version, bool(g.get("passed")), g.get("why", "gate not passed"))
-    return version
+    if g.passed and evaluation.selection is not None:
+        path = registry.get(con, g.version).path
+        apply_selection(path, evaluation.selection)
+        if evaluation.objective is not None:
+            write_objective(path, evaluation.objective)
+    registry.publish(con, g.version, g.passed, g.why)
+    return g.version
 
 
-def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoice:
+def apply_selection(path: str | Path, selection: Selection) -> ServingChoice:
     """Write the evaluation's choice into a version's files (its lists are rebuilt)."""
     from ranking.ltr import LtrRanker
-    from ranking.selection import default_fallbacks
 
-    variants = {**default_fallbacks(), **selection.get("fallback_params", {})}
-    names = {selection["fallback"], selection["served"]} & set(variants)
-    choice = ServingChoice.named(selection["served"], fallback=selection["fallback"],
+    variants = {**default_fallbacks(), **selection.fallback_params}
+    names = {selection.fallback, selection.served} & set(variants)
+    choice = ServingChoice.named(selection.served, fallback=selection.fallback,
                                  popularity={n: variants[n] for n in sorted(names)},
-                                 backoff_below=int(selection["backoff_below"]),
-                                 why=selection["why"])
+                                 backoff_below=int(selection.backoff_below),
+                                 why=selection.why)
     ranker = LtrRanker.load(path)
     if ranker.serving != choice:
         ranker.set_serving(choice)
@@ -150,10 +144,11 @@ def apply_selection(path: str | Path, selection: dict[str, Any]) -> ServingChoic
 
 def guardrails_for(con: duckdb.DuckDBPyConnection, version: str, now: datetime | None,
                    k: int = 10) -> dict[str, Any]:
-    """Replay the last fifth of the data with and without the policy (see guardrail_replay)."""
+    """Replay the last fifth of the data with and without the policy (see
+    ``ranking.evaluation.guardrails``)."""
+    from ranking.evaluation.guardrails import replay_guardrails
     from ranking.feed.engine import FeedEngine
     from ranking.feed.pipeline import default_pipeline
-    from ranking.guardrail_replay import replay_guardrails
     from ranking.ltr import LtrRanker
 
     q = "SELECT quantile_disc(ts, 0.8), max(ts) FROM events" + (" WHERE ts < ?" if now else "")

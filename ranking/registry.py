@@ -23,7 +23,7 @@ from features.store import models_root
 
 __all__ = [
     "ModelRecord", "TrainResult", "models_root", "ensure_registry", "new_version", "register",
-    "publish", "restore", "published", "serving", "get", "list_versions",
+    "publish", "restore", "published", "serving", "get", "list_versions", "record_metrics",
 ]
 
 
@@ -84,6 +84,18 @@ def register(
          json.dumps(features), data_from, data_to],
     )
     return path
+
+
+def record_metrics(con: duckdb.DuckDBPyConnection, version: str, metrics: dict[str, Any]
+                   ) -> None:
+    """Record an evaluation's ``metrics`` on ``version`` (they replace what it had).
+
+    Raises:
+        PipelineError: there is no such version.
+    """
+    get(con, version)
+    con.execute("UPDATE model_registry SET metrics = ? WHERE version = ?",
+                [json.dumps(metrics, default=str), version])
 
 
 def _row(r: tuple) -> ModelRecord:

@@ -4,8 +4,8 @@ A version holds every fitted candidate source next to the LightGBM blend, so any
 evaluation scores can be served from it: ``ranker`` (the blend), a personalised source
 (``ease``, ``als``, ``bpr``, ``itemknn``), such a source with the feedback head weighed in
 (``ease+fb``: see ``ServingChoice.head``) or a popularity variant. The publish step writes the
-evaluation's choice (see ``ranking.selection``) into the version; until then a trained version
-serves the blend, with all-time popularity for new users.
+evaluation's choice (see ``ranking.evaluation.selection``) into the version; until then a
+trained version serves the blend, with all-time popularity for new users.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def read_objective(path: str | Path) -> dict[str, float] | None:
 
 def read_config(path: str | Path) -> Any:
     """The ``LtrConfig`` a saved version was trained with (None: no such version)."""
-    from ranking.ltr.ranker import config_from_meta
+    from ranking.ltr.config import config_from_meta
 
     f = Path(path) / "ranker.json"
     return config_from_meta(json.loads(f.read_text())) if f.exists() else None

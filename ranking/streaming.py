@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ranking.metrics import ndcg_at_k
+from ranking.evaluation.metrics import ndcg_at_k
 from ranking.serving import ServingChoice
 
 __all__ = ["StreamingConfig", "StreamingResult", "streaming_replay"]

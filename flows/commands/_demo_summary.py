@@ -16,9 +16,9 @@ from features.marts import MartThresholds
 from features.report import build_report
 from features.store import connect
 from ranking.batch import recommend_batch
-from ranking.evaluate import format_table
+from ranking.evaluation.guardrails import format_guardrails
+from ranking.evaluation.run import format_table
 from ranking.feed.engine import FeedEngine
-from ranking.guardrail_replay import format_guardrails
 from ranking.lifecycle import evaluate_version, publish_version, train_model
 from wellbeing.config import WellbeingConfig
 
@@ -83,16 +83,16 @@ def demo_summary(db: str, report: str | None, step: Callable[[str], None],
     con.close()
     text = [
         "", "== evaluation (per-user random and time-forward holdouts) ==", format_table(ev),
-        f"gate: {ev['gate']['why']}",
+        f"gate: {ev.gate.why}",
         "", "== wellbeing ==",
         f"feeds served: {rsum['users']} users, {rsum['fed']} fed",
         *counts_table("policy applied", "users", rsum["policies"].items()),
         *counts_table("interventions", "shown", ivs.iter_rows()),
         *counts_table("removals by reason (top 8)", "items", removals.iter_rows()),
     ]
-    if "guardrails" in ev:
-        text.append(format_guardrails(ev["guardrails"]))
-    out.update(evaluation=ev, wellbeing={"served": rsum, "removals": removals.to_dicts(),
+    if ev.guardrails is not None:
+        text.append(format_guardrails(ev.guardrails))
+    out.update(evaluation=ev.to_dict(), wellbeing={"served": rsum, "removals": removals.to_dicts(),
                                          "interventions": ivs.to_dicts()},
                sample_rows=recs.height, text="\n".join(text))
     return out

@@ -73,15 +73,15 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from features.store import connect
     from flows.cli import emit
-    from ranking.evaluate import format_table
-    from ranking.guardrail_replay import format_guardrails
+    from ranking.evaluation.guardrails import format_guardrails
+    from ranking.evaluation.run import format_table
     from ranking.lifecycle import evaluate_version
 
     con = connect(args.db)
     res = evaluate_version(con, args.version, parse_time(args.now, None, "--now"), args.k)
     con.close()
-    emit(args, res, format_table(res) + f"\ngate: {res['gate']['why']}\n"
-         + format_guardrails(res.get("guardrails", {})))
+    emit(args, res.to_dict(), format_table(res) + f"\ngate: {res.gate.why}\n"
+         + format_guardrails(res.guardrails or {}))
     return 0
 
 
@@ -99,12 +99,12 @@ def run_publish(args: argparse.Namespace) -> int:
         version = publish_version(con, res)
     finally:
         con.close()
-    served = res["gate"].get("served")
+    served = res.gate.served
     note = ""
     if objective is not None and served != "actions":
         note = (f"\nthe objective is recorded with {version}; the evaluation serves {served}, "
                 "which does not read it (see `feedwell evaluate` for the actions model)")
-    emit(args, {"published": version, "gate": res["gate"], "objective": res.get("objective")},
+    emit(args, {"published": version, "gate": res.gate.to_dict(), "objective": res.objective},
          f"published {version} (serves {served})" + note)
     return 0
 

@@ -49,7 +49,8 @@ def _print_rejected(db: str) -> None:
     import sys
 
     from features.store import connect
-    from ranking.evaluate import format_table
+    from ranking.evaluation.result import EvaluationResult
+    from ranking.evaluation.run import format_table
     from ranking.registry import list_versions
 
     con = connect(db)
@@ -59,8 +60,9 @@ def _print_rejected(db: str) -> None:
         con.close()
     if rejected:
         models = {k: v for k, v in rejected[-1].metrics.items()
-                  if k not in ("gate", "selection")}
-        print(f"rejected: {rejected[-1].version}\n{format_table({'models': models})}",
+                  if k not in ("gate", "selection", "action_figures")}
+        print(f"rejected: {rejected[-1].version}\n"
+              f"{format_table(EvaluationResult(models=models))}",
               file=sys.stderr)
 
 

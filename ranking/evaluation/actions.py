@@ -18,17 +18,18 @@ import numpy as np
 import polars as pl
 
 from ranking.candidates import merge_candidates
+from ranking.evaluation.metrics import ndcg_per_user
+from ranking.evaluation.result import ActionFigure, ActionFigures, Tradeoff, TradeoffPoint
 from ranking.interactions import Interactions
-from ranking.ltr._actions import (
+from ranking.ltr import (
     acted_pairs,
     action_figures,
     item_action_rates,
     pair_actions,
+    pair_features,
     rates_for,
 )
-from ranking.ltr._features import pair_features
 from ranking.ltr.objective import ACTIONS, CREATION_ACTIONS, DEFAULT_WEIGHTS, scaled_creation
-from ranking.metrics import ndcg_per_user
 
 __all__ = ["evaluate_actions", "FACTORS"]
 
@@ -41,24 +42,23 @@ MAX_USERS = 1_000
 
 
 def evaluate_actions(ranker: Any, train: Interactions, test: Interactions, users: list[str],
-                     rels: list[set], k: int = 10, seed: int = 42) -> dict[str, Any]:
+                     rels: list[set], k: int = 10, seed: int = 42) -> ActionFigures | None:
     """Per-action AUC and calibration, and the creation trade-off (see module docstring).
 
     Args:
-        ranker: an ``LtrRanker`` fitted on ``train`` (None or without heads: ``{}``).
+        ranker: an ``LtrRanker`` fitted on ``train`` (None or without heads: None).
         test: the test part's interactions (its raw events name the actions).
         users / rels: the known test users and what each engaged with in test.
     """
     if ranker is None or ranker.actions is None or not users:
-        return {}
+        return None
     rng = np.random.default_rng(seed)
-    out: dict[str, Any] = {"per_action": _per_action(ranker, train, test, rng)}
-    out["tradeoff"] = _tradeoff(ranker, test, users, rels, k, rng)
-    return out
+    per_action = _per_action(ranker, train, test, rng)
+    return ActionFigures(per_action, _tradeoff(ranker, test, users, rels, k, rng))
 
 
 def _per_action(ranker: Any, train: Interactions, test: Interactions,
-                rng: np.random.Generator) -> dict[str, Any]:
+                rng: np.random.Generator) -> dict[str, ActionFigure]:
     d = ranker.data
     pairs = acted_pairs(test)
     u = np.array([d.user_index(x) for x in pairs["user_id"].to_list()], np.int64)
@@ -71,11 +71,12 @@ def _per_action(ranker: Any, train: Interactions, test: Interactions,
         return {}
     y = pair_actions(test, pairs).select(ACTIONS).to_numpy().astype(np.int32)
     cond = ranker.actions.conditional(pair_features(ranker.sources, ranker.stats, u, i))
-    return action_figures(cond, y, rates_for(item_action_rates(train), pairs["item_id"]))
+    figures = action_figures(cond, y, rates_for(item_action_rates(train), pairs["item_id"]))
+    return {a: ActionFigure.from_figures(f) for a, f in figures.items()}
 
 
 def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set], k: int,
-              rng: np.random.Generator) -> dict[str, Any]:
+              rng: np.random.Generator) -> Tradeoff | None:
     d = ranker.data
     keep = [n for n, x in enumerate(users) if d.user_index(x) >= 0]
     if len(keep) > MAX_USERS:
@@ -83,7 +84,7 @@ def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set]
     users = [users[n] for n in keep]
     rels = [rels[n] for n in keep]
     if not users:
-        return {}
+        return None
     cfg = ranker.config
     cand = merge_candidates(ranker.sources, users, cfg.n_per_source, cfg.n_candidates)
     u = np.array([d.user_index(x) for x in cand["user_id"].to_list()], np.int64)
@@ -111,12 +112,11 @@ def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set]
         nd = ndcg_per_user(recs, rels, k)
         cr = [sum(1 for it in r[:k] if it in made_d.get(x, ())) / k
               for x, r in zip(users, recs, strict=True)]
-        points.append({"factor": f, f"ndcg@{k}": round(float(np.nanmean(nd)), 5),
-                       f"creation@{k}": round(float(np.mean(cr)), 5)})
+        points.append(TradeoffPoint(factor=f, ndcg=round(float(np.nanmean(nd)), 5),
+                                    creation=round(float(np.mean(cr)), 5)))
     eng = points[0]
-    at1 = next(p for p in points if p["factor"] == 1.0)
-    out: dict[str, Any] = {"users": len(users), "weights": base, "points": points}
-    c0, n0 = eng[f"creation@{k}"], eng[f"ndcg@{k}"]
-    out["creation_lift"] = round(at1[f"creation@{k}"] / c0 - 1, 4) if c0 > 0 else None
-    out["ndcg_cost"] = round(1 - at1[f"ndcg@{k}"] / n0, 4) if n0 > 0 else None
-    return out
+    at1 = next(p for p in points if p.factor == 1.0)
+    c0, n0 = eng.creation, eng.ndcg
+    return Tradeoff(k=k, users=len(users), weights=base, points=tuple(points),
+                    creation_lift=round(at1.creation / c0 - 1, 4) if c0 > 0 else None,
+                    ndcg_cost=round(1 - at1.ndcg / n0, 4) if n0 > 0 else None)

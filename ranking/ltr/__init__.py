@@ -9,10 +9,20 @@ the catalog features (``DEFAULT_FEATURES``; ``compute_stats`` builds every stati
 
 from __future__ import annotations
 
+from ranking.ltr._actions import (
+    acted_pairs,
+    action_figures,
+    item_action_rates,
+    pair_actions,
+    rates_for,
+)
 from ranking.ltr._catalog import DEFAULT_FEATURES
-from ranking.ltr._features import compute_stats
+from ranking.ltr._features import compute_stats, pair_features
 from ranking.ltr.config import LtrConfig, ObjectiveConfig, default_sources
 from ranking.ltr.ranker import LtrRanker, train_from_events, train_ranker
 
 __all__ = ["LtrConfig", "ObjectiveConfig", "LtrRanker", "train_ranker", "train_from_events",
-           "default_sources", "DEFAULT_FEATURES", "compute_stats"]
+           "default_sources", "DEFAULT_FEATURES", "compute_stats",
+           # what the evaluation reads of the action heads and the pair features
+           "acted_pairs", "action_figures", "item_action_rates", "pair_actions", "rates_for",
+           "pair_features"]

@@ -32,10 +32,10 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from ranking.evaluation.metrics import pair_auc
 from ranking.interactions import Interactions
 from ranking.ltr._boost import Part, action_params, train_booster
 from ranking.ltr.objective import ACTIONS
-from ranking.metrics import pair_auc
 
 __all__ = ["ActionHeads", "pair_actions", "held_out_skips", "attributed_follows", "acted_pairs",
            "item_action_rates", "fit_action_heads", "action_figures", "calibration_deciles",

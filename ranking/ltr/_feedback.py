@@ -29,9 +29,9 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from ranking.evaluation.metrics import pair_auc
 from ranking.ltr._boost import Part, head_params, train_booster
 from ranking.ltr._train import LtrFit
-from ranking.metrics import pair_auc
 
 __all__ = ["FeedbackHead", "split_negatives", "fit_feedback_head"]
 

@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 
 from ranking.candidates import make_source
+from ranking.evaluation.metrics import ndcg_at_k
 from ranking.interactions import Interactions
-from ranking.metrics import ndcg_at_k
 
 __all__ = ["tune_ease", "agreed_reg", "EASE_GRID"]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ranking.ltr._catalog import DEFAULT_FEATURES, resolve_features
 
-__all__ = ["LtrConfig", "ObjectiveConfig", "default_sources"]
+__all__ = ["LtrConfig", "ObjectiveConfig", "default_sources", "config_from_meta"]
 
 
 def default_sources() -> dict[str, dict]:
@@ -85,3 +86,10 @@ class LtrConfig:
             self.objective = ObjectiveConfig(**self.objective)
         self.features = list(self.features)
         resolve_features(self.features)
+
+
+def config_from_meta(meta: dict[str, Any]) -> LtrConfig:
+    """The configuration a saved version was trained with (its ``ranker.json``). Fields a
+    newer version dropped (``precompute_users``) are ignored."""
+    return LtrConfig(**{k: v for k, v in meta["config"].items()
+                        if k in LtrConfig.__dataclass_fields__})

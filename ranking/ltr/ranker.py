@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 import lightgbm as lgb
@@ -39,7 +39,7 @@ from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negativ
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking.ltr._tune import tune_ease
-from ranking.ltr.config import LtrConfig
+from ranking.ltr.config import LtrConfig, config_from_meta
 from ranking.ltr.objective import ACTIONS, DEFAULT_WEIGHTS, check_weights
 from ranking.serving import ServingChoice, fit_popularity, history_lengths, source_scores
 
@@ -667,10 +667,3 @@ def train_from_events(events: pl.DataFrame, items: pl.DataFrame | None = None,
                       config: LtrConfig | None = None) -> LtrRanker:
     """Train straight from an events frame (benchmarks, tests)."""
     return LtrRanker.fit(build_interactions(events, items), config)
-
-
-def config_from_meta(meta: dict[str, Any]) -> LtrConfig:
-    """The configuration a saved version was trained with (its ``ranker.json``). Fields a
-    newer version dropped (``precompute_users``) are ignored."""
-    return LtrConfig(**{k: v for k, v in meta["config"].items()
-                        if k in LtrConfig.__dataclass_fields__})

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from features.store import connect
+from ranking.evaluation.selection import Selection
 from ranking.lifecycle import apply_selection, train_model
 from ranking.ltr.objective import ACTIONS
 from ranking.registry import list_versions, publish
@@ -38,8 +39,8 @@ def _store(path) -> str:
                 "watch_ms FROM ev")
     res = train_model(con, path, config=CFG)
     # Serve the actions model (what `publish` writes when the evaluation chooses it).
-    apply_selection(res.path, {"served": "actions", "fallback": "popular", "backoff_below": 0,
-                               "why": "test: the actions model"})
+    apply_selection(res.path, Selection(served="actions", fallback="popular", backoff_below=0,
+                                        why="test: the actions model"))
     publish(con, res.version, True, "test")
     con.close()
     return str(path)

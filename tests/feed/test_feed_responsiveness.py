@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ranking.evaluation.responsiveness import hide_responsiveness
 from ranking.feed.engine import FeedEngine
-from ranking.feed.responsiveness import hide_responsiveness
 from tests.feed._levers_world import NOW, build_levers_world
 
 
@@ -20,7 +20,7 @@ def test_one_hide_halves_similar_items_in_the_next_requests(con, tmp_path):
 def test_guardrail_replay_reports_responsiveness(con, tmp_path):
     from datetime import timedelta
 
-    from ranking.guardrail_replay import format_guardrails, replay_guardrails
+    from ranking.evaluation.guardrails import format_guardrails, replay_guardrails
 
     build_levers_world(con)
     engine = FeedEngine(tmp_path / "test.duckdb", con=con)

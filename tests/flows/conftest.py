@@ -8,14 +8,16 @@ library functions themselves are tested in tests/ranking.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from features.simulator import simulate
 from ranking import registry
+from ranking.evaluation.result import EvaluationResult, Gate
+from ranking.evaluation.selection import Selection
 from ranking.lifecycle import gate
 
 
@@ -56,22 +58,22 @@ class FakeLifecycle:
                           data_from=None, data_to=None)
         return SimpleNamespace(version=version, report={})
 
-    def evaluate_version(self, con, version=None, now=None, k=10) -> dict[str, Any]:
+    def evaluate_version(self, con, version=None, now=None, k=10) -> EvaluationResult:
         self.calls["evaluate"] += 1
         if self.fail_evaluate_once is not None:
             exc, self.fail_evaluate_once = self.fail_evaluate_once, None
             raise exc
         key = f"ndcg@{k}"
         users = 0 if self.no_test_users else 10
-        result: dict[str, Any] = {"k": k, "n_users": users, "models": {
-            "ranker": {key: self.ndcg}, "popular": {key: 0.10}}, "table": "ranker ...",
-            "selection": {"served": "ranker", "weights": {"random": users, "temporal": 0},
-                          "why": "ranker has the best pooled NDCG@k"}}
+        result = EvaluationResult(
+            k=k, n_users=users, models={"ranker": {key: self.ndcg}, "popular": {key: 0.10}},
+            table="ranker ...", selection=Selection(
+                served="ranker", fallback="popular", backoff_below=0,
+                why="ranker has the best pooled NDCG@k",
+                weights={"random": users, "temporal": 0}))
         ok, why = gate(result, k)
-        result["gate"] = {"passed": ok, "why": why, "version": version}
         # No model files behind the fake versions: nothing to write the choice into.
-        result.pop("selection")
-        return result
+        return replace(result, selection=None, gate=Gate(ok, why, version))
 
 
 @pytest.fixture()

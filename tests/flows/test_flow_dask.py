@@ -34,10 +34,10 @@ def test_daily_on_dask_equals_local_counts_and_ranks_as_well(tmp_path, cluster, 
     import flows.train
     from flows.dask import run_daily_dask
     from ranking import registry
-    from ranking.evaluate import temporal_split
+    from ranking.evaluation.metrics import ndcg_at_k
+    from ranking.evaluation.run import temporal_split
     from ranking.interactions import build_interactions
     from ranking.ltr import LtrRanker
-    from ranking.metrics import ndcg_at_k
 
     data, db = tmp_path / "data", str(tmp_path / "dask.duckdb")
     simulate(data, users=120, items=150, events=10000, days=14, seed=5)

@@ -11,12 +11,12 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from ranking.evaluate import temporal_split
+from ranking.evaluation.metrics import ndcg_at_k
+from ranking.evaluation.run import temporal_split
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
 from ranking.ltr._boost import PATIENCE, Part, early_stop, held_out_curve
 from ranking.ltr._dask import partition_bounds
-from ranking.metrics import ndcg_at_k
 from tests.ranking._worlds import taste_world
 
 # Cheap sources, one thread: both fits take seconds on two busy cores.

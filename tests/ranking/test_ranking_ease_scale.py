@@ -7,8 +7,8 @@ import scipy.sparse as sp
 
 from ranking.candidates import make_source
 from ranking.candidates._ease_tail import top_k_per_row
+from ranking.evaluation.metrics import ndcg_at_k
 from ranking.interactions import build_interactions
-from ranking.metrics import ndcg_at_k
 from tests.ranking._worlds import taste_world
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from ranking.evaluate import random_holdout
+from ranking.evaluation.run import random_holdout
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
 from tests.ranking._worlds import T0, checkerboard, taste_world

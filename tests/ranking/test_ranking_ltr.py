@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 
 from ranking.candidates import make_source
-from ranking.evaluate import random_holdout
+from ranking.evaluation.metrics import ndcg_at_k
+from ranking.evaluation.run import random_holdout
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, LtrRanker
-from ranking.metrics import ndcg_at_k
 from tests.ranking._worlds import events_frame, taste_world
 
 FAST = LtrConfig(

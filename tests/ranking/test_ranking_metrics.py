@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ranking.metrics import (
+from ranking.evaluation.metrics import (
     coverage,
     map_at_k,
     ndcg_at_k,

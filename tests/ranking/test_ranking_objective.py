@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-import ranking._objective_metrics as om
+import ranking.evaluation.objective_metrics as om
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig, ObjectiveConfig
 from ranking.ltr._train import connected_pairs, grade_labels

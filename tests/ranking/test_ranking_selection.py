@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranking.selection import HoldoutScores, SelectConfig, paired_interval, select_models
+from ranking.evaluation.selection import HoldoutScores, SelectConfig, paired_interval, select_models
 
 CFG = SelectConfig(fallbacks={"popular": {}, "pop_hl30": {"half_life_days": 30}},
                    backoff_grid=(0, 2, 5), n_boot=200, min_new_users=3)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from ranking import registry
-from ranking.evaluate import evaluate_models
+from ranking.evaluation.run import evaluate_models
 from ranking.feed.engine import FeedEngine
 from ranking.lifecycle import evaluate_version, publish_version, train_model
 from ranking.ltr import LtrConfig, LtrRanker
@@ -57,16 +57,16 @@ def _load(con, events: pl.DataFrame) -> None:
 
 def test_all_time_popularity_is_the_fallback_where_recency_does_not_matter(con):
     _load(con, _world(drift=False))
-    sel = evaluate_models(con, config=FAST)["selection"]
-    assert sel["fallback"] == "popular", sel["fallback_scores"]
+    sel = evaluate_models(con, config=FAST).selection
+    assert sel.fallback == "popular", sel.fallback_scores
 
 
 def test_a_recent_popularity_is_the_fallback_where_popularity_drifts(con):
     _load(con, _world(drift=True))
-    sel = evaluate_models(con, config=FAST)["selection"]
-    assert sel["fallback"] != "popular", sel["fallback_scores"]
-    scores = sel["fallback_scores"]
-    assert scores[sel["fallback"]] == max(v for v in scores.values() if v is not None)
+    sel = evaluate_models(con, config=FAST).selection
+    assert sel.fallback != "popular", sel.fallback_scores
+    scores = sel.fallback_scores
+    assert scores[sel.fallback] == max(v for v in scores.values() if v == v)
 
 
 @pytest.fixture(scope="module")
@@ -85,21 +85,21 @@ def published(tmp_path_factory):
 
 def test_the_published_version_serves_the_evaluations_best(published):
     con, _, version, res = published
-    sel = res["selection"]
-    best = max((n for n, v in sel["pooled"].items() if v["ndcg"] is not None),
-               key=lambda n: sel["pooled"][n]["ndcg"])
-    assert sel["served"] == best
+    sel = res.selection
+    best = max((n for n, v in sel.pooled.items() if v["ndcg"] == v["ndcg"]),
+               key=lambda n: sel.pooled[n]["ndcg"])
+    assert sel.served == best
     ranker = LtrRanker.load(registry.get(con, version).path)
-    assert ranker.serving.model == sel["served"]
-    assert ranker.serving.fallback == sel["fallback"]
-    assert ranker.serving.backoff_below == sel["backoff_below"]
+    assert ranker.serving.model == sel.served
+    assert ranker.serving.fallback == sel.fallback
+    assert ranker.serving.backoff_below == sel.backoff_below
 
 
 def test_the_feeds_fallback_is_the_best_evaluated_popularity_list(published):
     con, db, version, res = published
     engine = FeedEngine(db, con=con)
     assert engine.model_version == version
-    assert engine.served_kind["fallback"] == res["selection"]["fallback"]
+    assert engine.served_kind["fallback"] == res.selection.fallback
     ranker = engine.ranker
     top = ranker.fallback.recommend(["nobody"], 20, exclude_seen=False)[0][0].tolist()
     assert engine.popular["item_id"].head(20).to_list() == top
@@ -118,7 +118,7 @@ def test_same_data_same_decision_and_same_served_lists(published, tmp_path):
     v2 = train_model(con2, db2, config=FAST).version
     res2 = evaluate_version(con2, v2)
     publish_version(con2, res2)
-    assert res2["selection"] == res["selection"]
+    assert res2.selection.as_dict() == res.selection.as_dict()
     a = LtrRanker.load(registry.get(con, version).path)
     b = LtrRanker.load(registry.get(con2, v2).path)
     con2.close()

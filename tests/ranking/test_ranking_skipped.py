@@ -7,7 +7,8 @@ import json
 import pytest
 
 from ranking.candidates.ease import EaseCandidates
-from ranking.evaluate import evaluate_models, evaluate_split, format_table, random_holdout
+from ranking.evaluation.result import EvaluationResult
+from ranking.evaluation.run import evaluate_models, evaluate_split, format_table, random_holdout
 from ranking.ltr import LtrConfig
 from tests.ranking._worlds import taste_world
 
@@ -29,10 +30,10 @@ def test_a_skipped_source_is_not_a_row_of_zeros(ease_skips):
     train, test = random_holdout(ev, 0.25, seed=0)
     res = evaluate_split(train, test, None, 10, FAST, baselines=("ease", "itemknn"),
                          fallbacks={"popular": {}})
-    assert res["models"]["ease"] == {"skipped": REASON}
-    assert "ease" not in res["scores"].ndcg and "ease+fb" not in res["models"]
-    assert res["models"]["itemknn"]["ndcg@10"] > 0
-    table = format_table({"k": 10, "holdouts": {"random": res}})
+    assert res.holdout.models["ease"] == {"skipped": REASON}
+    assert "ease" not in res.scores.ndcg and "ease+fb" not in res.holdout.models
+    assert res.holdout.models["itemknn"]["ndcg@10"] > 0
+    table = format_table(EvaluationResult(k=10, holdouts={"random": res.holdout}))
     ease_row = next(line for line in table.splitlines() if line.startswith("ease "))
     assert "0.0000" not in ease_row and "skipped" in ease_row
     assert f"skipped: ease on random: {REASON}" in table
@@ -48,10 +49,10 @@ def test_the_store_evaluation_reports_skips_and_its_own_time(ease_skips, tmp_pat
                 "SELECT 'e' || n, user_id, ts, type, item_id, watch_ms FROM _ev").fetchall()
     res = evaluate_models(con, config=FAST)
     con.close()
-    assert res["models"]["ease"] == {"skipped": REASON}
-    assert all(h["models"]["ease"] == {"skipped": REASON} for h in res["holdouts"].values())
-    assert "ease" != res["selection"]["served"]
-    assert res["seconds"] > 0 and set(res["holdout_seconds"]) == {"random", "temporal"}
-    assert f"skipped: ease on random, temporal: {REASON}" in res["table"]
-    assert "evaluation took" in res["table"]
-    json.dumps(res)  # the --json output
+    assert res.models["ease"] == {"skipped": REASON}
+    assert all(h.models["ease"] == {"skipped": REASON} for h in res.holdouts.values())
+    assert "ease" != res.selection.served
+    assert res.seconds > 0 and set(res.holdout_seconds) == {"random", "temporal"}
+    assert f"skipped: ease on random, temporal: {REASON}" in res.table
+    assert "evaluation took" in res.table
+    json.dumps(res.to_dict())  # the --json output

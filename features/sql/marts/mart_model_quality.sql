@@ -6,7 +6,8 @@
 --   published_at: when it was last published (NULL if never)
 --   model: ranker or a baseline name (popularity, als, ...)
 --   is_ranker: model = 'ranker'
---   is_served: the model the evaluation chose for the feed to serve (see ranking/selection.py)
+--   is_served: the model the evaluation chose for the feed to serve
+--     (see ranking/evaluation/selection.py)
 --   ndcg_at_10: NDCG@10 on the temporal holdout
 --   recall_at_10: Recall@10 on the temporal holdout
 --   ranker_ndcg_at_10: the ranker's NDCG@10 for the same version

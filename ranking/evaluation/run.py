@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ranking._objective_metrics import HoldoutOutcomes, holdout_outcomes, objective_metrics
 from ranking.candidates import CandidateSource, make_source
 from ranking.evaluation.actions import evaluate_actions
-from ranking.interactions import Interactions, build_interactions
-from ranking.ltr import LtrConfig, LtrRanker
-from ranking.metrics import (
+from ranking.evaluation.metrics import (
     coverage,
     intra_list_diversity,
     map_at_k,
@@ -27,13 +25,27 @@ from ranking.metrics import (
     precision_at_k,
     recall_at_k,
 )
-from ranking.selection import (
+from ranking.evaluation.objective_metrics import (
+    HoldoutOutcomes,
+    holdout_outcomes,
+    objective_metrics,
+)
+from ranking.evaluation.result import (
+    ActionFigures,
+    EvaluationResult,
+    HoldoutResult,
+    SplitInfo,
+    SplitResult,
+)
+from ranking.evaluation.selection import (
     HoldoutScores,
     SelectConfig,
     default_fallbacks,
     json_safe,
     select_models,
 )
+from ranking.interactions import Interactions, build_interactions
+from ranking.ltr import LtrConfig, LtrRanker
 from ranking.serving import FB_SUFFIX, ServingChoice
 from ranking.streaming import StreamingConfig, streaming_replay
 
@@ -106,7 +118,7 @@ def evaluate_split(
     k: int = 10, config: LtrConfig | None = None, baselines: tuple[str, ...] = BASELINES,
     fallbacks: dict[str, dict] | None = None, name: str = "split",
     streaming: StreamingConfig | None = None, objective: dict[str, float] | None = None,
-) -> dict[str, Any]:
+) -> SplitResult:
     """Train the ranker and baselines on one split and score them on the other.
 
     ``objective`` (action -> weight; None: the defaults) is what the ``actions`` model serves.
@@ -118,8 +130,7 @@ def evaluate_split(
     NDCG@k of every test user, new ones included, goes to ``scores`` for model selection.
 
     Returns:
-        ``{"models": {name: metrics}, "n_users", "n_new_users", "k", "scores": HoldoutScores}``
-        (JSON-able but for ``scores``).
+        The holdout's metrics per model, and the per-user scores selection reads.
     """
     fallbacks = default_fallbacks() if fallbacks is None else fallbacks
     seed = (config or LtrConfig()).seed
@@ -140,8 +151,7 @@ def evaluate_split(
     topics: dict = {}
     if items is not None and "topics" in items.columns:
         topics = {i: t for i, t in items.select("item_id", "topics").iter_rows() if t}
-    out: dict[str, Any] = {"k": k, "n_users": len(users),
-                           "n_new_users": int((~known).sum()), "models": {}}
+    models: dict[str, dict[str, Any]] = {}
     per_user: dict[str, np.ndarray] = {}
     auc: dict[str, float] = {}
     ranker = LtrRanker.fit(train, config)
@@ -179,26 +189,27 @@ def evaluate_split(
         recs = _lists(everyone, rec, k)
         per_user[mname] = ndcg_per_user(recs, rels_all, k)
         kr = [r for r, ok in zip(recs, known, strict=True) if ok]
-        out["models"][mname] = _metrics(kr, rels, liked, train, k, topics, outcomes)
+        models[mname] = _metrics(kr, rels, liked, train, k, topics, outcomes)
         auc[mname] = liked_above_hidden_auc(score, test)
-        out["models"][mname]["liked_above_hidden_auc"] = auc[mname]
-    out["models"].update({b: {"skipped": why} for b, why in skipped.items()})
-    out["ranker_report"] = ranker.report
-    out["actions"] = evaluate_actions(ranker, train, test, users, rels, k, seed)
+        models[mname]["liked_above_hidden_auc"] = auc[mname]
+    models.update({b: {"skipped": why} for b, why in skipped.items()})
+    actions = evaluate_actions(ranker, train, test, users, rels, k, seed)
     auc["like_rate"] = liked_above_hidden_auc(_like_rate_scorer(train), test)
-    out["models"]["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
-    out["scores"] = HoldoutScores(name, history, per_user, auc)
-    if streaming is not None:
-        # What a version can serve: the blend and its own sources (a baseline fitted apart
-        # for the comparison is not part of the version).
-        own = {src.name for src in ranker.sources}
-        choices = {n: ServingChoice.named(n) for n, _, _ in scorers if n not in fb_recs
-                   and (n in ("ranker", "actions") or n.removesuffix(FB_SUFFIX) in own)}
-        fbs = {n: (lambda u, m, rec=rec: rec([u], m)[0][0].tolist()) for n, rec in fb_recs.items()}
-        r = streaming_replay(ranker, choices, fbs, test_events, k, streaming)
-        out["streaming"] = r.summary()
-        out["streaming_scores"] = HoldoutScores("streaming", r.history, r.live, {})
-    return out
+    models["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
+    holdout = HoldoutResult(k=k, n_users=len(users), n_new_users=int((~known).sum()),
+                            models=models, ranker_report=ranker.report, actions=actions)
+    scores = HoldoutScores(name, history, per_user, auc)
+    if streaming is None:
+        return SplitResult(holdout, scores)
+    # What a version can serve: the blend and its own sources (a baseline fitted apart
+    # for the comparison is not part of the version).
+    own = {src.name for src in ranker.sources}
+    choices = {n: ServingChoice.named(n) for n, _, _ in scorers if n not in fb_recs
+               and (n in ("ranker", "actions") or n.removesuffix(FB_SUFFIX) in own)}
+    fbs = {n: (lambda u, m, rec=rec: rec([u], m)[0][0].tolist()) for n, rec in fb_recs.items()}
+    r = streaming_replay(ranker, choices, fbs, test_events, k, streaming)
+    return SplitResult(holdout, scores, r.summary(),
+                       HoldoutScores("streaming", r.history, r.live, {}))
 
 
 def _fit_baseline(name: str, train: Interactions) -> CandidateSource | str:
@@ -220,18 +231,19 @@ def _like_rate_scorer(train: Interactions):
 def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None, k: int = 10,
                     config: LtrConfig | None = None, select: SelectConfig | None = None,
                     progress: Any = None, objective: dict[str, float] | None = None
-                    ) -> dict[str, Any]:
+                    ) -> EvaluationResult:
     """Evaluate on the store, on a per-user random and a time-forward holdout, and select.
 
     The random holdout holds out a seeded quarter of each user's (user, video) pairs; the
     time-forward one cuts at 80% of the events up to ``now``. ``objective``: the action
     weights the ``actions`` model is judged with (None: the defaults). ``models`` keeps the
     time-forward holdout's metrics (known users); ``holdouts`` has both; ``selection`` says
-    what the feed serves (see ``ranking.selection``).
+    what the feed serves (see ``ranking.evaluation.selection``).
 
     Returns:
-        ``{"split", "k", "models", "holdouts", "selection", "table", "seconds"}`` (``seconds``:
-        the evaluation's own wall time; each holdout has its own too).
+        The result without objective verdicts (``gate``, ``guardrails``: see
+        ``ranking.lifecycle.evaluate_version``); ``seconds`` is the evaluation's own wall
+        time, and each holdout has its own too.
     """
     t0 = time.perf_counter()
     select = select or SelectConfig()
@@ -249,7 +261,8 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
         raise DataError("too few events to evaluate: ingest data first")
     tr_r, te_r = random_holdout(events, 0.25, seed=seed)
     tr_t, te_t, cut = temporal_split(events)
-    res: dict[str, Any] = {"k": k, "holdouts": {}}
+    holdouts: dict[str, HoldoutResult] = {}
+    streaming_summary = None
     scores = []
     for name, tr, te in (("random", tr_r, te_r), ("temporal", tr_t, te_t)):
         if progress is not None:
@@ -259,36 +272,41 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
         r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name,
                            streaming=StreamingConfig(seed=seed) if name == "temporal" else None,
                            objective=objective)
-        r["seconds"] = round(time.perf_counter() - t, 1)
-        scores.append(r.pop("scores"))
-        if "streaming_scores" in r:
+        holdouts[name] = replace(r.holdout, seconds=round(time.perf_counter() - t, 1))
+        scores.append(r.scores)
+        if r.streaming_scores is not None:
             # The replay feeds the choice like the two holdouts: what serves live best wins.
-            scores.append(r.pop("streaming_scores"))
-            res["streaming"] = r.pop("streaming")
-        res["holdouts"][name] = r
-    res["split"] = {"kind": "temporal", "cutoff": cut.isoformat(),
-                    "random": {"fraction": 0.25, "seed": seed}}
-    res["models"] = res["holdouts"]["temporal"]["models"]
-    res["actions"] = {h: r["actions"] for h, r in res["holdouts"].items() if r.get("actions")}
-    res["n_users"] = res["holdouts"]["temporal"]["n_users"]
-    res["ranker_report"] = res["holdouts"]["temporal"].get("ranker_report")
+            scores.append(r.streaming_scores)
+            streaming_summary = r.streaming
+    fwd = holdouts["temporal"]
     names = ["ranker"] + [n for n in ("actions",) + tuple(
         x for b in BASELINES for x in (b, b + FB_SUFFIX)) if all(n in h.ndcg for h in scores)]
-    res["selection"] = select_models(scores, names, "like_rate", select).as_dict()
-    res["seconds"] = round(time.perf_counter() - t0, 1)
-    res["holdout_seconds"] = {h: r["seconds"] for h, r in res["holdouts"].items()}
-    res["table"] = format_table(res)
-    return json_safe(res)
+    res = EvaluationResult(
+        k=k, holdouts=holdouts,
+        streaming=json_safe(streaming_summary) if streaming_summary is not None else None,
+        split=SplitInfo(cutoff=cut.isoformat(), fraction=0.25, seed=seed),
+        models=json_safe(fwd.models),
+        actions={h: r.actions for h, r in holdouts.items() if r.actions is not None},
+        n_users=fwd.n_users, ranker_report=fwd.ranker_report,
+        selection=select_models(scores, names, "like_rate", select),
+        seconds=round(time.perf_counter() - t0, 1),
+        holdout_seconds={h: r.seconds for h, r in holdouts.items()}, objective=objective)
+    return replace(res, table=format_table(res))
 
 
-def format_table(result: dict[str, Any]) -> str:
-    """A readable table: each model on both holdouts, pooled, and its margin to the served."""
-    k = result.get("k", 10)
+def format_table(result: EvaluationResult) -> str:
+    """A readable table: each model on both holdouts, pooled, and its margin to the served.
+
+    A result with ``models`` and no ``holdouts`` (a version's recorded metrics) shows them as
+    the time-forward holdout's.
+    """
+    k = result.k
     key = f"ndcg@{k}"
-    hold = result.get("holdouts") or {"temporal": {"models": result["models"]}}
-    sel = result.get("selection") or {}
-    pooled, iv = sel.get("pooled", {}), sel.get("intervals", {})
-    names = [n for n in next(iter(hold.values()))["models"] if n != "like_rate"]
+    hold = {h: r.models for h, r in result.holdouts.items()} or {"temporal": result.models}
+    sel = result.selection
+    pooled = sel.pooled if sel is not None else {}
+    iv = sel.intervals if sel is not None else {}
+    names = [n for n in next(iter(hold.values())) if n != "like_rate"]
 
     def f(v: Any, width: int = 9) -> str:
         return f"{v:>{width}.4f}" if isinstance(v, float) and v == v else f"{'-':>{width}}"
@@ -298,60 +316,59 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append("-" * len(lines[0]))
     skipped: dict[str, dict[str, str]] = {}
     for n in names:
-        why = {h: hold[h]["models"].get(n, {}).get("skipped") for h in hold}
+        why = {h: hold[h].get(n, {}).get("skipped") for h in hold}
         if any(why.values()):
             skipped[n] = {h: w for h, w in why.items() if w}
         if all(why.values()):
             lines.append(f"{n:<10}" + f"{'skipped':>18}" * len(cols))
             continue
-        row = [f"{'skipped':>18}" if why[h] else f(hold[h]["models"].get(n, {}).get(key), 18)
+        row = [f"{'skipped':>18}" if why[h] else f(hold[h].get(n, {}).get(key), 18)
                for h in hold]
         row.append(f(pooled.get(n, {}).get("ndcg"), 18))
         d = iv.get(n)
         # The served model's margin over this one, with its bootstrap interval.
+        served = sel is not None and n == sel.served
         row.append(f" {-d['diff']:+.4f} [{-d['hi']:+.3f},{-d['lo']:+.3f}]".rjust(18)
-                   if d and d.get("n") else f"{'served' if n == sel.get('served') else '-':>18}")
-        row.append(f(pooled.get(n, {}).get("auc", hold[next(iter(hold))]["models"][n].get(
+                   if d and d.get("n") else f"{'served' if served else '-':>18}")
+        row.append(f(pooled.get(n, {}).get("auc", hold[next(iter(hold))][n].get(
             "liked_above_hidden_auc")), 18))
         lines.append(f"{n:<10}" + "".join(row))
-    lr = [hold[h]["models"].get("like_rate", {}).get("liked_above_hidden_auc") for h in hold]
+    lr = [hold[h].get("like_rate", {}).get("liked_above_hidden_auc") for h in hold]
     lr = [v for v in lr if isinstance(v, float) and v == v]
     if lr:
         lines.append(f"{'like_rate':<10}" + f"{'-':>18}" * (len(hold) + 2)
                      + f(float(np.mean(lr)), 18))
-    st = result.get("streaming")
+    st = result.streaming
     if st and st.get("models"):
         lines.append(f"streaming replay ({st['n_users']} users, {st['n_new_users']} new, "
                      f"{st['n_pages']} pages): {key} live vs frozen")
         for n, m in st["models"].items():
             lines.append(f"  {n:<10}{f(m['live'])} vs{f(m['frozen'])}  "
                          f"new users{f(m['live_new_users'])} vs{f(m['frozen_new_users'])}")
-    lines += _action_lines(result.get("actions") or {}, k)
+    lines += _action_lines(result.actions, k)
     for n, why in skipped.items():
         reasons = sorted(set(why.values()))
         lines.append(f"skipped: {n} on {', '.join(why)}: {'; '.join(reasons)}")
-    if isinstance(result.get("seconds"), (int, float)):
-        lines.append(f"evaluation took {result['seconds']} s")
-    if sel:
-        lines.append(f"served: {sel['served']} (fallback {sel['fallback']}, back-off below "
-                     f"{sel['backoff_below']} interactions)")
+    if isinstance(result.seconds, (int, float)):
+        lines.append(f"evaluation took {result.seconds} s")
+    if sel is not None:
+        lines.append(f"served: {sel.served} (fallback {sel.fallback}, back-off below "
+                     f"{sel.backoff_below} interactions)")
     return "\n".join(lines)
 
 
-def _action_lines(actions: dict[str, Any], k: int) -> list[str]:
+def _action_lines(actions: dict[str, ActionFigures], k: int) -> list[str]:
     """The action heads' AUC against the item's own rate, and the creation trade-off."""
     out = []
     for h, a in actions.items():
-        per = a.get("per_action") or {}
-        if per:
-            cells = [f"{n} {v['auc']:.3f}/{v['item_rate_auc']:.3f}" for n, v in per.items()
-                     if v.get("auc") is not None and v.get("item_rate_auc") is not None]
+        if a.per_action:
+            cells = [f"{n} {v.auc:.3f}/{v.item_rate_auc:.3f}" for n, v in a.per_action.items()
+                     if v.auc is not None and v.item_rate_auc is not None]
             out.append(f"actions on {h}: head AUC / item-rate AUC: " + ", ".join(cells))
-        t = a.get("tradeoff") or {}
-        if t.get("points"):
-            pts = " ".join(f"x{p['factor']:g}:{p[f'ndcg@{k}']:.4f}/{p[f'creation@{k}']:.4f}"
-                           for p in t["points"])
-            lift, cost = t.get("creation_lift"), t.get("ndcg_cost")
+        t = a.tradeoff
+        if t is not None and t.points:
+            pts = " ".join(f"x{p.factor:g}:{p.ndcg:.4f}/{p.creation:.4f}" for p in t.points)
+            lift, cost = t.creation_lift, t.ndcg_cost
             out.append(f"  creation weights on {h} (factor: ndcg@{k}/creation@{k}): {pts}"
                        + (f"; x1 vs x0: creation {lift:+.1%}, NDCG cost {cost:+.1%}"
                           if lift is not None and cost is not None else ""))

@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ranking.evaluation.metrics import ndcg_at_k
+from ranking.evaluation.responsiveness import hide_responsiveness
 from ranking.feed.engine import FeedEngine
 from ranking.feed.filters.previously_seen import PreviouslySeenFilter
 from ranking.feed.hydrators.item_facts import ItemFactsHydrator
 from ranking.feed.pipeline import default_pipeline
-from ranking.feed.responsiveness import hide_responsiveness
 from ranking.feed.scorers.model import ModelScorer
 from ranking.feed.selectors.top_k import TopKSelector
 from ranking.feed.types import FeedRequest
-from ranking.metrics import ndcg_at_k
 from wellbeing import ServedPage, UsageState, compare_guardrails
 
 __all__ = ["replay_guardrails", "NO_POLICY_PIPELINE"]

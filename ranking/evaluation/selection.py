@@ -96,13 +96,14 @@ class Selection:
     fallback: str
     backoff_below: int
     why: str
-    criterion: str
-    pooled: dict[str, dict[str, float]]
-    intervals: dict[str, dict[str, float]]
-    fallback_scores: dict[str, float]
-    weights: dict[str, int]
-    backoff_tried: dict[str, float]
-    fallback_params: dict[str, dict]
+    criterion: str = ""
+    pooled: dict[str, dict[str, float]] = field(default_factory=dict)
+    intervals: dict[str, dict[str, float]] = field(default_factory=dict)
+    fallback_scores: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, int] = field(default_factory=dict)
+    """Known test users per holdout: what the choice was made on."""
+    backoff_tried: dict[str, float] = field(default_factory=dict)
+    fallback_params: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able (NaN, which JSON has no word for, becomes None)."""
