@@ -7,13 +7,13 @@ from dataclasses import replace
 import polars as pl
 
 from ranking.candidates import make_source
-from ranking.evaluate import random_holdout
+from ranking.evaluation.metrics import ndcg_at_k
+from ranking.evaluation.run import random_holdout
 from ranking.interactions import build_interactions
 from ranking.ltr import LtrConfig
 from ranking.ltr._train import split_history
 from ranking.ltr._tune import EASE_GRID, agreed_reg, tune_ease
 from ranking.ltr.ranker import _tune_folds
-from ranking.metrics import ndcg_at_k
 from tests.ranking._worlds import taste_world
 
 
