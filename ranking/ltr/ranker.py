@@ -109,7 +109,8 @@ class LtrRanker:
         names = list(cfg.sources)
         if future.height and history.height:
             if "ease" in cfg.sources:
-                ease, tried = tune_ease(hist, future, cfg.sources["ease"], cfg.seed)
+                ease, tried = tune_ease(_tune_folds(data, hist, future, cfg),
+                                        cfg.sources["ease"], cfg.seed)
                 cfg = replace(cfg, sources={**cfg.sources, "ease": ease})
                 report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
             srcs = _fit_sources(cfg, hist)
@@ -620,6 +621,20 @@ def _load_popularity(p: Path, choice: ServingChoice, data: Interactions
             src.fitted = bool(z.files)
         out[n] = src
     return out
+
+
+def _tune_folds(data: Interactions, hist: Interactions, future: pl.DataFrame, cfg: LtrConfig
+                ) -> list[tuple[Interactions, pl.DataFrame]]:
+    """The ranker's own split, then ``cfg.tune_folds - 1`` further seeded splits of the same
+    kind (a temporal holdout has one split: only its tie-breaks would differ)."""
+    folds = [(hist, future)]
+    if cfg.holdout == "temporal":
+        return folds
+    for i in range(1, cfg.tune_folds):
+        h, f = split_history(data.frame, cfg.holdout_fraction, cfg.seed + 1000 * i,
+                             temporal=False)
+        folds.append((data.restrict(h), f))
+    return folds
 
 
 def _uidx(data: Interactions, user_ids: pl.Series) -> np.ndarray:
