@@ -183,6 +183,11 @@ def run_protocol(name: str, folder: Path, protocol: str, work: Path) -> dict:
     # against the item's own rate, and the creation trade-off (issue 24).
     res["actions"] = ev.get("actions") or {}
     res["selection_why"] = (ev.get("selection") or {}).get("why")
+    # Each candidate's pooled NDCG@10 and AUC in that selection (what the choice saw).
+    res["selection_pooled"] = {n: {m: round(v, 4) if isinstance(v, float) else v
+                                   for m, v in p.items()}
+                               for n, p in ((ev.get("selection") or {}).get("pooled") or {}
+                                            ).items()}
     return res
 
 

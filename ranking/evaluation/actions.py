@@ -70,7 +70,7 @@ def _per_action(ranker: Any, train: Interactions, test: Interactions,
     if not pairs.height:
         return {}
     y = pair_actions(test, pairs).select(ACTIONS).to_numpy().astype(np.int32)
-    cond = ranker.actions.conditional(pair_features(ranker.sources, ranker.stats, u, i))
+    cond = ranker.actions.conditional(pair_features(ranker.sources, ranker.stats, u, i), i)
     figures = action_figures(cond, y, rates_for(item_action_rates(train), pairs["item_id"]))
     return {a: ActionFigure.from_figures(f) for a, f in figures.items()}
 
@@ -89,7 +89,7 @@ def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set]
     cand = merge_candidates(ranker.sources, users, cfg.n_per_source, cfg.n_candidates)
     u = np.array([d.user_index(x) for x in cand["user_id"].to_list()], np.int64)
     i = d.item_index(cand["item_id"].to_list())
-    probs = ranker.actions.joint(pair_features(ranker.sources, ranker.stats, u, i))
+    probs = ranker.actions.joint(pair_features(ranker.sources, ranker.stats, u, i), i)
     # What each user created from (or followed the creator of) in test.
     lab = pair_actions(test, acted_pairs(test))
     made = lab.filter(pl.any_horizontal([pl.col(a) > 0 for a in CREATION_ACTIONS]))

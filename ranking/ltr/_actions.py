@@ -11,16 +11,18 @@ A candidate's chance of an action factors into two calibrated LightGBM heads:
   acted on: did a completed view, a like, a share, ... follow. These are the rates an item's
   own history estimates too (the evaluation's AUC bar: "the item's own rate").
 
-Both sides use the blend's features (source scores and ranks, catalog features), point in
-time: the held-out pairs, hides, quick skips and the follows they led to are left out of the
-history the features come from. Rare actions are handled openly: an action with fewer than
-``MIN_POSITIVES`` training positives is predicted by its pool's head (``POOLS``: creation and
-connection actions pool as ``create``, hide and report as ``negative``) times its share of the
-pool's positives; a pool that is still too rare predicts its base rate. Each head is trained on
-the training users and early-stopped on the held-out users (the blend's, so both are out of
-sample there); Platt scaling on those users calibrates it, and its calibration by decile is
-reported. A version serves ``sum(weight x P(action))`` with the objective's weights
-(``ranking.ltr.objective``).
+Both sides use the blend's features (source scores and ranks, catalog features), and the
+action heads also the video's own smoothed rate of each action (``rate_matrix``: from the
+history in training, from all of the version's data when served; a video the version never
+saw takes the mean rate), point in time: the held-out pairs, hides, quick skips and the
+follows they led to are left out of the history the features come from. Rare actions are
+handled openly: an action with fewer than ``MIN_POSITIVES`` training positives is predicted
+by its pool's head (``POOLS``: creation and connection actions pool as ``create``, hide and
+report as ``negative``) times its share of the pool's positives; a pool that is still too
+rare predicts its base rate. Each head is trained on the training users and early-stopped on
+the held-out users (the blend's, so both are out of sample there); Platt scaling on those
+users calibrates it, and its calibration by decile is reported. A version serves
+``sum(weight x P(action))`` with the objective's weights (``ranking.ltr.objective``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from ranking.ltr.objective import ACTIONS
 
 __all__ = ["ActionHeads", "pair_actions", "held_out_skips", "attributed_follows", "acted_pairs",
            "item_action_rates", "fit_action_heads", "action_figures", "calibration_deciles",
-           "MIN_POSITIVES", "POOLS"]
+           "MIN_POSITIVES", "POOLS", "rate_matrix", "RATE_NAMES"]
 
 MIN_POSITIVES = 30
 """Training positives an action needs for a head of its own."""
@@ -126,6 +128,17 @@ def rates_for(rates: pl.DataFrame, item_ids: pl.Series) -> np.ndarray:
                                                    maintain_order="left")
     fill = {a: float(rates[a].mean()) if rates.height else 0.0 for a in ACTIONS}
     return got.select([pl.col(a).fill_null(fill[a]) for a in ACTIONS]).to_numpy()
+
+
+def rate_matrix(data: Interactions, item_ids: np.ndarray) -> np.ndarray:
+    """``item_action_rates`` of ``data`` as an ``(items, ACTIONS)`` array in ``item_ids``'
+    order (an item with no acted-on pair: the mean rate); float32."""
+    return rates_for(item_action_rates(data), pl.Series(list(item_ids), dtype=pl.String)
+                     ).astype(np.float32)
+
+
+RATE_NAMES = [f"i_rate_{a}" for a in ACTIONS]
+"""The conditional heads' extra inputs: the video's own smoothed rate of each action."""
 
 
 def action_figures(cond: np.ndarray, y: np.ndarray, item_rate: np.ndarray
@@ -244,13 +257,31 @@ class ActionHeads:
     scale: float = 1.0
     """Spread (std) of the default objective's scores on held-out candidates: the unit of the
     creator penalty on this score."""
+    item_rates: np.ndarray | None = None
+    """Per item of the version's index, its own smoothed rate of each action (``rate_matrix``):
+    the conditional heads' extra inputs (None: heads trained without them)."""
 
     def engaged(self, x: np.ndarray) -> np.ndarray:
         a, b = self.engage_platt
         return _sigmoid(a * self.engage.predict(x, raw_score=True, num_threads=1) + b)
 
-    def conditional(self, x: np.ndarray) -> np.ndarray:
-        """``P(action | engage)`` per row, one column per ``ACTIONS``."""
+    def head_inputs(self, x: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``x`` with the items' own action rates appended (an unknown item, index < 0: the
+        mean rate), as the conditional heads were trained."""
+        r = self.item_rates
+        if r is None:
+            return x
+        items = np.asarray(items, np.int64)
+        got = r[np.maximum(items, 0)] if len(r) else np.zeros((len(items), len(ACTIONS)),
+                                                               np.float32)
+        if (items < 0).any() and len(r):
+            got[items < 0] = r.mean(axis=0)
+        return np.hstack([x, got.astype(x.dtype, copy=False)])
+
+    def conditional(self, x: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``P(action | engage)`` per row (feature rows ``x`` of the item indices ``items``),
+        one column per ``ACTIONS``."""
+        x = self.head_inputs(x, items)
         out = np.zeros((len(x), len(ACTIONS)), np.float64)
         cache: dict[str, np.ndarray] = {}
         for j, a in enumerate(ACTIONS):
@@ -265,16 +296,17 @@ class ActionHeads:
             out[:, j] = np.minimum(cache[head] * mult, 1.0)
         return out
 
-    def joint(self, x: np.ndarray) -> np.ndarray:
+    def joint(self, x: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``P(action)`` per row and action: engage times the action given engage."""
         if not len(x):
             return np.zeros((0, len(ACTIONS)))
-        return self.engaged(x)[:, None] * self.conditional(x)
+        return self.engaged(x)[:, None] * self.conditional(x, items)
 
     def meta(self) -> dict[str, Any]:
         return {"engage_platt": list(self.engage_platt),
                 "platt": {k: list(v) for k, v in self.platt.items()},
-                "plan": {k: list(v) for k, v in self.plan.items()}, "scale": self.scale}
+                "plan": {k: list(v) for k, v in self.plan.items()}, "scale": self.scale,
+                "item_rates": self.item_rates is not None}
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any], boosters: dict[str, lgb.Booster]) -> ActionHeads:
@@ -307,8 +339,9 @@ def _fit_head(x: np.ndarray, y: np.ndarray, va: np.ndarray, names: list[str], cf
 
 def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.ndarray,
                      pair_x: np.ndarray, pair_users: np.ndarray, labels: pl.DataFrame,
-                     item_rate: np.ndarray, valid_users: frozenset, names: list[str],
-                     cfg: Any, client: Any = None) -> tuple[ActionHeads | None, dict]:
+                     rates: np.ndarray, cand_items: np.ndarray, pair_items: np.ndarray,
+                     valid_users: frozenset, names: list[str], cfg: Any, client: Any = None
+                     ) -> tuple[ActionHeads | None, dict]:
     """Train the engage head and the action heads.
 
     Args:
@@ -316,8 +349,9 @@ def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.nda
             user acted on the candidate in the held-out part.
         pair_x / pair_users / labels: the held-out pairs the users acted on, their users and
             ``pair_actions`` for them (same order).
-        item_rate: per held-out pair and action, the item's own rate of that action in the
-            history (the AUC reference), shape ``(len(pair_x), len(ACTIONS))``.
+        rates / cand_items / pair_items: each item's own rate of every action in the history
+            (``rate_matrix``, the AUC reference and the conditional heads' extra inputs), and
+            the item index of each candidate row and held-out pair.
         valid_users: users held out for early stopping, calibration and the report (empty: a
             seeded fifth of the users).
 
@@ -350,6 +384,11 @@ def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.nda
                                               p_eng[yc[keep][va_c[keep]] == 0]), 4),
                         "calibration": calibration_deciles(p_eng, yc[keep][va_c[keep]],
                                                            w[va_c[keep]])}
+    # The conditional heads also read the video's own rate of each action in the history.
+    probe = ActionHeads(eng, eng_ab, item_rates=rates)
+    pair_x = probe.head_inputs(pair_x, pair_items)
+    item_rate = rates[np.maximum(pair_items, 0)]
+    names = [*names, *RATE_NAMES]
     y = labels.select(ACTIONS).to_numpy().astype(np.int32)
     pos_tr = y[~va_p].sum(axis=0)
     n_tr = int((~va_p).sum())
@@ -387,7 +426,7 @@ def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.nda
         heads_report[a] = {"head": plan[a][0] or "base rate", "train_positives":
                            int(pos_tr[ACTIONS.index(a)]), **heads_report[a]}
     report["actions"] = heads_report
-    out = ActionHeads(eng, eng_ab, heads, platt, plan)
+    out = ActionHeads(eng, eng_ab, heads, platt, plan, item_rates=rates)
     # The score's unit for the creator penalty: its spread on held-out candidates under the
     # default weights.
     from ranking.ltr.objective import DEFAULT_WEIGHTS
@@ -395,5 +434,5 @@ def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.nda
     wv = np.array([DEFAULT_WEIGHTS.get(a, 0.0) for a in ACTIONS])
     sample = cand_x[va_c][:20_000]
     if len(sample) > 1:
-        out.scale = float(max(np.std(out.joint(sample) @ wv), 1e-6))
+        out.scale = float(max(np.std(out.joint(sample, cand_items[va_c][:20_000]) @ wv), 1e-6))
     return out, report

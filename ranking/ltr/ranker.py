@@ -30,9 +30,8 @@ from ranking.ltr._actions import (
     attributed_follows,
     fit_action_heads,
     held_out_skips,
-    item_action_rates,
     pair_actions,
-    rates_for,
+    rate_matrix,
 )
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
@@ -110,7 +109,8 @@ class LtrRanker:
         names = list(cfg.sources)
         if future.height and history.height:
             if "ease" in cfg.sources:
-                ease, tried = tune_ease(hist, future, cfg.sources["ease"], cfg.seed)
+                ease, tried = tune_ease(_tune_folds(data, hist, future, cfg),
+                                        cfg.sources["ease"], cfg.seed)
                 cfg = replace(cfg, sources={**cfg.sources, "ease": ease})
                 report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
             srcs = _fit_sources(cfg, hist)
@@ -146,6 +146,8 @@ class LtrRanker:
         report["executor"] = "local" if executor is None else "dask"
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
+        if actions is not None:  # served from all of the data, as the catalog features are
+            actions.item_rates = rate_matrix(data, data.item_ids)
         ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head,
                      actions)
         ranker.pop = fit_popularity(ranker.serving, data)
@@ -356,7 +358,7 @@ class LtrRanker:
         served (None otherwise)."""
         kind = self.serving.kind
         if kind == "actions" and self.actions is not None:
-            p = self.actions.joint(x)
+            p = self.actions.joint(x, i)
             s = self.objective_scores(p, u, i, self.objective)
             if off.any():  # the fallback's order, with the same sink and creator penalty
                 hid, pen = self.stats.sink_and_penalty(u[off], i[off])
@@ -425,7 +427,7 @@ class LtrRanker:
         s = self._score_x(x, u, i, off)
         if self.actions is None:
             return s, None
-        p = self.actions.joint(x)
+        p = self.actions.joint(x, i)
         p[i < 0] = np.nan
         return s, p
 
@@ -500,6 +502,8 @@ class LtrRanker:
             self.actions.engage.save_model(str(p / "action_engage.txt"))
             for name, bst in self.actions.heads.items():
                 bst.save_model(str(p / f"action_{name}.txt"))
+            if self.actions.item_rates is not None:
+                np.save(p / "action_rates.npy", self.actions.item_rates)
         for s in self.sources:
             np.savez(p / f"source_{s.name}.npz", **(s.arrays() if s.fitted else {}))
         np.savez(p / "stats.npz", **self.stats.arrays())
@@ -559,6 +563,8 @@ class LtrRanker:
             heads = {f.stem.removeprefix("action_"): lgb.Booster(model_file=str(f))
                      for f in sorted(p.glob("action_*.txt"))}
             actions = ActionHeads.from_meta(meta["actions"], heads)
+            if meta["actions"].get("item_rates"):
+                actions.item_rates = np.load(p / "action_rates.npy", allow_pickle=False)
         ranker = cls(cfg, srcs, stats, booster, data, meta["report"], head, actions,
                      meta.get("objective"))
         ranker.serving = ServingChoice.from_dict(meta.get("serving"))
@@ -588,10 +594,12 @@ def _fit_actions(data: Interactions, hist: Interactions, srcs: list[CandidateSou
     labels = pair_actions(data, pairs, follows)
     px = pair_features(srcs, stats, _uidx(data, pairs["user_id"]),
                        data.item_index(pairs["item_id"].to_list()))
-    rates = rates_for(item_action_rates(hist), pairs["item_id"])
+    rates = rate_matrix(hist, data.item_ids)
     return fit_action_heads(x, cand["user_id"].to_numpy(), engaged, px,
-                            pairs["user_id"].to_numpy(), labels, rates, valid_users, names, cfg,
-                            executor)
+                            pairs["user_id"].to_numpy(), labels, rates,
+                            data.item_index(cand["item_id"].to_list()),
+                            data.item_index(pairs["item_id"].to_list()), valid_users, names,
+                            cfg, executor)
 
 
 def _backs_off(h: ViewerHistory, choice: ServingChoice) -> bool:
@@ -621,6 +629,20 @@ def _load_popularity(p: Path, choice: ServingChoice, data: Interactions
             src.fitted = bool(z.files)
         out[n] = src
     return out
+
+
+def _tune_folds(data: Interactions, hist: Interactions, future: pl.DataFrame, cfg: LtrConfig
+                ) -> list[tuple[Interactions, pl.DataFrame]]:
+    """The ranker's own split, then ``cfg.tune_folds - 1`` further seeded splits of the same
+    kind (a temporal holdout has one split: only its tie-breaks would differ)."""
+    folds = [(hist, future)]
+    if cfg.holdout == "temporal":
+        return folds
+    for i in range(1, cfg.tune_folds):
+        h, f = split_history(data.frame, cfg.holdout_fraction, cfg.seed + 1000 * i,
+                             temporal=False)
+        folds.append((data.restrict(h), f))
+    return folds
 
 
 def _uidx(data: Interactions, user_ids: pl.Series) -> np.ndarray:

@@ -33,7 +33,8 @@ def store(tmp_path) -> str:
 
 
 def feedwell(*args: str, stdin: str | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real ``feedwell`` entry point in a new process."""
+             timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real ``feedwell`` entry point in a new process (``timeout``: a guard against a
+    hang, not a speed target: a loaded 2-core machine runs `evaluate` for minutes)."""
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=timeout)

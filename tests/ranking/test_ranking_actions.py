@@ -92,7 +92,8 @@ def _fresh_pairs(ranker: LtrRanker) -> tuple[pl.DataFrame, np.ndarray]:
     d = ranker.data
     u = np.array([d.user_index(x) for x in lab["user_id"].to_list()], np.int64)
     i = d.item_index(lab["item_id"].to_list())
-    return lab, ranker.actions.conditional(pair_features(ranker.sources, ranker.stats, u, i))
+    return lab, ranker.actions.conditional(pair_features(ranker.sources, ranker.stats, u, i),
+                                           i)
 
 
 def test_every_action_has_a_head_or_an_open_pool(trained):
@@ -117,9 +118,13 @@ def test_heads_are_calibrated_against_known_rates(trained):
             m = np.array([(rate(i) > 0.3) == kind for i in idx])
             assert abs(pred[m].mean() - y[m].mean()) < 0.1, (action, kind, pred[m].mean(),
                                                               y[m].mean())
-    # By decile, on the held-out users of training (the report's calibration table).
+    # By decile, on what the users went on to do (~100 pairs a decile: the report's table on
+    # training's ~170 held-out pairs has a sampling error near 0.1 a decile, too coarse here).
+    from ranking.ltr._actions import calibration_deciles
+
     for action in ("like", "share"):
-        cal = ranker.report["action_heads"]["actions"][action]["calibration"]
+        assert len(ranker.report["action_heads"]["actions"][action]["calibration"]) == 10
+        cal = calibration_deciles(p[:, ACTIONS.index(action)], lab[action].to_numpy())
         assert len(cal) == 10
         gap = np.average([abs(c["predicted"] - c["observed"]) for c in cal],
                          weights=[c["n"] for c in cal])
