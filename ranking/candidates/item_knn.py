@@ -25,7 +25,8 @@ class ItemKnnConfig:
     """Hyperparameters of the item-kNN source."""
 
     method: str = "bm25"
-    """``cosine`` or ``bm25`` item similarity."""
+    """``cosine`` or ``bm25`` item similarity (the ranker chooses it on its tuning folds:
+    ``ranking.ltr._tune.tune_itemknn``)."""
     k: int = 100
     """Neighbours kept per item."""
     binary: bool = True

@@ -37,7 +37,7 @@ from ranking.ltr._features import Stats, compute_stats, feature_names, pair_feat
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
-from ranking.ltr._tune import tune_ease
+from ranking.ltr._tune import tune_ease, tune_itemknn
 from ranking.ltr.config import LtrConfig, config_from_meta
 from ranking.ltr.objective import ACTIONS, DEFAULT_WEIGHTS, check_weights
 from ranking.serving import ServingChoice, fit_popularity, history_lengths, source_scores
@@ -108,11 +108,16 @@ class LtrRanker:
         report_tune: dict = {}
         names = list(cfg.sources)
         if future.height and history.height:
+            folds = (_tune_folds(data, hist, future, cfg)
+                     if {"ease", "itemknn"} & set(cfg.sources) else [])
             if "ease" in cfg.sources:
-                ease, tried = tune_ease(_tune_folds(data, hist, future, cfg),
-                                        cfg.sources["ease"], cfg.seed)
+                ease, tried = tune_ease(folds, cfg.sources["ease"], cfg.seed)
                 cfg = replace(cfg, sources={**cfg.sources, "ease": ease})
                 report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
+            if "itemknn" in cfg.sources:
+                knn, tried = tune_itemknn(folds, cfg.sources["itemknn"], cfg.seed)
+                cfg = replace(cfg, sources={**cfg.sources, "itemknn": knn})
+                report_tune.update(itemknn_method_ndcg=tried, itemknn_method=knn.get("method"))
             srcs = _fit_sources(cfg, hist)
             names = [s.name for s in srcs]
             stats = compute_stats(hist, cfg.features)

@@ -73,3 +73,20 @@ def test_tuning_is_skipped_above_the_catalog_cap():
     data, _ = _world()
     fut = pl.DataFrame({"user_id": ["u0"], "item_id": ["i0"]})
     assert tune_ease([(data, fut)], {"reg": 7.0}, 0, max_items=5) == ({"reg": 7.0}, {})
+
+
+def test_item_knn_similarity_is_chosen_by_the_data_and_holds_on_an_unseen_split():
+    from ranking.ltr._tune import KNN_METHODS, tune_itemknn
+
+    data, test = _world()
+    cfg = LtrConfig()
+    h, f = split_history(data.frame, cfg.holdout_fraction, cfg.seed, temporal=False)
+    params, tried = tune_itemknn(_tune_folds(data, data.restrict(h), f, cfg), {"k": 50},
+                                 cfg.seed)
+    assert set(tried) == set(KNN_METHODS) and params["k"] == 50
+    assert tried[params["method"]] == max(tried.values())
+    rel = test.group_by("user_id").agg("item_id").sort("user_id")
+    users, rels = rel["user_id"].to_list(), [set(x) for x in rel["item_id"].to_list()]
+    got = {m: ndcg_at_k(make_source("itemknn", {"k": 50, "method": m}).fit(data)
+                        .recommend(users, 10)[0], rels, 10) for m in KNN_METHODS}
+    assert got[params["method"]] >= 0.97 * max(got.values()), (params, got)
