@@ -141,6 +141,18 @@ RATE_NAMES = [f"i_rate_{a}" for a in ACTIONS]
 """The conditional heads' extra inputs: the video's own smoothed rate of each action."""
 
 
+def with_item_rates(x: np.ndarray, rates: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """``x`` with the rows' items' own action rates (``rate_matrix`` rows) appended; an
+    unknown item (index < 0) takes the mean rate."""
+    items = np.asarray(items, np.int64)
+    if not len(rates):
+        return np.hstack([x, np.zeros((len(items), len(ACTIONS)), x.dtype)])
+    got = rates[np.maximum(items, 0)]  # a copy: fancy indexing
+    if (items < 0).any():
+        got[items < 0] = rates.mean(axis=0)
+    return np.hstack([x, got.astype(x.dtype, copy=False)])
+
+
 def action_figures(cond: np.ndarray, y: np.ndarray, item_rate: np.ndarray
                    ) -> dict[str, dict[str, Any]]:
     """Per action: AUC of ``cond`` (P(action | engage)) and of the item's own rate on the same
@@ -266,17 +278,8 @@ class ActionHeads:
         return _sigmoid(a * self.engage.predict(x, raw_score=True, num_threads=1) + b)
 
     def head_inputs(self, x: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """``x`` with the items' own action rates appended (an unknown item, index < 0: the
-        mean rate), as the conditional heads were trained."""
-        r = self.item_rates
-        if r is None:
-            return x
-        items = np.asarray(items, np.int64)
-        got = r[np.maximum(items, 0)] if len(r) else np.zeros((len(items), len(ACTIONS)),
-                                                               np.float32)
-        if (items < 0).any() and len(r):
-            got[items < 0] = r.mean(axis=0)
-        return np.hstack([x, got.astype(x.dtype, copy=False)])
+        """``x`` as the conditional heads were trained on it (``with_item_rates``)."""
+        return x if self.item_rates is None else with_item_rates(x, self.item_rates, items)
 
     def conditional(self, x: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``P(action | engage)`` per row (feature rows ``x`` of the item indices ``items``),
@@ -385,8 +388,7 @@ def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.nda
                         "calibration": calibration_deciles(p_eng, yc[keep][va_c[keep]],
                                                            w[va_c[keep]])}
     # The conditional heads also read the video's own rate of each action in the history.
-    probe = ActionHeads(eng, eng_ab, item_rates=rates)
-    pair_x = probe.head_inputs(pair_x, pair_items)
+    pair_x = with_item_rates(pair_x, rates, pair_items)
     item_rate = rates[np.maximum(pair_items, 0)]
     names = [*names, *RATE_NAMES]
     y = labels.select(ACTIONS).to_numpy().astype(np.int32)
