@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 QUICK = {"users": 400, "items": 600, "events": 40_000}
-"""The default demo world: every stage runs, in about 90 s on 2 cores."""
+"""The default demo world: every stage runs, in about a minute on 2 cores."""
 FULL = {"users": 2000, "items": 3000, "events": 300_000}
 """``--full``: the world the README's figures describe."""
 
