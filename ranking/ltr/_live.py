@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ranking.candidates import CandidateSource
-from ranking.candidates._base import csr_rows
+from ranking.candidates import CandidateSource, csr_rows
 from ranking.interactions import Interactions, fold_viewer_events
 from ranking.ltr._features import RowRanks, Stats, feature_names, row_ranks
 from wellbeing.viewer_fold import SEEN_TYPES
