@@ -33,8 +33,9 @@ Protocol (issue 22), per log (a contract data folder written by ``bench.real_dat
   ``POST /v1/items`` (probed with an empty batch: 404/405 means absent), each is posted
   (its row of the log's items table) before the first step whose ``now`` is at or after the
   item's first event in the whole log. Reported: the share of new videos a replayed user
-  interacted with that appear on any LIVE page, and the median replay time from the post to
-  the first page showing it;
+  interacted with that appear on any LIVE page, the stricter share shown before the first
+  replayed row on it (a page could have led a viewer to it), and the median replay time from
+  the post to the first page showing it;
 - each server's peak and current RSS (``/proc/PID/status`` VmHWM, VmRSS) after the replay and
   the client-side feed latency p50/p99.
 """
@@ -537,7 +538,14 @@ def replay(split: Split, steps: list[Step], live: Server, frozen: Server, knn: K
             print(f"{progress}: {n + 1}/{len(order)} pages, {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr, flush=True)
     engaged = {r["item_id"] for st in steps for r in st.rows if r.get("item_id") in new_rows}
+    first_engaged: dict[str, datetime] = {}
+    for st in steps:
+        for r in st.rows:
+            i = r.get("item_id")
+            if i in new_rows and (i not in first_engaged or r["ts"] < first_engaged[i]):
+                first_engaged[i] = r["ts"]
     return {"tally": tally, "has_items": has_items, "engaged_new": engaged,
+            "first_engaged": first_engaged,
             "posted_at": posted_at, "first_seen": first_seen,
             "item_rejections": item_rejections[:5], "event_rejected": event_rejected,
             "event_post_s": event_post_s}
@@ -551,7 +559,12 @@ def fresh_reach(r: dict) -> dict:
     shown = [i for i in engaged if i in r["first_seen"]]
     waits = [(r["first_seen"][i] - r["posted_at"][i]).total_seconds() for i in shown
              if i in r["posted_at"]]
+    # Stricter: shown before the first replayed user acted on it (a page can only have led
+    # a viewer to it then; a video shown after its first engagement may have risen on it).
+    before = [i for i in shown if r["first_seen"][i] <= r["first_engaged"].get(i, datetime.max)]
     return {"reach": round(len(shown) / len(engaged), 4) if engaged else None,
+            "reach_before_engagement": round(len(before) / len(engaged), 4) if engaged
+            else None,
             "engaged_new": len(engaged), "shown": len(shown), "posted": len(r["posted_at"]),
             "median_s_to_first_impression": float(np.median(waits)) if waits else None,
             "item_rejections": r["item_rejections"]}
@@ -652,7 +665,8 @@ def table(results: list[dict]) -> str:
     for r in results:
         n, q, f = r["ndcg@10"], r["ratio"], r["fresh"]
         reach = f["reach"] if isinstance(f["reach"], str) else (
-            f"{f['reach']} ({f['shown']}/{f['engaged_new']}, median "
+            f"{f['reach']} ({f['shown']}/{f['engaged_new']}; before engagement "
+            f"{f['reach_before_engagement']}; median "
             f"{f['median_s_to_first_impression']} s)")
         lat = r["latency"].get("live", {})
         mem = r["memory_end"]

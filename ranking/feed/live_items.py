@@ -11,8 +11,20 @@ store and cold-start boost are the anchor):
   two, so a new video that early viewers liked follows the videos they liked before it;
 - **exploration**: each new video gets ``explore_budget`` impressions among viewers whose
   tastes match; after that it keeps an exploration slot only while its own early signals
-  (positive actions per impression) are at least ``earn_rate``.
+  (positive actions per impression) are at least ``earn_rate``;
+- **early signals**: a new video that viewers act on rises for every viewer (its positive
+  actions per impression), below a taste match;
+- **first looks**: a video whose topics and creator match no viewer (or that has none, as in
+  logs without content data) would never be seen, so the exploration slots go first to new
+  videos not yet shown to ``cold_impressions`` distinct viewers, the newest first, whatever
+  their match; the slots they leave go to the best matches. A viewer asking again within
+  ``look_again_minutes`` gets the same first looks (a refresh), never again after. On
+  KuaiRand's replay this took fresh reach from 0.14 to 0.69 and NDCG@10 from 0.0121 to
+  0.0323 (bench/README.md, "live adaptation").
 
+The state grows with videos and live events, not with users: the only per-viewer parts are
+the last few positives of viewers active since the model (the co-engagement window) and the
+first looks' viewers (at most ``cold_impressions`` per new video).
 The state grows with videos and live events, not with users: the only per-viewer part is the
 last few positives of viewers active since the model (the co-engagement window).
 """
@@ -23,16 +35,19 @@ import bisect
 import math
 import threading
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["LiveConfig", "LiveItems", "POSITIVE_TYPES", "is_positive"]
+__all__ = ["FIRST_LOOK_SCORE", "LiveConfig", "LiveItems", "POSITIVE_TYPES", "is_positive"]
 
 # What counts as positive engagement live: an action, or a view watched to the end
 # (``complete_fraction`` of a known duration).
 POSITIVE_TYPES = frozenset(("like", "share", "remix", "comment"))
+# The score of a first look (below any taste match or early signal): how the exploration
+# selector tells them apart.
+FIRST_LOOK_SCORE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,16 @@ class LiveConfig:
     """Co-engaged neighbours kept per video (the weakest go first)."""
     pool_max: int = 50_000
     """New videos kept in the pool (the oldest go first)."""
+    cold_impressions: int = 1
+    """Distinct viewers with a slot to spare every new video is shown to, whatever its match
+    (the newest first), so a video no taste points to is still seen."""
+    look_again_minutes: float = 10.0
+    """A viewer asking again within this long gets the same first looks (a refresh); after
+    it, a first look they were given and passed over is not offered to them again."""
+    rising_weight: float = 0.2
+    """Weight of a new video's early signals for every viewer: its positive actions per
+    impression, ``positives / (positives + impressions / 10 + 1)`` (a taste share is between
+    0 and 1)."""
 
 
 def is_positive(event: Mapping[str, Any], duration_ms: float | None, cfg: LiveConfig) -> bool:
@@ -101,6 +126,12 @@ class LiveItems:
         # Positive actions seen live, and those on videos in the pool (exploration's share).
         self.positives = 0
         self.positives_new = 0
+        # Every pool video in (born, item) order, the viewers given each a first look (at most
+        # ``cold_impressions``), and the pool videos with live positive actions, the most
+        # first (rebuilt when an observe changed them).
+        self.by_born: list[tuple[datetime, str]] = []
+        self.looked: dict[str, dict[str, datetime]] = {}
+        self._rising: list[str] | None = []
 
     # -- the pool ---------------------------------------------------------------------------
     def add(self, item_id: str, born: datetime, topics: Iterable[str] = (),
@@ -118,6 +149,7 @@ class LiveItems:
                 bisect.insort(self.by_topic[t], (born, item_id))
             if creator_id:
                 bisect.insort(self.by_creator[creator_id], (born, item_id))
+            bisect.insort(self.by_born, (born, item_id))
             if len(self.born) > self.cfg.pool_max:
                 # The oldest tenth goes at once (the check is rare, the scan linear).
                 for _, old in sorted((b, i) for i, b in self.born.items())[
@@ -135,6 +167,11 @@ class LiveItems:
             k = bisect.bisect_left(rows, (b, item_id))
             if k < len(rows) and rows[k] == (b, item_id):
                 rows.pop(k)
+        _discard(self.by_born, (b, item_id))
+        self.looked.pop(item_id, None)
+        c = self.counts.get(item_id)
+        if c is not None and c.positives:
+            self._rising = None
 
     def remove(self, item_id: str) -> None:
         """Take a video out of the pool (removed from the catalog)."""
@@ -152,6 +189,41 @@ class LiveItems:
         oldest = now - timedelta(days=self.cfg.fresh_days)
         return [i for b, i in rows[max(0, hi - n):hi] if b >= oldest]
 
+    def _first_looks(self, now: datetime, n: int, skip: Set[str], user_id: str | None
+                     ) -> list[str]:
+        """Up to ``n`` servable new videos, the newest first, not in ``skip`` and still owed
+        a first look: shown to fewer than ``cold_impressions`` viewers, or to this one
+        (reads at most ``20 n`` videos past what it takes)."""
+        out: list[str] = []
+        rows, quota, looked = self.by_born, self.cfg.cold_impressions, self.looked
+        if quota <= 0:
+            return out
+        again = timedelta(minutes=self.cfg.look_again_minutes)
+        oldest = now - timedelta(days=self.cfg.fresh_days)
+        k = bisect.bisect_right(rows, (now, "\U0010ffff"))
+        reads = 20 * n
+        while k > 0 and len(out) < n and reads > 0:
+            k -= 1
+            reads -= 1
+            b, i = rows[k]
+            if b < oldest:
+                break
+            got = looked.get(i)
+            if i not in skip and (got is None or (len(got) < quota and user_id not in got)
+                                  or (user_id in got and now - got[user_id] <= again)):
+                out.append(i)
+        return out
+
+    def _rising_items(self) -> list[str]:
+        """Pool videos with live positive actions, the most first, then the newest (cached
+        until they move)."""
+        if self._rising is None:
+            counts, born = self.counts, self.born
+            self._rising = sorted((i for i in self.born if (c := counts.get(i)) is not None
+                                   and c.positives > 0),
+                                  key=lambda i: (-counts[i].positives, -born[i].timestamp(), i))
+        return self._rising
+
     # -- what happened to them --------------------------------------------------------------
     def observe(self, events: Iterable[Mapping[str, Any]],
                 durations: Mapping[str, float | None]) -> None:
@@ -165,6 +237,7 @@ class LiveItems:
                 if item in self.born:
                     self.counts[item].positives += 1
                     self.positives_new += 1
+                    self._rising = None
                 last = self._last.setdefault(user, deque(maxlen=self.cfg.co_window))
                 for prev in last:
                     if prev != item:
@@ -179,12 +252,19 @@ class LiveItems:
         if len(c) > self.cfg.co_max:
             del c[min(c, key=c.__getitem__)]
 
-    def impressed(self, item_ids: Iterable[str], now: datetime) -> None:
-        """Count new videos served on a page (their exploration budget)."""
+    def impressed(self, item_ids: Iterable[str], now: datetime, user_id: str | None = None
+                  ) -> None:
+        """Count new videos served on a page to ``user_id`` (their exploration budget, and
+        their first looks)."""
+        quota = self.cfg.cold_impressions
         with self.lock:
             for i in item_ids:
                 if i in self.born:
                     c = self.counts[i]
+                    if user_id is not None and quota > 0:
+                        got = self.looked.setdefault(i, {})
+                        if len(got) < quota and user_id not in got:
+                            got[user_id] = now
                     c.impressions += 1
                     if c.first_impression is None:
                         c.first_impression = now
@@ -210,11 +290,17 @@ class LiveItems:
         return rate / self.cfg.earn_rate if rate >= self.cfg.earn_rate else 0.0
 
     def matches(self, now: datetime, topics: Mapping[str, float], creators: Mapping[str, float],
-                recent_positives: list[str], n: int, per_key: int = 50
+                recent_positives: list[str], n: int, per_key: int = 50,
+                skip: Set[str] = frozenset(), user_id: str | None = None, looks: int = 5
                 ) -> list[tuple[str, float]]:
         """New videos for a viewer, best first: taste match (topic and creator shares of the
-        viewer's history, co-engagement with their recent positives) times exploration.
-        Reads at most the ``per_key`` newest of each of the viewer's top topics and creators.
+        viewer's history, co-engagement with their recent positives) plus early signals
+        (``rising_weight`` x positive actions per impression), times exploration: at most
+        ``n``; then up to ``looks`` first looks (score ``FIRST_LOOK_SCORE``) for videos
+        still owed them. Reads at most the
+        ``per_key`` newest of each of the viewer's top topics and creators, the ``per_key``
+        most acted-on new videos and ``n`` first looks, none of them in ``skip`` (what the
+        viewer has seen or the request excludes); ``user_id`` is the viewer (first looks).
         """
         with self.lock:
             co: Counter[str] = Counter()
@@ -229,9 +315,12 @@ class LiveItems:
                 pool.update(self._newest(self.by_topic.get(t, []), now, per_key))
             for c, _ in sorted(creators.items(), key=lambda kv: -kv[1])[:20]:
                 pool.update(self._newest(self.by_creator.get(c, []), now, per_key))
+            pool.update(self._servable(self._rising_items(), now, per_key, skip))
+            pool.difference_update(skip)
             scored = []
             # ``is_new`` and ``explore_weight`` inlined (a request reads hundreds of videos).
             born, counts, keys, budget = self.born, self.counts, self._keys, self.cfg.explore_budget
+            rising = self.cfg.rising_weight
             oldest = now - timedelta(days=self.cfg.fresh_days)
             taste_of, creator_of, co_of = topics.get, creators.get, co.get
             for j in pool:
@@ -249,13 +338,37 @@ class LiveItems:
                 for t in tps:
                     taste += taste_of(t, 0.0)
                 taste += 2.0 * creator_of(cr, 0.0)
-                score = w * (co_of(j, 0.0) + taste)
+                rise = (rising * c.positives / (c.positives + c.impressions / 10 + 1)
+                        if c is not None and c.positives else 0.0)
+                score = w * (co_of(j, 0.0) + taste + rise)
                 if score > 0:
                     scored.append((j, score))
-        scored.sort(key=lambda s: (-s[1], s[0]))
-        return scored[:n]
+            scored.sort(key=lambda s: (-s[1], s[0]))
+            del scored[n:]
+            # First looks, in their own order (the newest first) after every match.
+            got = {j for j, _ in scored}
+            scored += [(j, FIRST_LOOK_SCORE)
+                       for j in self._first_looks(now, looks, got | skip, user_id)]
+        return scored
+
+    def _servable(self, items: list[str], now: datetime, n: int, skip: Set[str]) -> list[str]:
+        """The first ``n`` of ``items`` servable at ``now``, still new and not in ``skip``
+        (reading at most ``20 n``: videos past their freshness stay listed until they go)."""
+        out: list[str] = []
+        for i in items[:20 * n]:
+            if len(out) >= n:
+                break
+            if i not in skip and self.is_new(i, now):
+                out.append(i)
+        return out
 
     def first_impressions(self) -> dict[str, datetime]:
         """When each new video was first served (``bench``, ``/metrics``)."""
         return {i: c.first_impression for i, c in self.counts.items() if c.first_impression}
 
+
+def _discard(rows: list[tuple[datetime, str]], key: tuple[datetime, str]) -> None:
+    """Remove ``key`` from the sorted ``rows`` if it is there."""
+    k = bisect.bisect_left(rows, key)
+    if k < len(rows) and rows[k] == key:
+        rows.pop(k)

@@ -99,8 +99,10 @@ def test_failing_source_fails_open_and_side_effects_cannot_change_response(world
 
 def test_scores_are_ordered_and_page_is_limited(world, tmp_path):
     resp = _engine(world, tmp_path).feed(FeedRequest("adult", NOW, limit=3))
-    scores = [i.score for i in resp.items]
-    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert len(resp.items) == 3
+    # Exploration places new videos in fixed slots; every other video is in score order.
+    scores = [i.score for i in resp.items if i.source != "fresh"]
+    assert len(scores) >= 2 and scores == sorted(scores, reverse=True)
 
 
 def test_recommend_batch_serves_every_user(world, tmp_path):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from ranking.feed.candidates import Candidates
+from ranking.feed.live_items import FIRST_LOOK_SCORE
 from ranking.feed.query import Query
 from ranking.feed.types import FilterResult
 
 
 class FreshExplorationSelector:
     """At most the query's ``explore_slots`` new videos (source ``fresh``), spread over the
-    page (the pool sets them from how much viewers engage with new videos).
+    page (the pool sets them from how much viewers engage with new videos): first looks
+    while any are owed (every new video's first viewers, the newest first), then the best
+    taste matches and early signals.
 
     The model cannot score a video it never saw, so new videos rank after every scored
     candidate; this selector moves the best-matching ones to fixed slots (the rest stay at the
@@ -28,15 +31,24 @@ class FreshExplorationSelector:
         fresh_ok = [k for k in fresh if not _pushed_away(query, c, facts[k], k) and (
             not query.viewer.minor or (facts[k] is not None and facts[k].maturity is not None
                                        and facts[k].labels is not None))]
-        picks = sorted(fresh_ok, key=lambda k: -c.source_score[k])[:query.explore_slots]
-        rest = [k for k in range(len(c)) if k not in set(fresh)]
-        order = list(rest)
+        picks = _picks(query, [c.source_score[k] for k in fresh_ok], fresh_ok)
+        fresh_set, picked = set(fresh), set(picks)
+        order = [k for k in range(len(c)) if k not in fresh_set]
         # Spread the slots over the requested page: 10 videos, 2 slots -> positions 3 and 6.
         for j, k in enumerate(picks):
             pos = min(len(order), (j + 1) * query.limit // (len(picks) + 1))
             order.insert(pos, k)
-        order += [k for k in fresh if k not in set(picks)]
+        order += [k for k in fresh if k not in picked]
         return FilterResult(c.take(order), [])
+
+
+def _picks(query: Query, scores: list[float], ks: list[int]) -> list[int]:
+    """The explored candidates: first looks (in their order: the newest first), then the
+    best matches in the slots they leave."""
+    order = sorted(range(len(ks)), key=lambda j: -scores[j])
+    looks = [ks[j] for j in order if scores[j] <= FIRST_LOOK_SCORE]
+    matched = [ks[j] for j in order if scores[j] > FIRST_LOOK_SCORE]
+    return (looks + matched)[:query.explore_slots]
 
 
 def _pushed_away(query: Query, c: Candidates, f, k: int) -> bool:

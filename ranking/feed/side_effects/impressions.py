@@ -13,4 +13,4 @@ class FreshImpressionsSideEffect:
     def __call__(self, query: Query, response: FeedResponse, store: CandidateStore) -> None:
         live = getattr(store, "live_items", None)
         if live is not None and response.items:
-            live.impressed([i.item_id for i in response.items], query.now)
+            live.impressed([i.item_id for i in response.items], query.now, query.user_id)

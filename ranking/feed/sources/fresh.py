@@ -78,6 +78,10 @@ class FreshCandidateSource:
         tastes = {t: k / seen for t, k in topics.items()}
         liked = {c: k / seen for c, k in creators.items() if c}
         liked.update({c: 1.0 for c in query.viewer.following})
-        got = live.matches(query.now, tastes, liked, recent, self.n)
+        skip = query.seen
+        if query.request.exclude_ids:
+            skip = skip | query.request.exclude_ids
+        got = live.matches(query.now, tastes, liked, recent, self.n, skip=skip,
+                           user_id=query.user_id)
         return pl.DataFrame({"item_id": [g[0] for g in got], "source": ["fresh"] * len(got),
                              "source_score": [float(g[1]) for g in got]}, schema=_EMPTY)
