@@ -32,12 +32,14 @@ last few positives of viewers active since the model (the co-engagement window).
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 __all__ = ["FIRST_LOOK_SCORE", "LiveConfig", "LiveItems", "POSITIVE_TYPES", "is_positive"]
@@ -311,9 +313,11 @@ class LiveItems:
                     for j, k in nb.items():
                         co[j] += k / total
             pool: set[str] = {j for j in co if j in self.born}
-            for t, _ in sorted(topics.items(), key=lambda kv: -kv[1])[:8]:
+            # ``nlargest`` is ``sorted(..., reverse=True)[:k]``: ties keep the tastes' order,
+            # without sorting a viewer's hundreds of creators.
+            for t, _ in heapq.nlargest(8, topics.items(), key=itemgetter(1)):
                 pool.update(self._newest(self.by_topic.get(t, []), now, per_key))
-            for c, _ in sorted(creators.items(), key=lambda kv: -kv[1])[:20]:
+            for c, _ in heapq.nlargest(20, creators.items(), key=itemgetter(1)):
                 pool.update(self._newest(self.by_creator.get(c, []), now, per_key))
             pool.update(self._servable(self._rising_items(), now, per_key, skip))
             pool.difference_update(skip)

@@ -264,12 +264,12 @@ class LtrRanker:
                                      np.full(len(items), h.u, np.int64), items,
                                      np.zeros(len(items), bool))
         order = np.lexsort((np.arange(len(items)), -s))
-        # Lists of str: a numpy str array costs polars a conversion (~0.3 ms a page).
-        out = pl.DataFrame({"item_id": [str(i) for i in self.data.item_ids[items[order]]],
-                            "source": [best[k] for k in order.tolist()],
-                            "model_score": s[order]},
-                           schema={"item_id": pl.String, "source": pl.String,
-                                   "model_score": pl.Float64})
+        # Typed series from lists of str, then the frame: a numpy str array costs polars a
+        # conversion (~0.3 ms a page), and a frame from a dict with a schema ~0.25 ms more.
+        out = pl.DataFrame([
+            pl.Series("item_id", [str(i) for i in self.data.item_ids[items[order]]], pl.String),
+            pl.Series("source", [best[k] for k in order.tolist()], pl.String),
+            pl.Series("model_score", np.asarray(s[order], np.float64), pl.Float64)])
         if p is not None:  # which expected actions carried each video (feed reasons)
             out = out.with_columns(pl.Series("expected", [list(e) for e in
                                                           self.expected_actions(p[order])],
