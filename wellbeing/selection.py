@@ -134,6 +134,10 @@ def apply_page_caps(
     sens = frozenset(cfg.sensitive_topics)
     kept: list[tuple[str, ItemFacts]] = []
     on_page = [0] * len(caps)
+    # Per cap, each kept video's key in page order and how often each key is on the page:
+    # a placement reads them instead of working out every kept video's key again.
+    kept_keys: list[list[object]] = [[] for _ in caps]
+    key_counts: list[Counter[object]] = [Counter() for _ in caps]
 
     def reached(n: int, c: PageCap, key: object) -> bool:
         if c.over is not None:
@@ -144,13 +148,13 @@ def apply_page_caps(
             # This video's topic share of the session so far plus the page, were it placed.
             seen = facts["session_topics"]
             total = sum(seen.values()) + len(kept) + 1
-            mine = seen.get(key, 0) + sum(_key(c, g, sens) == key for _, g in kept) + 1
+            mine = seen.get(key, 0) + key_counts[n][key] + 1
             return mine / total > facts[c.limit]
         limit = int(facts[c.limit])
         if c.per == "page":
             return on_page[n] >= limit
         return limit <= 0 or (len(kept) >= limit and all(
-            _key(c, g, sens) == key for _, g in kept[-limit:]))
+            k == key for k in kept_keys[n][-limit:]))
 
     def place(item_id: str, f: ItemFacts) -> R | None:
         keys = [_key(c, f, sens) for c in caps]
@@ -160,6 +164,8 @@ def apply_page_caps(
         kept.append((item_id, f))
         for n, k in enumerate(keys):
             on_page[n] += k is not None
+            kept_keys[n].append(k)
+            key_counts[n][k] += 1
         return None
 
     def hard(why: R) -> bool:

@@ -327,6 +327,9 @@ class LiveItems:
             rising = self.cfg.rising_weight
             oldest = now - timedelta(days=self.cfg.fresh_days)
             taste_of, creator_of, co_of = topics.get, creators.get, co.get
+            # The topics' part of a taste, once per distinct topic tuple (pool videos share
+            # them): the same float, summed in the video's topic order.
+            by_topics: dict[tuple[str, ...], float] = {}
             for j in pool:
                 b = born.get(j)
                 if b is None or b > now or b < oldest:
@@ -338,17 +341,20 @@ class LiveItems:
                 tps, cr = keys.get(j, ((), None))
                 # The viewer's share of history in the video's topics, and in its creator
                 # (counted twice: a creator is a sharper taste than a topic).
-                taste = 0
-                for t in tps:
-                    taste += taste_of(t, 0.0)
+                taste = by_topics.get(tps)
+                if taste is None:
+                    taste = 0
+                    for t in tps:
+                        taste += taste_of(t, 0.0)
+                    by_topics[tps] = taste
                 taste += 2.0 * creator_of(cr, 0.0)
                 rise = (rising * c.positives / (c.positives + c.impressions / 10 + 1)
                         if c is not None and c.positives else 0.0)
                 score = w * (co_of(j, 0.0) + taste + rise)
                 if score > 0:
                     scored.append((j, score))
-            scored.sort(key=lambda s: (-s[1], s[0]))
-            del scored[n:]
+            # ``nsmallest`` is ``sorted(...)[:n]`` (ids are distinct: no ties to keep).
+            scored = heapq.nsmallest(n, scored, key=lambda s: (-s[1], s[0]))
             # First looks, in their own order (the newest first) after every match.
             got = {j for j, _ in scored}
             scored += [(j, FIRST_LOOK_SCORE)
