@@ -109,3 +109,80 @@ def test_exploration_slots_follow_the_share_of_engagement_new_videos_get():
     live.observe([{"user_id": f"v{k}", "ts": NOW, "type": "like", "item_id": "cars_new"}
                   for k in range(40)], {})
     assert live.explore_slots(10) == 3  # capped at explore_max_share
+
+
+def _matches_by_sorting(live, now, topics, creators, recent, n, per_key=50, skip=frozenset(),
+                        user_id=None, looks=5):
+    """``LiveItems.matches`` as it was before ``nlargest``/``nsmallest`` and the per-request
+    topic sums: every taste sorted, every match scored topic by topic, all of them sorted (the
+    reference for the test below)."""
+    import math
+    from collections import Counter
+
+    from ranking.feed.live_items import FIRST_LOOK_SCORE
+
+    co = Counter()
+    for i in recent[-live.cfg.co_window:]:
+        nb = live.co.get(i)
+        if nb:
+            total = math.sqrt(sum(nb.values()))
+            for j, k in nb.items():
+                co[j] += k / total
+    pool = {j for j in co if j in live.born}
+    for t, _ in sorted(topics.items(), key=lambda kv: -kv[1])[:8]:
+        pool.update(live._newest(live.by_topic.get(t, []), now, per_key))
+    for c, _ in sorted(creators.items(), key=lambda kv: -kv[1])[:20]:
+        pool.update(live._newest(live.by_creator.get(c, []), now, per_key))
+    pool.update(live._servable(live._rising_items(), now, per_key, skip))
+    pool.difference_update(skip)
+    scored = []
+    for j in pool:
+        if not live.is_new(j, now):
+            continue
+        w = live.explore_weight(j)
+        if w <= 0:
+            continue
+        tps, cr = live._keys.get(j, ((), None))
+        taste = 0
+        for t in tps:
+            taste += topics.get(t, 0.0)
+        taste += 2.0 * creators.get(cr, 0.0)
+        c = live.counts.get(j)
+        rise = (live.cfg.rising_weight * c.positives / (c.positives + c.impressions / 10 + 1)
+                if c is not None and c.positives else 0.0)
+        score = w * (co.get(j, 0.0) + taste + rise)
+        if score > 0:
+            scored.append((j, score))
+    scored.sort(key=lambda s: (-s[1], s[0]))
+    del scored[n:]
+    got = {j for j, _ in scored}
+    return scored + [(j, FIRST_LOOK_SCORE)
+                     for j in live._first_looks(now, looks, got | skip, user_id)]
+
+
+def test_matches_equal_sorting_every_taste_and_match():
+    import random
+
+    rng = random.Random(3)
+    topics = [f"t{k}" for k in range(12)]
+    for trial in range(60):
+        live = LiveItems(LiveConfig(explore_budget=5, cold_impressions=trial % 3))
+        for k in range(rng.randint(0, 400)):
+            live.add(f"v{k:03d}", NOW - timedelta(hours=rng.uniform(-5, 24 * 9)),
+                     rng.sample(topics, rng.randint(0, 3)),
+                     rng.choice([None, *[f"c{m}" for m in range(30)]]))
+        pooled = sorted(live.born)
+        for k in range(rng.randint(0, 300)):  # impressions and actions: budgets and rises
+            live.impressed([rng.choice(pooled)], NOW, f"u{k % 7}") if pooled else None
+        events = [{"item_id": rng.choice(pooled), "user_id": f"u{rng.randint(0, 5)}",
+                   "type": rng.choice(("like", "share", "view")), "ts": NOW}
+                  for _ in range(rng.randint(0, 80))] if pooled else []
+        live.observe(events, {})
+        # Shares on a coarse grid: equal tastes and equal scores, ties to break.
+        tastes = {t: rng.randint(0, 4) / 8 for t in rng.sample(topics, rng.randint(0, 12))}
+        liked = {f"c{m}": rng.randint(0, 4) / 8 for m in rng.sample(range(30), rng.randint(0, 30))}
+        recent = rng.sample(pooled, min(len(pooled), rng.randint(0, 5)))
+        skip = frozenset(rng.sample(pooled, min(len(pooled), rng.randint(0, 40))))
+        n = rng.randint(0, 25)
+        assert live.matches(NOW, tastes, liked, recent, n, skip=skip, user_id="u1") == (
+            _matches_by_sorting(live, NOW, tastes, liked, recent, n, skip=skip, user_id="u1"))
