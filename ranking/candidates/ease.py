@@ -123,8 +123,26 @@ class EaseCandidates(CandidateSource):
             return np.asarray(x @ self.weights, dtype=np.float32).ravel()
         # The same split as ``_score_rows``: the sparse tail for every item, the dense head.
         out = np.asarray(csr_row_product(x, self.tail), np.float32).ravel()
-        out[self.head] += np.asarray(x[:, self.head] @ self.weights, np.float32).ravel()
+        out[self.head] += np.asarray(self._head_columns(x) @ self.weights, np.float32).ravel()
         return out
+
+    def _head_columns(self, x: sp.csr_matrix) -> sp.csr_matrix:
+        """``x[:, self.head]`` of a one-row ``x``: its entries in the head, in their stored
+        order, renumbered to head positions, as scipy's column indexing leaves them (its
+        set-up cost ~0.15 ms a request); other shapes go through scipy."""
+        if x.shape[0] != 1:
+            return x[:, self.head]
+        got = getattr(self, "_head_pos", None)
+        if got is None or got[0] is not self.head:  # a refit or a load makes a new head
+            pos = np.full(self.data.n_items, -1, np.int64)
+            pos[self.head] = np.arange(len(self.head))
+            got = self._head_pos = (self.head, pos)
+        lo, hi = x.indptr[0], x.indptr[1]
+        cols = got[1][x.indices[lo:hi]]
+        keep = cols >= 0
+        return sp.csr_matrix((x.data[lo:hi][keep], cols[keep].astype(x.indices.dtype),
+                              np.array([0, int(keep.sum())], x.indptr.dtype)),
+                             shape=(1, len(self.head)))
 
     def similar_items(self, item_id: str, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items with the largest EASE weight from ``item_id``."""

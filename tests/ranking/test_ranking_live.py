@@ -307,3 +307,32 @@ def test_one_rows_product_with_a_sparse_matrix_equals_scipys():
         got = csr_row_product(x, b)
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want)
+
+
+def test_a_rows_head_columns_equal_scipys_column_indexing():
+    """EASE's one-row ``x[:, head]`` read off the row's arrays: the same entries in the same
+    stored order (a sparse-dense product sums them in that order), for rows in and out of
+    canonical order, and a new head (a refit) is not read through the old one's positions."""
+    import scipy.sparse as sp
+
+    from ranking.candidates import make_source
+
+    train, _ = random_holdout(taste_world(n_items=300), 0.25, seed=1)
+    data = build_interactions(train)
+    src = make_source("ease", {"reg": 50.0, "max_items": 100}).fit(data)
+    rows = data.to_csr().astype(np.float32)
+    rng = np.random.default_rng(4)
+    for refit in range(2):
+        if refit:
+            src.head = np.sort(rng.choice(data.n_items, 100, replace=False))
+            src.weights = rng.random((100, data.n_items)).astype(np.float32)[:, :100]
+        for u in range(rows.shape[0]):
+            x = rows[u]
+            if u % 2:
+                p = rng.permutation(x.nnz)
+                x = sp.csr_matrix((x.data[p], x.indices[p], x.indptr), shape=x.shape)
+            want, got = x[:, src.head], src._head_columns(x)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            assert got.indices.tolist() == want.indices.tolist()
+            assert got.data.tolist() == want.data.tolist()
+            assert np.array_equal(got @ src.weights, want @ src.weights)
