@@ -25,8 +25,6 @@ store and cold-start boost are the anchor):
 The state grows with videos and live events, not with users: the only per-viewer parts are
 the last few positives of viewers active since the model (the co-engagement window) and the
 first looks' viewers (at most ``cold_impressions`` per new video).
-The state grows with videos and live events, not with users: the only per-viewer part is the
-last few positives of viewers active since the model (the co-engagement window).
 """
 
 from __future__ import annotations
@@ -165,10 +163,7 @@ class LiveItems:
         topics, creator = self._keys.pop(item_id, ((), None))
         for key, group in [(t, self.by_topic) for t in topics] + (
                 [(creator, self.by_creator)] if creator else []):
-            rows = group[key]
-            k = bisect.bisect_left(rows, (b, item_id))
-            if k < len(rows) and rows[k] == (b, item_id):
-                rows.pop(k)
+            _discard(group[key], (b, item_id))
         _discard(self.by_born, (b, item_id))
         self.looked.pop(item_id, None)
         c = self.counts.get(item_id)
@@ -299,10 +294,10 @@ class LiveItems:
         viewer's history, co-engagement with their recent positives) plus early signals
         (``rising_weight`` x positive actions per impression), times exploration: at most
         ``n``; then up to ``looks`` first looks (score ``FIRST_LOOK_SCORE``) for videos
-        still owed them. Reads at most the
-        ``per_key`` newest of each of the viewer's top topics and creators, the ``per_key``
-        most acted-on new videos and ``n`` first looks, none of them in ``skip`` (what the
-        viewer has seen or the request excludes); ``user_id`` is the viewer (first looks).
+        still owed them. Reads at most the ``per_key`` newest of each of the viewer's top
+        topics and creators, the ``per_key`` most acted-on new videos and ``looks`` first
+        looks, none of them in ``skip`` (what the viewer has seen or the request excludes);
+        ``user_id`` is the viewer (first looks).
         """
         with self.lock:
             co: Counter[str] = Counter()
