@@ -158,9 +158,11 @@ def evaluate_split(
     if objective is not None:
         ranker.set_objective(objective)
     scorers: list[tuple[str, Any, Any]] = [("ranker", ranker.recommend, ranker.score)]
+    # Views of the version: their lists come from one computation of the candidates.
+    views: dict[str, LtrRanker] = {"ranker": ranker}
     if ranker.actions is not None:
         # The weighted sum of the predicted actions under the version's objective.
-        view = ranker.served_as(ServingChoice(model="actions"))
+        view = views["actions"] = ranker.served_as(ServingChoice(model="actions"))
         scorers.append(("actions", view.recommend, view.score))
     skipped: dict[str, str] = {}
     for b in baselines:
@@ -177,6 +179,7 @@ def evaluate_split(
         for b in baselines:
             if ranker.head.coefs.get(b) and b not in skipped:
                 view = ranker.served_as(ServingChoice.named(b + FB_SUFFIX))
+                views[b + FB_SUFFIX] = view
                 scorers.append((b + FB_SUFFIX, view.recommend, view.score))
     fb_recs = {}
     for fb, params in fallbacks.items():
@@ -185,8 +188,10 @@ def evaluate_split(
                                                                             ).fit(train)
         scorers.append((fb, src.recommend, src.score))
         fb_recs[fb] = src.recommend
+    lists = dict(zip(views, ranker.recommend_views(list(views.values()), everyone, k),
+                     strict=True))
     for mname, rec, score in scorers:
-        recs = _lists(everyone, rec, k)
+        recs = lists[mname] if mname in lists else _lists(everyone, rec, k)
         per_user[mname] = ndcg_per_user(recs, rels_all, k)
         kr = [r for r, ok in zip(recs, known, strict=True) if ok]
         models[mname] = _metrics(kr, rels, liked, train, k, topics, outcomes)
