@@ -9,6 +9,7 @@ query on that connection, so every helper here reads its result fully.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ import polars as pl
 from features.errors import ConfigError
 from features.schema import ensure_schema
 
-__all__ = ["DEFAULT_DB", "MEMORY_ENV", "connect", "ensure_schema", "models_root", "query",
-           "scalar", "table_exists"]
+__all__ = ["DEFAULT_DB", "VERSIONED_TABLES", "data_version", "MEMORY_ENV", "connect",
+           "ensure_schema", "models_root", "query", "scalar", "table_exists"]
 
 DEFAULT_DB = "feedwell.duckdb"
 MEMORY_ENV = "FEEDWELL_MEMORY_LIMIT"
@@ -77,3 +78,23 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
     )
+
+
+# Tables whose content the flows read; a load into any of them is a new data version.
+VERSIONED_TABLES = ("events", "users", "items", "consents")
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A short hash of (rows, latest ``_loaded_at``) per raw table plus the feed resets.
+
+    Ingest is one transaction that stamps every row it writes with the same ``_loaded_at``, so
+    a reload of the same files (nothing accepted) keeps the version and a real load changes it.
+    The flows cache on it; the lifecycle keys a recorded evaluation on it.
+    """
+    parts = []
+    for t in VERSIONED_TABLES:
+        n, at = con.execute(f"SELECT count(*), max(_loaded_at) FROM {t}").fetchall()[0]
+        parts.append(f"{t}:{n}:{at}")
+    resets = con.execute("SELECT count(*), max(ts) FROM user_resets").fetchall()[0]
+    parts.append(f"user_resets:{resets[0]}:{resets[1]}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -3,7 +3,9 @@
 Publishing serves the evaluation's best (``ranking.evaluation.selection``): the version keeps every
 fitted source, so the ranker, a single source or a popularity variant can be served from it,
 with the chosen fallback for new and light users. The gate refuses only an evaluation that had
-no known test users to choose on.
+no known test users to choose on. ``publish`` reuses the evaluation recorded on the version
+when it was made on the same data, ``now``, ``k`` and objective (``recorded_evaluation``), so
+the gate reads the same figures without paying for them twice.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from typing import Any
 import duckdb
 
 from features.errors import PipelineError
+from features.store import data_version
 from ranking import registry
 from ranking.evaluation.result import EvaluationResult, Gate
 from ranking.evaluation.selection import Selection, default_fallbacks
 from ranking.registry import TrainResult
 from ranking.serving import ServingChoice, read_config, read_objective, write_objective
 
-__all__ = ["TrainResult", "train_model", "evaluate_version", "gate", "publish_version"]
+__all__ = ["TrainResult", "train_model", "evaluate_version", "gate", "publish_version",
+           "evaluation_key", "recorded_evaluation", "evaluation_to_publish"]
 
 
 def _data_range(con: duckdb.DuckDBPyConnection, now: datetime | None) -> tuple:
@@ -84,8 +88,7 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
 
     t0 = time.perf_counter()
     if version is None:
-        versions = registry.list_versions(con)
-        version = versions[-1].version if versions else None
+        version = _newest(con)
     config = None
     if version is not None:
         # The version's own configuration (its sources, grid): what the evaluation chooses
@@ -105,8 +108,68 @@ def evaluate_version(con: duckdb.DuckDBPyConnection, version: str | None = None,
     served = result.selection.served if result.selection is not None else None
     result = replace(result, gate=Gate(passed=ok, why=why, version=version, served=served))
     if version is not None:
-        registry.record_metrics(con, version, result.registry_metrics())
+        registry.record_metrics(con, version, {**result.registry_metrics(),
+                                               "evaluated_on": evaluation_key(con, now, k,
+                                                                              objective)})
     return result
+
+
+def evaluation_key(con: duckdb.DuckDBPyConnection, now: datetime | None, k: int,
+                   objective: dict[str, float] | None) -> dict[str, Any]:
+    """What an evaluation's figures depend on besides the version: the store's data version,
+    ``now``, ``k`` and the objective it judged the ``actions`` model with."""
+    return json.loads(json.dumps({"data_version": data_version(con),
+                                  "now": now.isoformat() if now is not None else None,
+                                  "k": k, "objective": objective}))
+
+
+def _newest(con: duckdb.DuckDBPyConnection) -> str | None:
+    versions = registry.list_versions(con)
+    return versions[-1].version if versions else None
+
+
+def recorded_evaluation(con: duckdb.DuckDBPyConnection, version: str, now: datetime | None = None,
+                        k: int = 10, objective: dict[str, float] | None = None
+                        ) -> EvaluationResult | None:
+    """The evaluation recorded on ``version``, if it was made on the same data, ``now``, ``k``
+    and objective (None: the version's own); None when nothing valid is recorded.
+
+    It carries what publishing reads (the choice, the gate, the objective) and the
+    time-forward metrics; the per-user scores and the replays are not kept.
+    """
+    from ranking.evaluation.run import format_table
+
+    rec = registry.get(con, version)
+    if objective is None:
+        objective = read_objective(rec.path)
+    m = rec.metrics
+    if (m.get("evaluated_on") != evaluation_key(con, now, k, objective) or not m.get("gate")
+            or m["gate"].get("version") != version):
+        return None
+    sel = Selection(**m["selection"]) if m.get("selection") else None
+    models = {n: v for n, v in m.items()
+              if n not in ("gate", "selection", "action_figures", "evaluated_on")}
+    result = EvaluationResult(k=k, models=models, n_users=sum((sel.weights or {}).values())
+                              if sel is not None else 0, selection=sel, objective=objective,
+                              gate=Gate(**m["gate"]))
+    return replace(result, table=format_table(result))
+
+
+def evaluation_to_publish(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
+                          k: int = 10, objective: dict[str, float] | None = None
+                          ) -> tuple[EvaluationResult, bool]:
+    """The newest version's evaluation for ``publish``: the recorded one when it is valid
+    (``recorded_evaluation``), else a new one (``evaluate_version``).
+
+    Returns:
+        The evaluation, and whether it was the recorded one.
+    """
+    version = _newest(con)
+    if version is not None:
+        got = recorded_evaluation(con, version, now, k, objective)
+        if got is not None:
+            return got, True
+    return evaluate_version(con, version, now, k, objective), False
 
 
 def publish_version(con: duckdb.DuckDBPyConnection, evaluation: EvaluationResult) -> str:

@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=run_evaluate)
 
-    p = sub.add_parser("publish", help="evaluate the newest version and publish it if it passes")
+    p = sub.add_parser("publish", help="publish the newest version if its evaluation passes (the "
+                                       "one recorded on the same data, else a new one)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--objective", metavar="FILE",
                    help="action weights to serve (JSON or YAML: action -> weight, a missing "
@@ -88,14 +89,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_publish(args: argparse.Namespace) -> int:
     from features.store import connect
     from flows.cli import emit
-    from ranking.lifecycle import evaluate_version, publish_version
+    from ranking.lifecycle import evaluation_to_publish, publish_version
     from ranking.ltr.objective import load_objective
 
     # A bad weights file fails before anything is evaluated or changed.
     objective = load_objective(args.objective) if args.objective else None
     con = connect(args.db)
     try:
-        res = evaluate_version(con, None, None, args.k, objective=objective)
+        res, reused = evaluation_to_publish(con, None, args.k, objective=objective)
         version = publish_version(con, res)
     finally:
         con.close()
@@ -104,8 +105,12 @@ def run_publish(args: argparse.Namespace) -> int:
     if objective is not None and served != "actions":
         note = (f"\nthe objective is recorded with {version}; the evaluation serves {served}, "
                 "which does not read it (see `feedwell evaluate` for the actions model)")
-    emit(args, {"published": version, "gate": res.gate.to_dict(), "objective": res.objective},
-         f"published {version} (serves {served})" + note)
+    how = ("the evaluation recorded on it (same data, k and objective)" if reused
+           else f"a new evaluation ({res.seconds} s)")
+    emit(args, {"published": version, "gate": res.gate.to_dict(), "objective": res.objective,
+                "evaluation": "recorded" if reused else "new",
+                "evaluation_seconds": res.seconds},
+         f"published {version} (serves {served}) on {how}" + note)
     return 0
 
 

@@ -121,6 +121,8 @@ class HoldoutResult:
     """None: the version has no action heads."""
     seconds: float | None = None
     """Wall time of this holdout (None: not timed)."""
+    sampled_from: int | None = None
+    """Test users the scored ones are a seeded sample of (None: every test user scored)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = {"k": self.k, "n_users": self.n_users, "n_new_users": self.n_new_users,
@@ -128,6 +130,8 @@ class HoldoutResult:
              "actions": self.actions.to_dict() if self.actions is not None else {}}
         if self.seconds is not None:
             d["seconds"] = self.seconds
+        if self.sampled_from is not None:
+            d["sampled_from"] = self.sampled_from
         return json_safe(d)
 
 

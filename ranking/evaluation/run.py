@@ -50,12 +50,15 @@ from ranking.serving import FB_SUFFIX, ServingChoice
 from ranking.streaming import StreamingConfig, streaming_replay
 
 __all__ = ["random_holdout", "temporal_split", "evaluate_split", "evaluate_models",
-           "format_table", "liked_above_hidden_auc", "BASELINES"]
+           "format_table", "liked_above_hidden_auc", "BASELINES", "MAX_TEST_USERS"]
 
 log = logging.getLogger(__name__)
 
 # Personalised baselines; the popularity variants come from ``SelectConfig.fallbacks``.
 BASELINES = ("ease", "als", "bpr", "itemknn")
+MAX_TEST_USERS = 2_000
+"""Test users ``evaluate_models`` scores per holdout at most (a seeded sample beyond, stated
+in the result): scoring every candidate for every user grows with the users, the fits do not."""
 
 
 def random_holdout(events: pl.DataFrame, fraction: float = 0.25, seed: int = 42
@@ -118,6 +121,7 @@ def evaluate_split(
     k: int = 10, config: LtrConfig | None = None, baselines: tuple[str, ...] = BASELINES,
     fallbacks: dict[str, dict] | None = None, name: str = "split",
     streaming: StreamingConfig | None = None, objective: dict[str, float] | None = None,
+    max_users: int | None = None,
 ) -> SplitResult:
     """Train the ranker and baselines on one split and score them on the other.
 
@@ -128,12 +132,21 @@ def evaluate_split(
 
     Aggregate metrics are over known test users (those with training history); per-user
     NDCG@k of every test user, new ones included, goes to ``scores`` for model selection.
+    With ``max_users``, a seeded sample of that many test users is scored (the streaming
+    replay still samples from all of them); ``sampled_from`` in the result says so.
 
     Returns:
         The holdout's metrics per model, and the per-user scores selection reads.
     """
     fallbacks = default_fallbacks() if fallbacks is None else fallbacks
     seed = (config or LtrConfig()).seed
+    all_test_events, sampled_from = test_events, None
+    test_users = test_events["user_id"].unique().sort()
+    if max_users is not None and test_users.len() > max_users:
+        keep = np.random.default_rng(seed).choice(test_users.len(), max_users, replace=False)
+        test_events = test_events.filter(pl.col("user_id").is_in(test_users.gather(np.sort(keep))
+                                                                 .implode()))
+        sampled_from = test_users.len()
     train = build_interactions(train_events, items)
     test = build_interactions(test_events, items)
     rel = test.frame.group_by("user_id").agg("item_id").sort("user_id")
@@ -158,9 +171,11 @@ def evaluate_split(
     if objective is not None:
         ranker.set_objective(objective)
     scorers: list[tuple[str, Any, Any]] = [("ranker", ranker.recommend, ranker.score)]
+    # Views of the version: their lists come from one computation of the candidates.
+    views: dict[str, LtrRanker] = {"ranker": ranker}
     if ranker.actions is not None:
         # The weighted sum of the predicted actions under the version's objective.
-        view = ranker.served_as(ServingChoice(model="actions"))
+        view = views["actions"] = ranker.served_as(ServingChoice(model="actions"))
         scorers.append(("actions", view.recommend, view.score))
     skipped: dict[str, str] = {}
     for b in baselines:
@@ -177,6 +192,7 @@ def evaluate_split(
         for b in baselines:
             if ranker.head.coefs.get(b) and b not in skipped:
                 view = ranker.served_as(ServingChoice.named(b + FB_SUFFIX))
+                views[b + FB_SUFFIX] = view
                 scorers.append((b + FB_SUFFIX, view.recommend, view.score))
     fb_recs = {}
     for fb, params in fallbacks.items():
@@ -185,8 +201,10 @@ def evaluate_split(
                                                                             ).fit(train)
         scorers.append((fb, src.recommend, src.score))
         fb_recs[fb] = src.recommend
+    lists = dict(zip(views, ranker.recommend_views(list(views.values()), everyone, k),
+                     strict=True))
     for mname, rec, score in scorers:
-        recs = _lists(everyone, rec, k)
+        recs = lists[mname] if mname in lists else _lists(everyone, rec, k)
         per_user[mname] = ndcg_per_user(recs, rels_all, k)
         kr = [r for r, ok in zip(recs, known, strict=True) if ok]
         models[mname] = _metrics(kr, rels, liked, train, k, topics, outcomes)
@@ -197,7 +215,8 @@ def evaluate_split(
     auc["like_rate"] = liked_above_hidden_auc(_like_rate_scorer(train), test)
     models["like_rate"] = {"liked_above_hidden_auc": auc["like_rate"]}
     holdout = HoldoutResult(k=k, n_users=len(users), n_new_users=int((~known).sum()),
-                            models=models, ranker_report=ranker.report, actions=actions)
+                            models=models, ranker_report=ranker.report, actions=actions,
+                            sampled_from=sampled_from)
     scores = HoldoutScores(name, history, per_user, auc)
     if streaming is None:
         return SplitResult(holdout, scores)
@@ -207,7 +226,7 @@ def evaluate_split(
     choices = {n: ServingChoice.named(n) for n, _, _ in scorers if n not in fb_recs
                and (n in ("ranker", "actions") or n.removesuffix(FB_SUFFIX) in own)}
     fbs = {n: (lambda u, m, rec=rec: rec([u], m)[0][0].tolist()) for n, rec in fb_recs.items()}
-    r = streaming_replay(ranker, choices, fbs, test_events, k, streaming)
+    r = streaming_replay(ranker, choices, fbs, all_test_events, k, streaming)
     return SplitResult(holdout, scores, r.summary(),
                        HoldoutScores("streaming", r.history, r.live, {}))
 
@@ -230,15 +249,16 @@ def _like_rate_scorer(train: Interactions):
 
 def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None, k: int = 10,
                     config: LtrConfig | None = None, select: SelectConfig | None = None,
-                    progress: Any = None, objective: dict[str, float] | None = None
-                    ) -> EvaluationResult:
+                    progress: Any = None, objective: dict[str, float] | None = None,
+                    max_users: int | None = MAX_TEST_USERS) -> EvaluationResult:
     """Evaluate on the store, on a per-user random and a time-forward holdout, and select.
 
     The random holdout holds out a seeded quarter of each user's (user, video) pairs; the
     time-forward one cuts at 80% of the events up to ``now``. ``objective``: the action
     weights the ``actions`` model is judged with (None: the defaults). ``models`` keeps the
     time-forward holdout's metrics (known users); ``holdouts`` has both; ``selection`` says
-    what the feed serves (see ``ranking.evaluation.selection``).
+    what the feed serves (see ``ranking.evaluation.selection``). Each holdout scores at most
+    ``max_users`` test users (None: all; see ``evaluate_split``).
 
     Returns:
         The result without objective verdicts (``gate``, ``guardrails``: see
@@ -271,7 +291,7 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
         t = time.perf_counter()
         r = evaluate_split(tr, te, items, k, config, fallbacks=select.fallbacks, name=name,
                            streaming=StreamingConfig(seed=seed) if name == "temporal" else None,
-                           objective=objective)
+                           objective=objective, max_users=max_users)
         holdouts[name] = replace(r.holdout, seconds=round(time.perf_counter() - t, 1))
         scores.append(r.scores)
         if r.streaming_scores is not None:
@@ -349,6 +369,10 @@ def format_table(result: EvaluationResult) -> str:
     for n, why in skipped.items():
         reasons = sorted(set(why.values()))
         lines.append(f"skipped: {n} on {', '.join(why)}: {'; '.join(reasons)}")
+    for h, r in result.holdouts.items():
+        if r.sampled_from is not None:
+            lines.append(f"users scored on {h}: capped, a seeded sample of its "
+                         f"{r.sampled_from} test users ({r.n_users} known, {r.n_new_users} new)")
     if isinstance(result.seconds, (int, float)):
         lines.append(f"evaluation took {result.seconds} s")
     if sel is not None:

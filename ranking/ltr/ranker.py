@@ -477,17 +477,39 @@ class LtrRanker:
                     [np.asarray(got[u][1], np.float64) for u in user_ids])
         return self._recommend_now(list(user_ids), k, exclude_seen)
 
+    def recommend_views(self, views: list[LtrRanker], user_ids: list[str], k: int = 10
+                        ) -> list[list[np.ndarray]]:
+        """``view.recommend(user_ids, k)[0]`` for each view of this version (``served_as``),
+        the merged candidates and their features computed once for all of them: the
+        evaluation scores the ranker, the actions model and every source with the feedback
+        head on the same candidates."""
+        uidx = np.array([self.data.user_index(u) for u in user_ids], np.int64)
+        offs = [v.backed_off(uidx) for v in views]
+        rest = [u for n, u in enumerate(user_ids) if not all(o[n] for o in offs)]
+        cand = merge_candidates(self.sources, rest, self.config.n_per_source,
+                                self.config.n_candidates)
+        cu, ci = _uidx(self.data, cand["user_id"]), self.data.item_index(cand["item_id"].to_list())
+        x = pair_features(self.sources, self.stats, cu, ci)
+        out = []
+        for v, off in zip(views, offs, strict=True):
+            fb = [u for u, o in zip(user_ids, off, strict=True) if o]
+            got = dict(zip(fb, v.fallback.recommend(fb, k)[0], strict=True)) if fb else {}
+            mine = {u for u, o in zip(user_ids, off, strict=True) if not o}
+            m = cand["user_id"].is_in(list(mine)).to_numpy() if len(mine) < len(rest) else None
+            sub = cand if m is None else cand.filter(pl.Series(m))
+            xs, us, is_ = (x, cu, ci) if m is None else (x[m], cu[m], ci[m])
+            s = v._score_x(xs, us, is_, v.backed_off(us))
+            got.update((u, ids) for u, ids, _ in _top_k(sub, s, k))
+            out.append([got.get(u, np.array([], object)) for u in user_ids])
+        return out
+
     def _recommend_now(self, user_ids: list[str], k: int, exclude_seen: bool = True
                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         cand = merge_candidates(self.sources, list(user_ids), self.config.n_per_source,
                                 self.config.n_candidates, exclude_seen)
         s = self._score_pairs(_uidx(self.data, cand["user_id"]),
                               self.data.item_index(cand["item_id"].to_list()))
-        top = (cand.select("user_id", "item_id").with_columns(pl.Series("s", s))
-               .sort(["user_id", "s", "item_id"], descending=[False, True, False])
-               .filter(pl.int_range(pl.len()).over("user_id") < k)
-               .group_by("user_id", maintain_order=True).agg("item_id", "s"))
-        got = {r[0]: (np.array(r[1], object), np.array(r[2])) for r in top.iter_rows()}
+        got = {u: (ids, sc) for u, ids, sc in _top_k(cand, s, k)}
         empty = (np.array([], object), np.array([], np.float64))
         res = [got.get(u, empty) for u in user_ids]
         return [r[0] for r in res], [r[1] for r in res]
@@ -648,6 +670,16 @@ def _tune_folds(data: Interactions, hist: Interactions, future: pl.DataFrame, cf
                              temporal=False)
         folds.append((data.restrict(h), f))
     return folds
+
+
+def _top_k(cand: pl.DataFrame, s: np.ndarray, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Each user's ``k`` best candidates under scores ``s``: ``(user, ids, scores)``; ties go
+    to the smaller item id."""
+    top = (cand.select("user_id", "item_id").with_columns(pl.Series("s", s))
+           .sort(["user_id", "s", "item_id"], descending=[False, True, False])
+           .filter(pl.int_range(pl.len()).over("user_id") < k)
+           .group_by("user_id", maintain_order=True).agg("item_id", "s"))
+    return [(r[0], np.array(r[1], object), np.array(r[2])) for r in top.iter_rows()]
 
 
 def _uidx(data: Interactions, user_ids: pl.Series) -> np.ndarray:

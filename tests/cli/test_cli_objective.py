@@ -107,3 +107,19 @@ def test_publish_objective_is_recorded_and_shown(store, tmp_path):
     con = connect(store)
     assert list_versions(con)
     con.close()
+
+
+@pytest.mark.slow
+def test_publish_reuses_the_evaluation_recorded_on_the_same_data(tmp_path):
+    db = _store(tmp_path / "reuse.duckdb")
+    r = feedwell("--db", db, "evaluate", "--json", timeout=900)
+    assert r.returncode == 0, r.stderr
+    gate = json.loads(r.stdout)["gate"]
+    r = feedwell("--db", db, "publish", "--json", timeout=900)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    # The gate reads the recorded evaluation: the same decision, nothing evaluated again.
+    assert res["evaluation"] == "recorded" and res["evaluation_seconds"] is None
+    assert res["gate"] == gate and res["published"] == gate["version"]
+    r = feedwell("--db", db, "publish", timeout=900)
+    assert "on the evaluation recorded on it" in r.stdout

@@ -67,7 +67,8 @@ class FakeLifecycle:
         users = 0 if self.no_test_users else 10
         result = EvaluationResult(
             k=k, n_users=users, models={"ranker": {key: self.ndcg}, "popular": {key: 0.10}},
-            table="ranker ...", selection=Selection(
+            table="ranker ...", seconds=1.5, holdout_seconds={"random": 0.5, "temporal": 0.8},
+            guardrails_seconds=0.2, selection=Selection(
                 served="ranker", fallback="popular", backoff_below=0,
                 why="ranker has the best pooled NDCG@k",
                 weights={"random": users, "temporal": 0}))

@@ -99,3 +99,10 @@ def test_cli_run_prints_versions_metrics_and_gate(db, world, lifecycle, capsys):
     assert main(["--db", db, "run", "--data", str(world)]) == 0
     out = capsys.readouterr().out
     assert "trained: v" in out and "gate: passed" in out and "published: v" in out
+
+
+def test_cli_run_reports_the_evaluations_own_time(db, world, lifecycle, capsys):
+    assert main(["--db", db, "run", "--data", str(world)]) == 0
+    out = capsys.readouterr().out
+    assert ("evaluated in 1.5 s (random holdout 0.5 s, temporal holdout 0.8 s, "
+            "guardrail replay 0.2 s)") in out

@@ -132,7 +132,10 @@ def test_evaluate_version_records_its_metrics_through_the_registry(store, monkey
     assert calls == ["v1"]
     assert res.gate == Gate(passed=True, why="best", version="v1", served="ranker")
     assert res.guardrails == {"g": 1}
-    assert registry.get(store, "v1").metrics == json.loads(json.dumps(res.registry_metrics()))
+    # With what the figures depend on besides the version, so publish can reuse them.
+    assert registry.get(store, "v1").metrics == {
+        **json.loads(json.dumps(res.registry_metrics())),
+        "evaluated_on": lifecycle.evaluation_key(store, None, 10, None)}
     # Only the registry writes its table.
     src = Path(lifecycle.__file__).read_text()
     assert "model_registry" not in src
@@ -143,3 +146,49 @@ def test_record_metrics_refuses_an_unknown_version(store):
 
     with pytest.raises(PipelineError, match="no model version"):
         registry.record_metrics(store, "v9", {})
+
+
+def test_publish_reuses_the_evaluation_recorded_for_the_same_data(store, monkeypatch):
+    import ranking.evaluation.run as run
+
+    canned = replace(_result(), gate=None, guardrails=None, guardrails_seconds=None)
+    calls = []
+    monkeypatch.setattr(run, "evaluate_models",
+                        lambda con, **kw: calls.append(kw["k"]) or canned)
+    monkeypatch.setattr(lifecycle, "guardrails_for", lambda con, version, now, k: {})
+    first = lifecycle.evaluate_version(store, "v1")
+    assert calls == [10]
+    got, reused = lifecycle.evaluation_to_publish(store)
+    # Nothing evaluated again, and the gate reads the same decision.
+    assert reused and calls == [10]
+    assert got.gate == first.gate
+    assert got.selection.served == first.selection.served == "ranker"
+    assert got.selection.fallback == "popular" and got.selection.why == "best"
+    applied = []
+    monkeypatch.setattr(lifecycle, "apply_selection", lambda path, sel: applied.append(sel))
+    assert lifecycle.publish_version(store, got) == "v1"
+    assert registry.get(store, "v1").status == "published"
+    assert applied[0].served == "ranker"
+    # Another k is another evaluation.
+    _, reused = lifecycle.evaluation_to_publish(store, k=5)
+    assert not reused and calls == [10, 5]
+
+
+def test_a_recorded_evaluation_is_not_reused_after_new_data(store, monkeypatch):
+    import ranking.evaluation.run as run
+
+    canned = replace(_result(), gate=None, guardrails=None, guardrails_seconds=None)
+    calls = []
+    monkeypatch.setattr(run, "evaluate_models", lambda con, **kw: calls.append(1) or canned)
+    monkeypatch.setattr(lifecycle, "guardrails_for", lambda con, version, now, k: {})
+    lifecycle.evaluate_version(store, "v1")
+    store.execute("INSERT INTO events (event_id, user_id, ts, type, item_id) "
+                  "VALUES ('e1', 'u1', TIMESTAMP '2026-01-01', 'view', 'i1')")
+    assert lifecycle.recorded_evaluation(store, "v1") is None
+    _, reused = lifecycle.evaluation_to_publish(store)
+    assert not reused and len(calls) == 2
+
+
+def test_nothing_recorded_means_a_new_evaluation(store):
+    # A version trained but never evaluated has no recorded evaluation to publish on.
+    assert lifecycle.recorded_evaluation(store, "v1") is None

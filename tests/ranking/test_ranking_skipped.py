@@ -56,3 +56,19 @@ def test_the_store_evaluation_reports_skips_and_its_own_time(ease_skips, tmp_pat
     assert f"skipped: ease on random, temporal: {REASON}" in res.table
     assert "evaluation took" in res.table
     json.dumps(res.to_dict())  # the --json output
+
+
+def test_a_capped_evaluation_says_how_many_users_it_scored():
+    ev = taste_world(n_users=60, n_items=80, per_user=15)
+    train, test = random_holdout(ev, 0.25, seed=0)
+    res = evaluate_split(train, test, None, 10, FAST, baselines=("itemknn",),
+                         fallbacks={"popular": {}}, max_users=20)
+    h = res.holdout
+    assert h.sampled_from == test["user_id"].n_unique() > 20
+    assert 0 < h.n_users + h.n_new_users <= 20 and len(res.scores.history) <= 20
+    assert h.to_dict()["sampled_from"] == h.sampled_from
+    table = format_table(EvaluationResult(k=10, holdouts={"random": h}))
+    assert f"users scored on random: capped, a seeded sample of its {h.sampled_from}" in table
+    full = evaluate_split(train, test, None, 10, FAST, baselines=("itemknn",),
+                          fallbacks={"popular": {}})
+    assert full.holdout.sampled_from is None and "sampled_from" not in full.holdout.to_dict()
