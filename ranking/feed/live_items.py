@@ -186,9 +186,10 @@ class LiveItems:
         oldest = now - timedelta(days=self.cfg.fresh_days)
         return [i for b, i in rows[max(0, hi - n):hi] if b >= oldest]
 
-    def _first_looks(self, now: datetime, n: int, skip: Set[str], user_id: str | None
-                     ) -> list[str]:
-        """Up to ``n`` servable new videos, the newest first, not in ``skip`` and still owed
+    def _first_looks(self, now: datetime, n: int, skip: Set[str], taken: Set[str],
+                     user_id: str | None) -> list[str]:
+        """Up to ``n`` servable new videos, the newest first, in neither ``skip`` (what the
+        viewer has seen or the request excludes) nor ``taken`` (already matched), still owed
         a first look: shown to fewer than ``cold_impressions`` viewers, or to this one
         (reads at most ``20 n`` videos past what it takes)."""
         out: list[str] = []
@@ -206,8 +207,10 @@ class LiveItems:
             if b < oldest:
                 break
             got = looked.get(i)
-            if i not in skip and (got is None or (len(got) < quota and user_id not in got)
-                                  or (user_id in got and now - got[user_id] <= again)):
+            if i in skip or i in taken:
+                continue
+            if (got is None or (len(got) < quota and user_id not in got)
+                    or (user_id in got and now - got[user_id] <= again)):
                 out.append(i)
         return out
 
@@ -351,9 +354,10 @@ class LiveItems:
             # ``nsmallest`` is ``sorted(...)[:n]`` (ids are distinct: no ties to keep).
             scored = heapq.nsmallest(n, scored, key=lambda s: (-s[1], s[0]))
             # First looks, in their own order (the newest first) after every match.
-            got = {j for j, _ in scored}
+            # (``taken`` apart from ``skip``: no copy of a viewer's seen set on every request)
+            taken = {j for j, _ in scored}
             scored += [(j, FIRST_LOOK_SCORE)
-                       for j in self._first_looks(now, looks, got | skip, user_id)]
+                       for j in self._first_looks(now, looks, skip, taken, user_id)]
         return scored
 
     def _servable(self, items: list[str], now: datetime, n: int, skip: Set[str]) -> list[str]:

@@ -157,7 +157,7 @@ def _matches_by_sorting(live, now, topics, creators, recent, n, per_key=50, skip
     del scored[n:]
     got = {j for j, _ in scored}
     return scored + [(j, FIRST_LOOK_SCORE)
-                     for j in live._first_looks(now, looks, got | skip, user_id)]
+                     for j in live._first_looks(now, looks, skip, got, user_id)]
 
 
 def test_matches_equal_sorting_every_taste_and_match():
