@@ -123,8 +123,12 @@ class LtrRanker:
             stats = compute_stats(hist, cfg.features)
             users = future["user_id"].unique().sort().to_list()
             rng = np.random.default_rng(cfg.seed)
+            sampled = None
             if len(users) > cfg.max_train_users:
                 users = sorted(rng.choice(users, cfg.max_train_users, replace=False).tolist())
+                # Pair features score each user's whole catalog row: the heads train on the
+                # blend's sampled users too, or their cost grows as users x videos.
+                sampled = pl.Series("user_id", users, pl.String).implode()
             cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
             y = grade_labels(cand, future, data.negatives, cfg.objective,
                              connected_pairs(hist, cand))
@@ -134,17 +138,23 @@ class LtrRanker:
             names_x = feature_names(srcs, stats.catalog_names)
             fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
             booster, report = fit.booster, fit.report
+            if sampled is not None:  # the blend and the heads learn from this many users
+                report["users_sampled"] = [len(users), future["user_id"].n_unique()]
             liked = future.filter(pl.col("liked") > 0)
-            xp, xn = (pair_features(srcs, stats, _uidx(data, f["user_id"]),
-                                    data.item_index(f["item_id"].to_list()))
-                      for f in (liked, neg_future))
+            hidden = neg_future
+            if sampled is not None:
+                liked, hidden, held = (f.filter(pl.col("user_id").is_in(sampled))
+                                       for f in (liked, hidden, held))
+            pairs = _action_pairs(held, cfg)
+            # One pass over the users' score rows for the heads' three sets of pairs.
+            xp, xn, px = _features_of(srcs, stats, data, [liked, hidden, pairs])
             head, head_report = fit_feedback_head(
-                xp, liked["user_id"].to_numpy(), xn, neg_future["user_id"].to_numpy(), fit,
+                xp, liked["user_id"].to_numpy(), xn, hidden["user_id"].to_numpy(), fit,
                 (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
                 tuple(sc.name for sc in srcs if sc.personalised), executor)
             report.update(head_report)
             actions, report["action_heads"] = _fit_actions(
-                data, hist, srcs, stats, cand, x, held, follows, fit.valid_users, names_x, cfg,
+                data, hist, cand, x, held, pairs, px, follows, fit.valid_users, names_x, cfg,
                 executor)
             report["n_interactions"] = data.frame.height
             report.update(report_tune)
@@ -603,24 +613,37 @@ MAX_ACTION_PAIRS = 300_000
 """Held-out pairs the action heads train on at most (a seeded sample beyond it)."""
 
 
-def _fit_actions(data: Interactions, hist: Interactions, srcs: list[CandidateSource],
-                 stats: Stats, cand: pl.DataFrame, x: np.ndarray, held: pl.DataFrame,
+def _action_pairs(held: pl.DataFrame, cfg: LtrConfig) -> pl.DataFrame:
+    """The held-out pairs the action heads train on: all of them, or a seeded sample of
+    ``MAX_ACTION_PAIRS``."""
+    if held.height <= MAX_ACTION_PAIRS:
+        return held
+    rng = np.random.default_rng(cfg.seed + 4)
+    return held.filter(pl.Series(rng.random(held.height) < MAX_ACTION_PAIRS / held.height))
+
+
+def _features_of(srcs: list[CandidateSource], stats: Stats, data: Interactions,
+                 frames: list[pl.DataFrame]) -> list[np.ndarray]:
+    """``pair_features`` of each frame's ``(user_id, item_id)`` pairs, from one pass over
+    their users' score rows (a pair's features do not depend on the pairs beside it)."""
+    both = pl.concat([f.select("user_id", "item_id") for f in frames])
+    x = pair_features(srcs, stats, _uidx(data, both["user_id"]),
+                      data.item_index(both["item_id"].to_list()))
+    return np.split(x, np.cumsum([f.height for f in frames])[:-1])
+
+
+def _fit_actions(data: Interactions, hist: Interactions, cand: pl.DataFrame, x: np.ndarray,
+                 held: pl.DataFrame, pairs: pl.DataFrame, px: np.ndarray,
                  follows: pl.DataFrame, valid_users: frozenset, names: list[str],
                  cfg: LtrConfig, executor: Client | None) -> tuple[ActionHeads | None, dict]:
-    """The action heads (``ranking.ltr._actions``) on the blend's candidates and the held-out
-    pairs, with features from the history before them."""
+    """The action heads (``ranking.ltr._actions``) on the blend's candidates (``x``) and the
+    held-out ``pairs`` (``px``: their features from the history before them); a candidate is
+    engaged when its pair is in ``held``."""
     key = ["user_id", "item_id"]
     engaged = (cand.select(key).join(held.with_columns(pl.lit(True).alias("_e")), on=key,
                                      how="left", maintain_order="left")["_e"]
                .fill_null(False).to_numpy())
-    pairs = held
-    if pairs.height > MAX_ACTION_PAIRS:
-        rng = np.random.default_rng(cfg.seed + 4)
-        pairs = pairs.filter(pl.Series(rng.random(pairs.height)
-                                       < MAX_ACTION_PAIRS / pairs.height))
     labels = pair_actions(data, pairs, follows)
-    px = pair_features(srcs, stats, _uidx(data, pairs["user_id"]),
-                       data.item_index(pairs["item_id"].to_list()))
     rates = rate_matrix(hist, data.item_ids)
     return fit_action_heads(x, cand["user_id"].to_numpy(), engaged, px,
                             pairs["user_id"].to_numpy(), labels, rates,

@@ -125,3 +125,38 @@ def test_a_source_served_with_the_head_scores_with_it_and_keeps_it(tmp_path):
     loaded = LtrRanker.load(ranker.save(tmp_path / "m"))
     assert loaded.serving.name == "ease+fb" and loaded.head.coefs == {"ease": 0.5}
     assert np.allclose(loaded._score_pairs(u, i), with_fb._score_pairs(u, i))
+
+
+def test_past_max_train_users_the_heads_learn_from_the_blends_sampled_users(monkeypatch):
+    """Pair features score each user's whole catalog row, so the feedback and action heads
+    train on the blend's sample of users, not on every user with held-out pairs (their cost
+    would grow as users x videos)."""
+    import ranking.ltr.ranker as ranker_mod
+
+    data = build_interactions(taste_world(n_users=120, n_items=100, hide_below=-0.5))
+    seen_users: dict[str, set] = {}
+    real_head, real_actions = ranker_mod.fit_feedback_head, ranker_mod._fit_actions
+
+    def head(xp, up, xn, un, *a, **k):
+        seen_users["head"] = set(up.tolist()) | set(un.tolist())
+        return real_head(xp, up, xn, un, *a, **k)
+
+    def actions(data, hist, cand, x, held, pairs, *a, **k):
+        seen_users["actions"] = set(held["user_id"].to_list()) | set(pairs["user_id"].to_list())
+        seen_users["blend"] = set(cand["user_id"].to_list())
+        return real_actions(data, hist, cand, x, held, pairs, *a, **k)
+
+    monkeypatch.setattr(ranker_mod, "fit_feedback_head", head)
+    monkeypatch.setattr(ranker_mod, "_fit_actions", actions)
+    from dataclasses import replace
+
+    ranker = LtrRanker.fit(data, replace(FAST, max_train_users=40))
+    assert ranker.report["users_sampled"][0] == 40 and ranker.report["users_sampled"][1] > 40
+    assert len(seen_users["blend"]) <= 40
+    assert seen_users["head"] and seen_users["head"] <= seen_users["blend"]
+    assert seen_users["actions"] and seen_users["actions"] <= seen_users["blend"]
+    # Under the cap nothing is sampled: every user's held-out pairs train the heads.
+    seen_users.clear()
+    full = LtrRanker.fit(data, FAST)
+    assert "users_sampled" not in full.report
+    assert len(seen_users["actions"]) > 40
