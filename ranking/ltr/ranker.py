@@ -88,76 +88,9 @@ class LtrRanker:
         """
         cfg = config or LtrConfig()
         t0 = time.perf_counter()
-        history, future = split_history(data.frame, cfg.holdout_fraction, cfg.seed,
-                                        temporal=cfg.holdout == "temporal")
-        # Hides and reports are held out like positives, so no label sits in its own features.
-        neg_hist, neg_future = split_negatives(data.negatives, cfg.holdout_fraction, cfg.seed)
-        # Pairs only skipped are held out the same way (the skip head's labels), and a follow
-        # a held-out video led to is that pair's label, not history.
-        skip_future = held_out_skips(data, cfg.holdout_fraction, cfg.seed)
-        hist = data.restrict(history, negatives=neg_hist, drop=skip_future)
-        key = ["user_id", "item_id"]
-        held = pl.concat([future.select(key), neg_future.select(key), skip_future.select(key)]
-                         ).unique().sort(key)
-        follows = attributed_follows(data)
-        led = follows.join(held, on=key, how="semi").select("user_id", "creator_id").unique()
-        if led.height:
-            hist = replace(hist, follows=hist.follows.join(led, on=["user_id", "creator_id"],
-                                                           how="anti"))
-        booster, head, actions, report = None, None, None, {"n_interactions": data.frame.height}
-        report_tune: dict = {}
-        names = list(cfg.sources)
-        if future.height and history.height:
-            folds = (_tune_folds(data, hist, future, cfg)
-                     if {"ease", "itemknn"} & set(cfg.sources) else [])
-            if "ease" in cfg.sources:
-                ease, tried = tune_ease(folds, cfg.sources["ease"], cfg.seed)
-                cfg = replace(cfg, sources={**cfg.sources, "ease": ease})
-                report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
-            if "itemknn" in cfg.sources:
-                knn, tried = tune_itemknn(folds, cfg.sources["itemknn"], cfg.seed)
-                cfg = replace(cfg, sources={**cfg.sources, "itemknn": knn})
-                report_tune.update(itemknn_method_ndcg=tried, itemknn_method=knn.get("method"))
-            srcs = _fit_sources(cfg, hist)
-            names = [s.name for s in srcs]
-            stats = compute_stats(hist, cfg.features)
-            users = future["user_id"].unique().sort().to_list()
-            rng = np.random.default_rng(cfg.seed)
-            sampled = None
-            if len(users) > cfg.max_train_users:
-                users = sorted(rng.choice(users, cfg.max_train_users, replace=False).tolist())
-                # Pair features score each user's whole catalog row: the heads train on the
-                # blend's sampled users too, or their cost grows as users x videos.
-                sampled = pl.Series("user_id", users, pl.String).implode()
-            cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
-            y = grade_labels(cand, future, data.negatives, cfg.objective,
-                             connected_pairs(hist, cand))
-            x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
-                cand["item_id"].to_list()))
-            cu = cand["user_id"].to_numpy()
-            names_x = feature_names(srcs, stats.catalog_names)
-            fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
-            booster, report = fit.booster, fit.report
-            if sampled is not None:  # the blend and the heads learn from this many users
-                report["users_sampled"] = [len(users), future["user_id"].n_unique()]
-            liked = future.filter(pl.col("liked") > 0)
-            hidden = neg_future
-            if sampled is not None:
-                liked, hidden, held = (f.filter(pl.col("user_id").is_in(sampled))
-                                       for f in (liked, hidden, held))
-            pairs = _action_pairs(held, cfg)
-            # One pass over the users' score rows for the heads' three sets of pairs.
-            xp, xn, px = _features_of(srcs, stats, data, [liked, hidden, pairs])
-            head, head_report = fit_feedback_head(
-                xp, liked["user_id"].to_numpy(), xn, hidden["user_id"].to_numpy(), fit,
-                (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
-                tuple(sc.name for sc in srcs if sc.personalised), executor)
-            report.update(head_report)
-            actions, report["action_heads"] = _fit_actions(
-                data, hist, cand, x, held, pairs, px, follows, fit.valid_users, names_x, cfg,
-                executor)
-            report["n_interactions"] = data.frame.height
-            report.update(report_tune)
+        # Everything fitted on the split (its sources, features and candidates) is released
+        # before the sources are fitted again on all of the data: the two never share memory.
+        cfg, booster, head, actions, report, names = _fit_on_split(data, cfg, executor)
         report["executor"] = "local" if executor is None else "dask"
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         srcs = _fit_sources(cfg, data, names)
@@ -611,6 +544,90 @@ class LtrRanker:
 
 MAX_ACTION_PAIRS = 300_000
 """Held-out pairs the action heads train on at most (a seeded sample beyond it)."""
+
+
+def _fit_on_split(data: Interactions, cfg: LtrConfig, executor: Client | None
+                  ) -> tuple[LtrConfig, lgb.Booster | None, FeedbackHead | None,
+                             ActionHeads | None, dict, list[str]]:
+    """Hold out each user's latest share, tune the sources on it, fit them on the rest and
+    learn the blend and the heads from the held-out part (``LtrRanker.fit``).
+
+    Returns:
+        ``(config, booster, head, actions, report, source names)``: the config with the tuned
+        source parameters, and the sources' layout of the features.
+    """
+    history, future = split_history(data.frame, cfg.holdout_fraction, cfg.seed,
+                                    temporal=cfg.holdout == "temporal")
+    # Hides and reports are held out like positives, so no label sits in its own features.
+    neg_hist, neg_future = split_negatives(data.negatives, cfg.holdout_fraction, cfg.seed)
+    # Pairs only skipped are held out the same way (the skip head's labels), and a follow
+    # a held-out video led to is that pair's label, not history.
+    skip_future = held_out_skips(data, cfg.holdout_fraction, cfg.seed)
+    hist = data.restrict(history, negatives=neg_hist, drop=skip_future)
+    key = ["user_id", "item_id"]
+    held = pl.concat([future.select(key), neg_future.select(key), skip_future.select(key)]
+                     ).unique().sort(key)
+    follows = attributed_follows(data)
+    led = follows.join(held, on=key, how="semi").select("user_id", "creator_id").unique()
+    if led.height:
+        hist = replace(hist, follows=hist.follows.join(led, on=["user_id", "creator_id"],
+                                                       how="anti"))
+    booster, head, actions, report = None, None, None, {"n_interactions": data.frame.height}
+    report_tune: dict = {}
+    names = list(cfg.sources)
+    if future.height and history.height:
+        folds = (_tune_folds(data, hist, future, cfg)
+                 if {"ease", "itemknn"} & set(cfg.sources) else [])
+        if "ease" in cfg.sources:
+            ease, tried = tune_ease(folds, cfg.sources["ease"], cfg.seed)
+            cfg = replace(cfg, sources={**cfg.sources, "ease": ease})
+            report_tune = {"ease_reg_ndcg": tried, "ease_reg": ease.get("reg")}
+        if "itemknn" in cfg.sources:
+            knn, tried = tune_itemknn(folds, cfg.sources["itemknn"], cfg.seed)
+            cfg = replace(cfg, sources={**cfg.sources, "itemknn": knn})
+            report_tune.update(itemknn_method_ndcg=tried, itemknn_method=knn.get("method"))
+        del folds  # further splits of the data: not held while the sources fit
+        srcs = _fit_sources(cfg, hist)
+        names = [s.name for s in srcs]
+        stats = compute_stats(hist, cfg.features)
+        users = future["user_id"].unique().sort().to_list()
+        rng = np.random.default_rng(cfg.seed)
+        sampled = None
+        if len(users) > cfg.max_train_users:
+            users = sorted(rng.choice(users, cfg.max_train_users, replace=False).tolist())
+            # Pair features score each user's whole catalog row: the heads train on the
+            # blend's sampled users too, or their cost grows as users x videos.
+            sampled = pl.Series("user_id", users, pl.String).implode()
+        cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
+        y = grade_labels(cand, future, data.negatives, cfg.objective,
+                         connected_pairs(hist, cand))
+        x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
+            cand["item_id"].to_list()))
+        cu = cand["user_id"].to_numpy()
+        names_x = feature_names(srcs, stats.catalog_names)
+        fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
+        booster, report = fit.booster, fit.report
+        if sampled is not None:  # the blend and the heads learn from this many users
+            report["users_sampled"] = [len(users), future["user_id"].n_unique()]
+        liked = future.filter(pl.col("liked") > 0)
+        hidden = neg_future
+        if sampled is not None:
+            liked, hidden, held = (f.filter(pl.col("user_id").is_in(sampled))
+                                   for f in (liked, hidden, held))
+        pairs = _action_pairs(held, cfg)
+        # One pass over the users' score rows for the heads' three sets of pairs.
+        xp, xn, px = _features_of(srcs, stats, data, [liked, hidden, pairs])
+        head, head_report = fit_feedback_head(
+            xp, liked["user_id"].to_numpy(), xn, hidden["user_id"].to_numpy(), fit,
+            (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
+            tuple(sc.name for sc in srcs if sc.personalised), executor)
+        report.update(head_report)
+        actions, report["action_heads"] = _fit_actions(
+            data, hist, cand, x, held, pairs, px, follows, fit.valid_users, names_x, cfg,
+            executor)
+        report["n_interactions"] = data.frame.height
+        report.update(report_tune)
+    return cfg, booster, head, actions, report, names
 
 
 def _action_pairs(held: pl.DataFrame, cfg: LtrConfig) -> pl.DataFrame:
