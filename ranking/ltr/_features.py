@@ -160,6 +160,10 @@ def row_ranks(m: np.ndarray, depth: int) -> RowRanks:
     return RowRanks(m, top, mu, sd)
 
 
+_FEATURE_CELLS = 1 << 23
+"""Cells of one dense users x videos score block in ``pair_features`` (32 MB of float32)."""
+
+
 def pair_features(
     sources: list[CandidateSource], stats: Stats, users: np.ndarray, items: np.ndarray,
     chunk: int = 256, depth: int = 1000,
@@ -182,9 +186,16 @@ def pair_features(
     out = np.full((n, len(feature_names(sources, stats.catalog_names))), np.nan, np.float32)
     iok = items >= 0
     uniq, inv = np.unique(users, return_inverse=True)
-    for s0 in range(0, len(uniq), chunk):
+    # A block's dense rows are bounded in cells whatever the catalog (100k videos: 83 users).
+    n_items = next((s.data.n_items for s in sources if s.data is not None), 0)
+    chunk = max(1, min(chunk, _FEATURE_CELLS // max(n_items, 1)))
+    # Pairs grouped by user once (a pass over every pair per block grows as pairs x blocks).
+    by_user = np.argsort(inv, kind="stable")
+    by_user = by_user[iok[by_user]]
+    ends = np.searchsorted(inv[by_user], np.arange(0, len(uniq) + chunk, chunk))
+    for b, s0 in enumerate(range(0, len(uniq), chunk)):
         block_users = uniq[s0:s0 + chunk]
-        rows = np.flatnonzero((inv >= s0) & (inv < s0 + chunk) & iok)
+        rows = by_user[ends[b]:ends[b + 1]]
         r = inv[rows] - s0
         col = 0
         for src in sources:

@@ -160,3 +160,24 @@ def test_past_max_train_users_the_heads_learn_from_the_blends_sampled_users(monk
     full = LtrRanker.fit(data, FAST)
     assert "users_sampled" not in full.report
     assert len(seen_users["actions"]) > 40
+
+
+def test_pair_features_do_not_depend_on_how_users_are_blocked(monkeypatch):
+    """``pair_features`` scores users in dense blocks bounded in cells: any block size, and
+    pairs in any order (some with an unknown video), give the same features."""
+    import ranking.ltr._features as feats
+    from ranking.ltr._features import compute_stats, pair_features
+    from ranking.ltr.ranker import _fit_sources, _uidx
+
+    data = build_interactions(taste_world(n_users=90, n_items=80))
+    srcs = _fit_sources(FAST, data)
+    stats = compute_stats(data, FAST.features)
+    pairs = data.frame.select("user_id", "item_id").sample(fraction=1.0, shuffle=True, seed=3)
+    u = _uidx(data, pairs["user_id"])
+    i = data.item_index(pairs["item_id"].to_list())
+    i[::17] = -1
+    whole = pair_features(srcs, stats, u, i, chunk=1000)
+    assert np.array_equal(whole, pair_features(srcs, stats, u, i, chunk=7), equal_nan=True)
+    monkeypatch.setattr(feats, "_FEATURE_CELLS", 80 * 5)  # five users per block
+    assert np.array_equal(whole, pair_features(srcs, stats, u, i), equal_nan=True)
+    assert np.isnan(whole[::17, 0]).all() and not np.isnan(whole[1::17, -1]).all()
