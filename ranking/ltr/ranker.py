@@ -601,22 +601,21 @@ def _fit_on_split(data: Interactions, cfg: LtrConfig, executor: Client | None
         cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
         y = grade_labels(cand, future, data.negatives, cfg.objective,
                          connected_pairs(hist, cand))
-        x = pair_features(srcs, stats, _uidx(data, cand["user_id"]), data.item_index(
-            cand["item_id"].to_list()))
-        cu = cand["user_id"].to_numpy()
-        names_x = feature_names(srcs, stats.catalog_names)
-        fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
-        booster, report = fit.booster, fit.report
-        if sampled is not None:  # the blend and the heads learn from this many users
-            report["users_sampled"] = [len(users), future["user_id"].n_unique()]
         liked = future.filter(pl.col("liked") > 0)
         hidden = neg_future
         if sampled is not None:
             liked, hidden, held = (f.filter(pl.col("user_id").is_in(sampled))
                                    for f in (liked, hidden, held))
         pairs = _action_pairs(held, cfg)
-        # One pass over the users' score rows for the heads' three sets of pairs.
-        xp, xn, px = _features_of(srcs, stats, data, [liked, hidden, pairs])
+        # One pass over the users' score rows for the blend's candidates and the heads'
+        # three sets of pairs (liked, hidden, acted on).
+        x, xp, xn, px = _features_of(srcs, stats, data, [cand, liked, hidden, pairs])
+        cu = cand["user_id"].to_numpy()
+        names_x = feature_names(srcs, stats.catalog_names)
+        fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
+        booster, report = fit.booster, fit.report
+        if sampled is not None:  # the blend and the heads learn from this many users
+            report["users_sampled"] = [len(users), future["user_id"].n_unique()]
         head, head_report = fit_feedback_head(
             xp, liked["user_id"].to_numpy(), xn, hidden["user_id"].to_numpy(), fit,
             (x, grade_labels(cand, future, data.negatives), cu), names_x, cfg,
