@@ -101,6 +101,39 @@ def _rank_and_z(m: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
     return rank, z
 
 
+def _rank_and_z_at(m: np.ndarray, depth: int, r: np.ndarray, cols: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``_rank_and_z(m, depth)`` read at ``(r, cols)`` only: the same moments, partition and
+    stable sort, without writing the full rank and z blocks (a training pass reads a few
+    hundred entries of each user's catalog-wide row)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mu = np.nanmean(m, axis=1, keepdims=True)
+        sd = np.nanstd(m, axis=1, keepdims=True)
+        v = m[r, cols]
+        z = (v - mu[r, 0]) / (sd[r, 0] + 1e-6)
+    rank = np.full(len(r), np.nan, np.float32)
+    d = min(depth, m.shape[1])
+    if d == 0 or not len(r):
+        return rank, z
+    filled = np.where(np.isfinite(m), m, -np.inf)
+    part = np.argpartition(-filled, d - 1, axis=1)[:, :d]
+    vals = np.take_along_axis(filled, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    top = np.take_along_axis(part, order, axis=1)
+    # Each (row, column) of the top as one sorted key; an asked entry's rank is its place.
+    n = np.int64(m.shape[1])
+    keys = (np.arange(m.shape[0], dtype=np.int64)[:, None] * n + top).ravel()
+    by_key = np.argsort(keys, kind="stable")
+    want = r.astype(np.int64) * n + cols
+    at = np.searchsorted(keys, want, sorter=by_key)
+    at = np.minimum(at, len(keys) - 1)
+    hit = keys[by_key[at]] == want
+    rank[hit] = (by_key[at[hit]] % d + 1).astype(np.float32)
+    rank[~np.isfinite(v)] = np.nan
+    return rank, z
+
+
 @dataclass(frozen=True)
 class RowRanks:
     """``_rank_and_z`` of one score row, read at the items asked for (a request reads a few
@@ -202,9 +235,7 @@ def pair_features(
             m = src.score_rows(block_users)
             if src.personalised:
                 m = src.mask_seen(block_users, m)
-                rank, z = _rank_and_z(m, depth)
-                out[rows, col] = rank[r, items[rows]]
-                out[rows, col + 1] = z[r, items[rows]]
+                out[rows, col], out[rows, col + 1] = _rank_and_z_at(m, depth, r, items[rows])
                 col += 2
             else:
                 out[rows, col] = m[r, items[rows]]

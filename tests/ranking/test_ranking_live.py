@@ -336,3 +336,30 @@ def test_a_rows_head_columns_equal_scipys_column_indexing():
             assert got.indices.tolist() == want.indices.tolist()
             assert got.data.tolist() == want.data.tolist()
             assert np.array_equal(got @ src.weights, want @ src.weights)
+
+
+def test_a_blocks_ranks_read_at_pairs_equal_rank_and_z_of_the_whole_block():
+    """Training's pair features read ``_rank_and_z`` at a few entries per row; reading them
+    without the full rank and z blocks gives the same values (ties, NaN and inf rows too)."""
+    from ranking.ltr._features import _rank_and_z, _rank_and_z_at
+
+    rng = np.random.default_rng(9)
+    for t in range(60):
+        size = int(rng.integers(1, 1500)) if t else 0
+        block = (rng.integers(0, 6, (9, size)).astype(np.float32) if t % 2
+                 else rng.standard_normal((9, size)).astype(np.float32))
+        block[rng.random(block.shape) < rng.random()] = np.nan
+        if size:
+            block[3] = np.nan  # a row with nothing scored
+            block[rng.integers(0, 9, 4), rng.integers(0, size, 4)] = rng.choice(
+                [np.inf, -np.inf], 4)
+        for depth in (0, 1, int(rng.integers(1, 1200)), 5000):
+            n_pairs = int(rng.integers(0, 400)) if size else 0
+            r = rng.integers(0, len(block), n_pairs)
+            cols = rng.integers(0, max(size, 1), n_pairs)
+            with np.errstate(all="ignore"):
+                rank, z = _rank_and_z(block.copy(), depth)
+            got_rank, got_z = _rank_and_z_at(block, depth, r, cols)
+            assert got_rank.dtype == rank.dtype and got_z.dtype == z.dtype
+            assert np.array_equal(got_rank, rank[r, cols], equal_nan=True)
+            assert np.array_equal(got_z, z[r, cols], equal_nan=True)
