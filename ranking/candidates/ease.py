@@ -44,19 +44,46 @@ class EaseConfig:
     """Default candidate list length."""
 
 
+_BLOCK = 1024
+"""Rows or columns per block of the head's Gram matrix and of its inverse's symmetrisation."""
+
+
 def _spd_inverse(g: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive definite matrix by Cholesky, in float32 (about 5x
-    faster than a float64 LU inverse; the EASE weights are float32 anyway), on every core."""
+    faster than a float64 LU inverse; the EASE weights are float32 anyway), on every core.
+
+    In place: ``g`` (C order) is handed to LAPACK as its transpose, the same matrix in Fortran
+    order, so no copy is made, and the lower triangle LAPACK leaves is mirrored block by block
+    (no full-size temporaries: at 12k videos each would be 576 MB). ``g`` is overwritten."""
     from scipy.linalg import lapack
     from threadpoolctl import threadpool_limits
 
+    a = g.T if g.flags.c_contiguous else g  # symmetric: the same values, Fortran order
     with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
-        c, info = lapack.spotrf(g, lower=1, overwrite_a=1)
+        c, info = lapack.spotrf(a, lower=1, overwrite_a=1)
         if info == 0:
             c, info = lapack.spotri(c, lower=1, overwrite_c=1)
     if info != 0:  # not positive definite in float32: the exact route
         return np.linalg.inv(g.astype(np.float64)).astype(np.float32)
-    return np.tril(c) + np.tril(c, -1).T
+    n = len(c)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        d = c[b0:b1, b0:b1]
+        d[...] = np.tril(d) + np.tril(d, -1).T
+        c[b0:b1, b1:] = c[b1:, b0:b1].T
+    return c.T if c.flags.f_contiguous else c  # symmetric: C order for the row products
+
+
+def _head_gram(xh: sp.csr_matrix) -> np.ndarray:
+    """``(xh.T @ xh)`` as a dense float32 matrix, built a block of columns at a time (the
+    sparse product of the whole head, nearly dense, would be ~12 bytes a cell at once)."""
+    n = xh.shape[1]
+    xt, xc = xh.T.tocsr(), xh.tocsc()
+    g = np.empty((n, n), np.float32)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(b0 + _BLOCK, n)
+        g[:, b0:b1] = (xt @ xc[:, b0:b1]).toarray()
+    return g
 
 
 class EaseCandidates(CandidateSource):
@@ -84,8 +111,7 @@ class EaseCandidates(CandidateSource):
         x = self._x
         c = self.config
         self.head = head_items(x, min(data.n_items, c.max_items))
-        xh = x[:, self.head]
-        g = (xh.T @ xh).toarray().astype(np.float32)
+        g = _head_gram(x[:, self.head])
         g[np.diag_indices_from(g)] += c.reg
         p = _spd_inverse(g)
         del g

@@ -62,3 +62,27 @@ def test_top_k_per_row_keeps_the_largest():
     m = sp.csr_matrix(np.array([[3.0, 1.0, 2.0, 0.0], [0.0, 5.0, 0.0, 4.0]]))
     np.testing.assert_array_equal(top_k_per_row(m, 2).toarray(),
                                   [[3.0, 0.0, 2.0, 0.0], [0.0, 5.0, 0.0, 4.0]])
+
+
+def test_the_blockwise_gram_and_in_place_inverse_equal_the_whole_matrix_formulas(monkeypatch):
+    """EASE's head Gram matrix built a block of columns at a time, and its inverse mirrored in
+    place, equal the one-shot sparse product and ``tril(c) + tril(c, -1).T``."""
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.linalg import lapack
+
+    import ranking.candidates.ease as ease
+
+    monkeypatch.setattr(ease, "_BLOCK", 7)  # blocks that do not divide the size
+    rng = np.random.default_rng(4)
+    x = sp.random(300, 45, density=0.2, format="csr", random_state=5, dtype=np.float32)
+    x.data[:] = rng.integers(1, 4, x.nnz)
+    want = (x.T @ x).toarray().astype(np.float32)
+    got = ease._head_gram(x)
+    assert got.dtype == np.float32 and np.array_equal(got, want)
+    want[np.diag_indices_from(want)] += 30.0
+    c, _ = lapack.spotrf(want.copy(), lower=1)
+    c, _ = lapack.spotri(c, lower=1)
+    expected = np.tril(c) + np.tril(c, -1).T
+    inv = ease._spd_inverse(want.copy())
+    assert inv.flags.c_contiguous and np.array_equal(inv, expected)
