@@ -99,3 +99,29 @@ def test_dask_fit_serves_the_same_model_as_the_local_fit():
           for r in (local, dist)]
     assert abs(nd[0] - nd[1]) <= 0.06, nd
     assert abs(dist.report["valid_ndcg@10"] - local.report["valid_ndcg@10"]) <= 0.05
+
+
+def test_a_cluster_fit_sends_its_rows_outside_the_graph(monkeypatch):
+    """A graph holding the rows themselves makes distributed warn ("Sending large graph") at
+    a real size (~250 MB at 5M events): the rows and labels are scattered to the workers
+    first, and the fit raises no warning."""
+    import warnings
+
+    from distributed import Client, LocalCluster
+
+    import ranking.ltr._dask as glue
+
+    x, y, group = _ranking_rows(3)
+    sent = []
+    real = glue._scattered
+    monkeypatch.setattr(glue, "_scattered",
+                        lambda client, a, chunks: sent.append(a.shape) or real(client, a, chunks))
+    with (LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                       dashboard_address=None) as cluster, Client(cluster) as client):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning fails the fit
+            bst = glue.fit_on_cluster(client, {"objective": "lambdarank", "num_leaves": 7,
+                                               "min_data_in_leaf": 5, "verbose": -1},
+                                      x, y, group, None, 5, ["a", "b", "c"])
+    assert isinstance(bst, lgb.Booster) and bst.num_trees() == 5
+    assert sent == [x.shape, y.shape]  # rows and labels scattered, not in the graph
