@@ -7,7 +7,6 @@ a handful of numpy gathers (no joins on the request path).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,73 +74,15 @@ def feature_names(sources: list[CandidateSource], catalog: list[str] | tuple[str
     return src + list(catalog)
 
 
-def _rank_and_z(m: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row rank (1 = best, NaN past ``depth``) and z-score over the finite entries.
-
-    Raw scores shift in scale between the training-time fit (history) and the serving fit (all
-    data); within-user ranks and z-scores do not, so the ranker sees only those.
-    """
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mu = np.nanmean(m, axis=1, keepdims=True)
-        sd = np.nanstd(m, axis=1, keepdims=True)
-    z = (m - mu) / (sd + 1e-6)
-    filled = np.where(np.isfinite(m), m, -np.inf)
-    d = min(depth, m.shape[1])
-    rank = np.full(m.shape, np.nan, np.float32)
-    if d == 0:
-        return rank, z
-    part = np.argpartition(-filled, d - 1, axis=1)[:, :d]
-    vals = np.take_along_axis(filled, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    top = np.take_along_axis(part, order, axis=1)
-    rows = np.arange(m.shape[0])[:, None]
-    rank[rows, top] = np.arange(1, d + 1, dtype=np.float32)[None, :]
-    rank[~np.isfinite(m)] = np.nan
-    return rank, z
-
-
-def _rank_and_z_at(m: np.ndarray, depth: int, r: np.ndarray, cols: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """``_rank_and_z(m, depth)`` read at ``(r, cols)`` only: the same moments, partition and
-    stable sort, without writing the full rank and z blocks (a training pass reads a few
-    hundred entries of each user's catalog-wide row)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mu = np.nanmean(m, axis=1, keepdims=True)
-        sd = np.nanstd(m, axis=1, keepdims=True)
-        v = m[r, cols]
-        z = (v - mu[r, 0]) / (sd[r, 0] + 1e-6)
-    rank = np.full(len(r), np.nan, np.float32)
-    d = min(depth, m.shape[1])
-    if d == 0 or not len(r):
-        return rank, z
-    filled = np.where(np.isfinite(m), m, -np.inf)
-    part = np.argpartition(-filled, d - 1, axis=1)[:, :d]
-    vals = np.take_along_axis(filled, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    top = np.take_along_axis(part, order, axis=1)
-    # Each (row, column) of the top as one sorted key; an asked entry's rank is its place.
-    n = np.int64(m.shape[1])
-    keys = (np.arange(m.shape[0], dtype=np.int64)[:, None] * n + top).ravel()
-    by_key = np.argsort(keys, kind="stable")
-    want = r.astype(np.int64) * n + cols
-    at = np.searchsorted(keys, want, sorter=by_key)
-    at = np.minimum(at, len(keys) - 1)
-    hit = keys[by_key[at]] == want
-    rank[hit] = (by_key[at[hit]] % d + 1).astype(np.float32)
-    rank[~np.isfinite(v)] = np.nan
-    return rank, z
-
-
 @dataclass(frozen=True)
 class RowRanks:
-    """``_rank_and_z`` of one score row, read at the items asked for (a request reads a few
+    """A score row's rank (1 = best; NaN past ``depth`` or where the row is not finite) and
+    z-score over its finite entries, read at the items asked for (a request reads a few
     hundred of a catalog's entries): the row's ``depth`` best in rank order, and its moments.
 
     Attributes:
         m: the row (NaN: not scored).
-        top: the indices ranked 1, 2, ... (``_rank_and_z``'s partition and stable sort, so
+        top: the indices ranked 1, 2, ... (a partition and a stable sort, so
             ties keep its order).
         mu: the row's ``nanmean`` (1 x 1).
         sd: the row's ``nanstd`` (1 x 1).
@@ -153,7 +94,7 @@ class RowRanks:
     sd: np.ndarray
 
     def at(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(rank, z)`` of ``items``, equal to ``_rank_and_z(m[None, :], depth)[k][0, items]``."""
+        """``(rank, z)`` of ``items`` (tested equal to the whole-row definition)."""
         pos = np.full(self.m.size, np.nan, np.float32)
         pos[self.top] = np.arange(1, len(self.top) + 1, dtype=np.float32)
         v = self.m[items]
@@ -165,9 +106,12 @@ class RowRanks:
 
 
 def row_ranks(m: np.ndarray, depth: int) -> RowRanks:
-    """``RowRanks`` of one score row: ``_rank_and_z``'s arithmetic, step for step as numpy's
-    ``nanmean`` and ``nanstd`` take it (one NaN mask and one copy serve both), without
-    writing the full rank and z rows a request never reads."""
+    """``RowRanks`` of one score row: its moments step for step as numpy's ``nanmean`` and
+    ``nanstd`` take them (one NaN mask and one copy serve both), and its ``depth`` best by a
+    partition and a stable sort, without writing the full rank and z rows a caller never
+    reads. Training (``pair_features``) and serving (``ranking.ltr._live``) both read ranks
+    and z-scores through it: raw scores shift in scale between the fit on the history and the
+    fit on all data, within-user ranks and z-scores do not, so the ranker sees only those."""
     a = m[None, :]
     mask = np.isnan(a)
     arr = a.copy()
@@ -230,12 +174,17 @@ def pair_features(
         block_users = uniq[s0:s0 + chunk]
         rows = by_user[ends[b]:ends[b + 1]]
         r = inv[rows] - s0
+        cut = np.searchsorted(r, np.arange(len(block_users) + 1))
         col = 0
         for src in sources:
             m = src.score_rows(block_users)
             if src.personalised:
                 m = src.mask_seen(block_users, m)
-                out[rows, col], out[rows, col + 1] = _rank_and_z_at(m, depth, r, items[rows])
+                # Ranks and z-scores row by row, as serving reads them (``row_ranks``), at the
+                # block's pairs only (``rows`` run user by user).
+                for k in np.flatnonzero(cut[1:] > cut[:-1]):
+                    at = rows[cut[k]:cut[k + 1]]
+                    out[at, col], out[at, col + 1] = row_ranks(m[k], depth).at(items[at])
                 col += 2
             else:
                 out[rows, col] = m[r, items[rows]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 import numpy as np
@@ -187,7 +188,7 @@ def _random_rows(rng: np.random.Generator, count: int):
 
 
 def test_one_rows_ranks_at_items_equal_rank_and_z_of_the_whole_row():
-    from ranking.ltr._features import _rank_and_z, row_ranks
+    from ranking.ltr._features import row_ranks
 
     rng = np.random.default_rng(7)
     for m in _random_rows(rng, 400):
@@ -338,10 +339,11 @@ def test_a_rows_head_columns_equal_scipys_column_indexing():
             assert np.array_equal(got @ src.weights, want @ src.weights)
 
 
-def test_a_blocks_ranks_read_at_pairs_equal_rank_and_z_of_the_whole_block():
-    """Training's pair features read ``_rank_and_z`` at a few entries per row; reading them
-    without the full rank and z blocks gives the same values (ties, NaN and inf rows too)."""
-    from ranking.ltr._features import _rank_and_z, _rank_and_z_at
+def test_a_blocks_ranks_read_row_by_row_at_pairs_equal_rank_and_z_of_the_whole_block():
+    """Training's pair features read each user's ranks and z-scores through ``row_ranks`` at
+    a few entries per row; that equals the whole-block definition on blocks of many rows
+    (ties, NaN rows and infinities)."""
+    from ranking.ltr._features import row_ranks
 
     rng = np.random.default_rng(9)
     for t in range(60):
@@ -354,12 +356,38 @@ def test_a_blocks_ranks_read_at_pairs_equal_rank_and_z_of_the_whole_block():
             block[rng.integers(0, 9, 4), rng.integers(0, size, 4)] = rng.choice(
                 [np.inf, -np.inf], 4)
         for depth in (0, 1, int(rng.integers(1, 1200)), 5000):
-            n_pairs = int(rng.integers(0, 400)) if size else 0
-            r = rng.integers(0, len(block), n_pairs)
-            cols = rng.integers(0, max(size, 1), n_pairs)
+            cols = rng.integers(0, max(size, 1), int(rng.integers(0, 60)) if size else 0)
             with np.errstate(all="ignore"):
                 rank, z = _rank_and_z(block.copy(), depth)
-            got_rank, got_z = _rank_and_z_at(block, depth, r, cols)
-            assert got_rank.dtype == rank.dtype and got_z.dtype == z.dtype
-            assert np.array_equal(got_rank, rank[r, cols], equal_nan=True)
-            assert np.array_equal(got_z, z[r, cols], equal_nan=True)
+            for k in range(len(block)):
+                got_rank, got_z = row_ranks(block[k], depth).at(cols)
+                assert got_rank.dtype == rank.dtype and got_z.dtype == z.dtype
+                assert np.array_equal(got_rank, rank[k, cols], equal_nan=True)
+                assert np.array_equal(got_z, z[k, cols], equal_nan=True)
+
+
+def _rank_and_z(m: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row rank (1 = best, NaN past ``depth``) and z-score over the finite entries: the
+    whole-block definition the ranker's features were first built with (the oracle).
+
+    Raw scores shift in scale between the training-time fit (history) and the serving fit (all
+    data); within-user ranks and z-scores do not, so the ranker sees only those.
+    """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mu = np.nanmean(m, axis=1, keepdims=True)
+        sd = np.nanstd(m, axis=1, keepdims=True)
+    z = (m - mu) / (sd + 1e-6)
+    filled = np.where(np.isfinite(m), m, -np.inf)
+    d = min(depth, m.shape[1])
+    rank = np.full(m.shape, np.nan, np.float32)
+    if d == 0:
+        return rank, z
+    part = np.argpartition(-filled, d - 1, axis=1)[:, :d]
+    vals = np.take_along_axis(filled, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    top = np.take_along_axis(part, order, axis=1)
+    rows = np.arange(m.shape[0])[:, None]
+    rank[rows, top] = np.arange(1, d + 1, dtype=np.float32)[None, :]
+    rank[~np.isfinite(m)] = np.nan
+    return rank, z
