@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ranking.candidates._base import CandidateSource, csr_rows, sparse_arrays, sparse_from
+from ranking.candidates._base import (
+    CandidateSource,
+    block_rows,
+    csr_rows,
+    sparse_arrays,
+    sparse_from,
+)
 from ranking.candidates._merge import SOURCES, make_source, merge_candidates
 from ranking.candidates.als import AlsCandidates, AlsConfig
 from ranking.candidates.bpr import BprCandidates, BprConfig
@@ -15,7 +21,7 @@ from ranking.candidates.trending import TrendingCandidates, TrendingConfig
 
 __all__ = [
     "CandidateSource", "SOURCES", "make_source", "merge_candidates", "sparse_arrays", "sparse_from",
-    "csr_rows",
+    "csr_rows", "block_rows",
     "AlsCandidates", "AlsConfig", "BprCandidates", "BprConfig", "EaseCandidates", "EaseConfig",
     "FollowingCandidates", "FollowingConfig", "FreshCandidates", "FreshConfig",
     "ItemKnnCandidates", "ItemKnnConfig", "PopConfig", "PopularCandidates",

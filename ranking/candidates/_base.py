@@ -197,9 +197,10 @@ def csr_row_product(x: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
     return out
 
 
-def block_rows(n_items: int, most: int = _CHUNK) -> int:
-    """Users per dense score block over ``n_items`` videos (at most ``most``)."""
-    return max(1, min(most, _BLOCK_CELLS // max(n_items, 1)))
+def block_rows(n_items: int, most: int = _CHUNK, cells: int = _BLOCK_CELLS) -> int:
+    """Users per dense score block over ``n_items`` videos: at most ``most``, and at most
+    ``cells`` cells."""
+    return max(1, min(most, cells // max(n_items, 1)))
 
 
 def _top_n(row: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -219,8 +219,7 @@ def _store(events: pl.DataFrame, items: pl.DataFrame, resets: pl.DataFrame | Non
     con = duckdb.connect()
     ensure_schema(con)
     if events is not None and events.height:
-        cols = con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                           "WHERE table_name = 'events' ORDER BY ordinal_position").fetchall()
+        cols = [r[:2] for r in con.execute("DESCRIBE events").fetchall()]
         have = set(events.columns)
         con.register("_event_rows", events.select([c for c, _ in cols if c in have]))
         con.execute("DROP TABLE events")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ranking.candidates import CandidateSource
+from ranking.candidates import CandidateSource, block_rows
 from ranking.interactions import Interactions
 from ranking.ltr._catalog import CatalogArrays, catalog_arrays_for
 
@@ -165,7 +165,7 @@ def pair_features(
     uniq, inv = np.unique(users, return_inverse=True)
     # A block's dense rows are bounded in cells whatever the catalog (100k videos: 83 users).
     n_items = next((s.data.n_items for s in sources if s.data is not None), 0)
-    chunk = max(1, min(chunk, _FEATURE_CELLS // max(n_items, 1)))
+    chunk = block_rows(n_items, chunk, _FEATURE_CELLS)
     # Pairs grouped by user once (a pass over every pair per block grows as pairs x blocks).
     by_user = np.argsort(inv, kind="stable")
     by_user = by_user[iok[by_user]]

@@ -6,7 +6,7 @@ row by row: ``fold_viewer_events`` over the viewer's recent events), asks every 
 source for a score row over the catalog (``CandidateSource.score_user``: EASE and
 item-kNN multiply the row by their item x item weights, ALS folds it into a user factor,
 following reads the follows in force), unions each source's best, and builds the very feature
-columns ``pair_features`` builds in training (``_rank_and_z`` over the same masked rows).
+columns ``pair_features`` builds in training (``row_ranks`` over the same masked rows).
 """
 
 from __future__ import annotations
