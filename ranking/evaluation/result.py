@@ -155,10 +155,16 @@ class SplitInfo:
     fraction: float
     """Share of each user's pairs in the random holdout."""
     seed: int
+    users: tuple[int, int] | None = None
+    """``(sampled, of)``: the holdouts are cut from a seeded sample of users, with all of
+    their events (None: from every user)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "temporal", "cutoff": self.cutoff,
-                "random": {"fraction": self.fraction, "seed": self.seed}}
+        d = {"kind": "temporal", "cutoff": self.cutoff,
+             "random": {"fraction": self.fraction, "seed": self.seed}}
+        if self.users is not None:
+            d["users"] = {"sampled": self.users[0], "of": self.users[1]}
+        return d
 
 
 @dataclass(frozen=True)

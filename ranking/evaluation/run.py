@@ -50,7 +50,8 @@ from ranking.serving import FB_SUFFIX, ServingChoice
 from ranking.streaming import StreamingConfig, streaming_replay
 
 __all__ = ["random_holdout", "temporal_split", "evaluate_split", "evaluate_models",
-           "format_table", "liked_above_hidden_auc", "BASELINES", "MAX_TEST_USERS"]
+           "format_table", "liked_above_hidden_auc", "BASELINES", "MAX_TEST_USERS",
+           "MAX_FIT_USERS"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ BASELINES = ("ease", "als", "bpr", "itemknn")
 MAX_TEST_USERS = 2_000
 """Test users ``evaluate_models`` scores per holdout at most (a seeded sample beyond, stated
 in the result): scoring every candidate for every user grows with the users, the fits do not."""
+MAX_FIT_USERS = 10_000
+"""Users whose events ``evaluate_models`` splits and fits on at most: past it, a seeded sample
+of users with all of their events (stated in the result). Each holdout fits the whole ranker,
+so without it the evaluation costs twice the training at any size; with it, its fits stop
+growing with the users (at 50k users and 100k videos they fit on a fifth of the events).
+Every public log in bench/README.md is below it, and evaluates on all of its users."""
 
 
 def random_holdout(events: pl.DataFrame, fraction: float = 0.25, seed: int = 42
@@ -250,7 +257,8 @@ def _like_rate_scorer(train: Interactions):
 def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None, k: int = 10,
                     config: LtrConfig | None = None, select: SelectConfig | None = None,
                     progress: Any = None, objective: dict[str, float] | None = None,
-                    max_users: int | None = MAX_TEST_USERS) -> EvaluationResult:
+                    max_users: int | None = MAX_TEST_USERS,
+                    max_fit_users: int | None = MAX_FIT_USERS) -> EvaluationResult:
     """Evaluate on the store, on a per-user random and a time-forward holdout, and select.
 
     The random holdout holds out a seeded quarter of each user's (user, video) pairs; the
@@ -258,7 +266,9 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     weights the ``actions`` model is judged with (None: the defaults). ``models`` keeps the
     time-forward holdout's metrics (known users); ``holdouts`` has both; ``selection`` says
     what the feed serves (see ``ranking.evaluation.selection``). Each holdout scores at most
-    ``max_users`` test users (None: all; see ``evaluate_split``).
+    ``max_users`` test users (None: all; see ``evaluate_split``). Past ``max_fit_users``
+    users (None: no cap), both holdouts are cut from a seeded sample of that many users and
+    all of their events; ``split.users`` in the result says so.
 
     Returns:
         The result without objective verdicts (``gate``, ``guardrails``: see
@@ -279,6 +289,7 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
         from features.errors import DataError
 
         raise DataError("too few events to evaluate: ingest data first")
+    events, users = _sample_users(events, max_fit_users, seed)
     tr_r, te_r = random_holdout(events, 0.25, seed=seed)
     tr_t, te_t, cut = temporal_split(events)
     holdouts: dict[str, HoldoutResult] = {}
@@ -304,7 +315,7 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
     res = EvaluationResult(
         k=k, holdouts=holdouts,
         streaming=json_safe(streaming_summary) if streaming_summary is not None else None,
-        split=SplitInfo(cutoff=cut.isoformat(), fraction=0.25, seed=seed),
+        split=SplitInfo(cutoff=cut.isoformat(), fraction=0.25, seed=seed, users=users),
         models=json_safe(fwd.models),
         actions={h: r.actions for h, r in holdouts.items() if r.actions is not None},
         n_users=fwd.n_users, ranker_report=fwd.ranker_report,
@@ -312,6 +323,18 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
         seconds=round(time.perf_counter() - t0, 1),
         holdout_seconds={h: r.seconds for h, r in holdouts.items()}, objective=objective)
     return replace(res, table=format_table(res))
+
+
+def _sample_users(events: pl.DataFrame, cap: int | None, seed: int
+                  ) -> tuple[pl.DataFrame, tuple[int, int] | None]:
+    """``events`` of a seeded sample of ``cap`` users (all of their events, in order), and
+    ``(sampled, of)``; unchanged with None when there are no more users than ``cap``."""
+    users = events["user_id"].unique().sort()
+    if cap is None or users.len() <= cap:
+        return events, None
+    keep = np.random.default_rng(seed + 7).choice(users.len(), cap, replace=False)
+    picked = users.gather(np.sort(keep)).implode()
+    return events.filter(pl.col("user_id").is_in(picked)), (cap, users.len())
 
 
 def format_table(result: EvaluationResult) -> str:
@@ -369,6 +392,10 @@ def format_table(result: EvaluationResult) -> str:
     for n, why in skipped.items():
         reasons = sorted(set(why.values()))
         lines.append(f"skipped: {n} on {', '.join(why)}: {'; '.join(reasons)}")
+    if result.split is not None and result.split.users is not None:
+        n, of = result.split.users
+        lines.append(f"holdouts cut from a seeded sample of {n} of {of} users, with all of "
+                     "their events (the fits' cost stops growing with the users)")
     for h, r in result.holdouts.items():
         if r.sampled_from is not None:
             lines.append(f"users scored on {h}: capped, a seeded sample of its "

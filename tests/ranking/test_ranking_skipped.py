@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from ranking.candidates.ease import EaseCandidates
@@ -72,3 +73,28 @@ def test_a_capped_evaluation_says_how_many_users_it_scored():
     full = evaluate_split(train, test, None, 10, FAST, baselines=("itemknn",),
                           fallbacks={"popular": {}})
     assert full.holdout.sampled_from is None and "sampled_from" not in full.holdout.to_dict()
+
+
+def test_past_the_fit_cap_the_holdouts_come_from_a_sample_of_whole_users(tmp_path):
+    from features.store import connect
+    from ranking.evaluation.run import _sample_users
+
+    ev = taste_world(n_users=60, n_items=80, per_user=15)
+    same, none = _sample_users(ev, 60, 0)
+    assert none is None and same is ev
+    part, (n, of) = _sample_users(ev, 25, 0)
+    assert (n, of) == (25, 60) and part["user_id"].n_unique() == 25
+    # Every event of a sampled user, in order, and nothing of the others.
+    kept = ev.filter(pl.col("user_id").is_in(part["user_id"].unique().implode()))
+    assert part.equals(kept)
+
+    con = connect(str(tmp_path / "s.duckdb"))
+    con.register("_ev", ev.with_row_index("n").to_arrow())
+    con.execute("INSERT INTO events (event_id, user_id, ts, type, item_id, watch_ms) "
+                "SELECT 'e' || n, user_id, ts, type, item_id, watch_ms FROM _ev").fetchall()
+    res = evaluate_models(con, config=FAST, max_fit_users=30)
+    con.close()
+    assert res.split.users == (30, 60)
+    assert res.to_dict()["split"]["users"] == {"sampled": 30, "of": 60}
+    assert all(0 < h.n_users + h.n_new_users <= 30 for h in res.holdouts.values())
+    assert "holdouts cut from a seeded sample of 30 of 60 users" in res.table
