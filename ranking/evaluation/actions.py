@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ranking.candidates import merge_candidates
 from ranking.evaluation.metrics import ndcg_per_user
 from ranking.evaluation.result import ActionFigure, ActionFigures, Tradeoff, TradeoffPoint
 from ranking.interactions import Interactions
 from ranking.ltr import (
+    PairRows,
     acted_pairs,
     action_figures,
     item_action_rates,
     pair_actions,
-    pair_features,
     rates_for,
 )
 from ranking.ltr.objective import ACTIONS, CREATION_ACTIONS, DEFAULT_WEIGHTS, scaled_creation
@@ -42,23 +41,27 @@ MAX_USERS = 1_000
 
 
 def evaluate_actions(ranker: Any, train: Interactions, test: Interactions, users: list[str],
-                     rels: list[set], k: int = 10, seed: int = 42) -> ActionFigures | None:
+                     rels: list[set], k: int = 10, seed: int = 42, rows: PairRows | None = None
+                     ) -> ActionFigures | None:
     """Per-action AUC and calibration, and the creation trade-off (see module docstring).
 
     Args:
         ranker: an ``LtrRanker`` fitted on ``train`` (None or without heads: None).
         test: the test part's interactions (its raw events name the actions).
         users / rels: the known test users and what each engaged with in test.
+        rows: the version's candidates and pair features the evaluation already computed
+            for these users and ``acted_pairs(test)`` (None: computed here).
     """
     if ranker is None or ranker.actions is None or not users:
         return None
     rng = np.random.default_rng(seed)
-    per_action = _per_action(ranker, train, test, rng)
-    return ActionFigures(per_action, _tradeoff(ranker, test, users, rels, k, rng))
+    rows = rows or PairRows(ranker, [])
+    per_action = _per_action(ranker, train, test, rng, rows)
+    return ActionFigures(per_action, _tradeoff(ranker, test, users, rels, k, rng, rows))
 
 
 def _per_action(ranker: Any, train: Interactions, test: Interactions,
-                rng: np.random.Generator) -> dict[str, ActionFigure]:
+                rng: np.random.Generator, rows: PairRows) -> dict[str, ActionFigure]:
     d = ranker.data
     pairs = acted_pairs(test)
     u = np.array([d.user_index(x) for x in pairs["user_id"].to_list()], np.int64)
@@ -70,13 +73,13 @@ def _per_action(ranker: Any, train: Interactions, test: Interactions,
     if not pairs.height:
         return {}
     y = pair_actions(test, pairs).select(ACTIONS).to_numpy().astype(np.int32)
-    cond = ranker.actions.conditional(pair_features(ranker.sources, ranker.stats, u, i), i)
+    cond = ranker.actions.conditional(rows.features(u, i), i)
     figures = action_figures(cond, y, rates_for(item_action_rates(train), pairs["item_id"]))
     return {a: ActionFigure.from_figures(f) for a, f in figures.items()}
 
 
 def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set], k: int,
-              rng: np.random.Generator) -> Tradeoff | None:
+              rng: np.random.Generator, rows: PairRows) -> Tradeoff | None:
     d = ranker.data
     keep = [n for n, x in enumerate(users) if d.user_index(x) >= 0]
     if len(keep) > MAX_USERS:
@@ -85,11 +88,9 @@ def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set]
     rels = [rels[n] for n in keep]
     if not users:
         return None
-    cfg = ranker.config
-    cand = merge_candidates(ranker.sources, users, cfg.n_per_source, cfg.n_candidates)
-    u = np.array([d.user_index(x) for x in cand["user_id"].to_list()], np.int64)
-    i = d.item_index(cand["item_id"].to_list())
-    probs = ranker.actions.joint(pair_features(ranker.sources, ranker.stats, u, i), i)
+    cand = rows.candidates(users)
+    u, i = rows.index(cand)
+    probs = ranker.actions.joint(rows.features(u, i), i)
     # What each user created from (or followed the creator of) in test.
     lab = pair_actions(test, acted_pairs(test))
     made = lab.filter(pl.any_horizontal([pl.col(a) > 0 for a in CREATION_ACTIONS]))

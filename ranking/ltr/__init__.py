@@ -4,7 +4,8 @@
 load; ``fit`` takes a Dask client to train on a cluster). The ``_``-modules are its private
 parts: pair features, label grading, the feedback head, request-time scoring (``_live``), EASE
 tuning, LightGBM's parameters and booster training (``_boost``, on Dask through ``_dask``), and
-the catalog features (``DEFAULT_FEATURES``; ``compute_stats`` builds every statistic a fit uses).
+the catalog features (``DEFAULT_FEATURES``; ``compute_stats`` builds every statistic a fit uses),
+and ``PairRows``, a version's candidates and pair features computed once for many readers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ranking.ltr._actions import (
 )
 from ranking.ltr._catalog import DEFAULT_FEATURES
 from ranking.ltr._features import compute_stats, pair_features
+from ranking.ltr._rows import PairRows
 from ranking.ltr.config import LtrConfig, ObjectiveConfig, default_sources
 from ranking.ltr.ranker import LtrRanker, train_from_events, train_ranker
 
@@ -25,4 +27,4 @@ __all__ = ["LtrConfig", "ObjectiveConfig", "LtrRanker", "train_ranker", "train_f
            "default_sources", "DEFAULT_FEATURES", "compute_stats",
            # what the evaluation reads of the action heads and the pair features
            "acted_pairs", "action_figures", "item_action_rates", "pair_actions", "rates_for",
-           "pair_features"]
+           "pair_features", "PairRows"]

@@ -36,6 +36,7 @@ from ranking.ltr._actions import (
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
+from ranking.ltr._rows import PairRows
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking.ltr._tune import tune_ease, tune_itemknn
 from ranking.ltr.config import LtrConfig, config_from_meta
@@ -420,19 +421,19 @@ class LtrRanker:
                     [np.asarray(got[u][1], np.float64) for u in user_ids])
         return self._recommend_now(list(user_ids), k, exclude_seen)
 
-    def recommend_views(self, views: list[LtrRanker], user_ids: list[str], k: int = 10
-                        ) -> list[list[np.ndarray]]:
+    def recommend_views(self, views: list[LtrRanker], user_ids: list[str], k: int = 10,
+                        rows: PairRows | None = None) -> list[list[np.ndarray]]:
         """``view.recommend(user_ids, k)[0]`` for each view of this version (``served_as``),
         the merged candidates and their features computed once for all of them: the
         evaluation scores the ranker, the actions model and every source with the feedback
-        head on the same candidates."""
+        head on the same candidates (``rows``: ones it already computed for these users)."""
         uidx = np.array([self.data.user_index(u) for u in user_ids], np.int64)
         offs = [v.backed_off(uidx) for v in views]
         rest = [u for n, u in enumerate(user_ids) if not all(o[n] for o in offs)]
-        cand = merge_candidates(self.sources, rest, self.config.n_per_source,
-                                self.config.n_candidates)
-        cu, ci = _uidx(self.data, cand["user_id"]), self.data.item_index(cand["item_id"].to_list())
-        x = pair_features(self.sources, self.stats, cu, ci)
+        rows = rows or PairRows(self, rest)
+        cand = rows.candidates(rest)
+        cu, ci = rows.index(cand)
+        x = rows.features(cu, ci)
         out = []
         for v, off in zip(views, offs, strict=True):
             fb = [u for u, o in zip(user_ids, off, strict=True) if o]

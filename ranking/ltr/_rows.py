@@ -1,0 +1,92 @@
+"""A version's candidates and pair features for a set of users, computed once and read many times.
+
+The evaluation reads the same users' rows for several things: every view's lists (the blend,
+the actions model, each source with the feedback head), the liked-above-hidden AUC, the
+per-action figures and the creation trade-off. Each used to merge the candidates and score the
+users' whole catalog rows again. ``PairRows`` merges them once for the users it is given and
+featurises, in one pass over their score rows, the candidates and any further pairs named up
+front; a pair's features do not depend on the pairs beside it, so a row read from here is the
+row ``pair_features`` gives for that pair alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ranking.candidates import merge_candidates
+from ranking.ltr._features import pair_features
+
+__all__ = ["PairRows"]
+
+_KEY = ["user_id", "item_id"]
+
+
+class PairRows:
+    """``merge_candidates`` of ``users`` and ``pair_features`` of those candidates and of the
+    ``(user_id, item_id)`` pairs of ``extra``, from one pass (``ranker``: an ``LtrRanker``;
+    its views share these rows)."""
+
+    def __init__(self, ranker: Any, users: list[str], extra: tuple[pl.DataFrame, ...] = ()
+                 ) -> None:
+        self._ranker = ranker
+        cfg = ranker.config
+        self._users = set(users)
+        self.cand = merge_candidates(ranker.sources, list(users), cfg.n_per_source,
+                                     cfg.n_candidates)
+        both = pl.concat([self.cand.select(_KEY)] + [f.select(_KEY) for f in extra])
+        u, i = self.index(both)
+        self._keys, first = np.unique(self._key(u, i), return_index=True)
+        self._x = pair_features(ranker.sources, ranker.stats, u[first], i[first])
+
+    def index(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The user and item indices of ``frame``'s pairs (-1: unknown)."""
+        d = self._ranker.data
+        users = frame["user_id"].to_list()
+        return (np.array([d.user_index(x) for x in users], np.int64),
+                d.item_index(frame["item_id"].to_list()))
+
+    def _key(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        # -1 (unknown) on either side keeps a key of its own.
+        return (u + 1) * (self._ranker.data.n_items + 1) + (i + 1)
+
+    def candidates(self, user_ids: list[str]) -> pl.DataFrame:
+        """``merge_candidates`` of ``user_ids`` (users not given up front are merged now)."""
+        cfg = self._ranker.config
+        missing = [x for x in user_ids if x not in self._users]
+        mine = self.cand.filter(pl.col("user_id").is_in(pl.Series(list(user_ids), dtype=pl.String)
+                                                        .implode()))
+        if not missing:
+            return mine
+        more = merge_candidates(self._ranker.sources, missing, cfg.n_per_source,
+                                cfg.n_candidates)
+        return pl.concat([mine, more.select(mine.columns)]) if mine.height else more
+
+    def features(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """``pair_features`` of index pairs: read where computed up front, computed otherwise."""
+        key = self._key(np.asarray(u, np.int64), np.asarray(i, np.int64))
+        pos = np.minimum(np.searchsorted(self._keys, key), max(len(self._keys) - 1, 0))
+        hit = (self._keys[pos] == key) if len(self._keys) else np.zeros(len(key), bool)
+        if hit.all():
+            return self._x[pos]
+        out = np.empty((len(key), self._x.shape[1]), np.float32)
+        out[hit] = self._x[pos[hit]]
+        r = self._ranker
+        out[~hit] = pair_features(r.sources, r.stats, np.asarray(u)[~hit], np.asarray(i)[~hit])
+        return out
+
+    def score(self, view: Any) -> Any:
+        """``view.score`` (a view of the same version) as ``(user_id, item ids) -> scores``,
+        from these rows."""
+        d = self._ranker.data
+
+        def score(user_id: str, ids: list[str]) -> np.ndarray:
+            if not ids:
+                return np.zeros(0, np.float32)
+            i = d.item_index(list(ids))
+            u = np.full(len(ids), d.user_index(user_id), np.int64)
+            return view._score_x(self.features(u, i), u, i, view.backed_off(u))
+
+        return score
