@@ -137,3 +137,33 @@ def test_every_learnt_figure_and_every_serving_penalty_is_a_catalog_feature(con,
     np.savez(path / "stats.npz", item=np.zeros((1, 10)), user=np.zeros((1, 5)))
     with pytest.raises(PipelineError, match="feedwell train"):
         LtrRanker.load(path)
+
+
+def test_the_training_build_runs_in_bounded_memory(monkeypatch):
+    import duckdb
+
+    from features.store import MEMORY_ENV
+    from ranking.ltr._catalog import BUILD_MEMORY, _store
+
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    items = pl.DataFrame({"item_id": ["i1"], "creator_id": ["c1"]})
+    ev = pl.DataFrame({"user_id": ["u1"], "item_id": ["i1"], "type": ["view"],
+                       "ts": [T0]})
+
+    def limit(spill):
+        con = _store(ev, items, None, spill)
+        try:
+            return (con.execute("SELECT current_setting('memory_limit'), "
+                                "current_setting('temp_directory')").fetchone(),
+                    con.execute("SELECT count(*) FROM events").fetchone()[0])
+        finally:
+            con.close()
+
+    with duckdb.connect() as c:
+        c.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
+        want = c.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    (got, spill), n = limit("/tmp/feedwell-spill-test")
+    assert got == want and spill == "/tmp/feedwell-spill-test" and n == 1
+    monkeypatch.setenv(MEMORY_ENV, "300MB")  # the store's own bound wins when set
+    (got, _), _ = limit("/tmp/feedwell-spill-test")
+    assert got != want and got.endswith("MiB") and float(got.split()[0]) < 300
