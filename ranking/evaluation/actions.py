@@ -90,7 +90,7 @@ def _tradeoff(ranker: Any, test: Interactions, users: list[str], rels: list[set]
         return None
     cand = rows.candidates(users)
     u, i = rows.index(cand)
-    probs = ranker.actions.joint(rows.features(u, i), i)
+    probs = rows.joint(u, i)
     # What each user created from (or followed the creator of) in test.
     lab = pair_actions(test, acted_pairs(test))
     made = lab.filter(pl.any_horizontal([pl.col(a) > 0 for a in CREATION_ACTIONS]))

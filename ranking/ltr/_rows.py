@@ -40,6 +40,7 @@ class PairRows:
         u, i = self.index(both)
         self._keys, first = np.unique(self._key(u, i), return_index=True)
         self._x = pair_features(ranker.sources, ranker.stats, u[first], i[first])
+        self._p: np.ndarray | None = None
 
     def index(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """The user and item indices of ``frame``'s pairs (-1: unknown)."""
@@ -64,17 +65,39 @@ class PairRows:
                                 cfg.n_candidates)
         return pl.concat([mine, more.select(mine.columns)]) if mine.height else more
 
-    def features(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        """``pair_features`` of index pairs: read where computed up front, computed otherwise."""
+    def _find(self, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Each pair's row up front, and whether it is there.
         key = self._key(np.asarray(u, np.int64), np.asarray(i, np.int64))
         pos = np.minimum(np.searchsorted(self._keys, key), max(len(self._keys) - 1, 0))
         hit = (self._keys[pos] == key) if len(self._keys) else np.zeros(len(key), bool)
+        return pos, hit
+
+    def features(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """``pair_features`` of index pairs: read where computed up front, computed otherwise."""
+        pos, hit = self._find(u, i)
         if hit.all():
             return self._x[pos]
-        out = np.empty((len(key), self._x.shape[1]), np.float32)
+        out = np.empty((len(pos), self._x.shape[1]), np.float32)
         out[hit] = self._x[pos[hit]]
         r = self._ranker
         out[~hit] = pair_features(r.sources, r.stats, np.asarray(u)[~hit], np.asarray(i)[~hit])
+        return out
+
+    def joint(self, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """``ranker.actions.joint`` of index pairs' features: computed for every row up front
+        on the first call (the actions view and the trade-off read the same candidates)."""
+        heads = self._ranker.actions
+        if self._p is None:
+            n = self._ranker.data.n_items + 1
+            self._p = heads.joint(self._x, self._keys % n - 1)
+        pos, hit = self._find(u, i)
+        if hit.all():
+            return self._p[pos]
+        out = np.empty((len(pos), self._p.shape[1]), self._p.dtype)
+        out[hit] = self._p[pos[hit]]
+        miss = ~hit
+        out[miss] = heads.joint(self.features(np.asarray(u)[miss], np.asarray(i)[miss]),
+                                np.asarray(i)[miss])
         return out
 
     def score(self, view: Any) -> Any:

@@ -295,19 +295,21 @@ class LtrRanker:
         return self._score_x(pair_features(self.sources, self.stats, u, i), u, i,
                              self.backed_off(u))
 
-    def _score_x(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, off: np.ndarray
-                 ) -> np.ndarray:
+    def _score_x(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, off: np.ndarray,
+                 shared: _Shared | None = None) -> np.ndarray:
         """The served model's score of feature rows ``x`` for index pairs; ``off`` marks the
-        pairs served the fallback instead (new and light users)."""
-        return self._score_x_actions(x, u, i, off)[0]
+        pairs served the fallback instead (new and light users). ``shared``: the feedback
+        head's margin and the action heads' probabilities of these rows, computed once for
+        several views of the version (``recommend_views``)."""
+        return self._score_x_actions(x, u, i, off, shared)[0]
 
-    def _score_x_actions(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, off: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _score_x_actions(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, off: np.ndarray,
+                         shared: _Shared | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """``_score_x``, and the predicted actions it weighed when the ``actions`` model is
         served (None otherwise)."""
         kind = self.serving.kind
         if kind == "actions" and self.actions is not None:
-            p = self.actions.joint(x, i)
+            p = self.actions.joint(x, i) if shared is None else shared.joint()
             s = self.objective_scores(p, u, i, self.objective)
             if off.any():  # the fallback's order, with the same sink and creator penalty
                 hid, pen = self.stats.sink_and_penalty(u[off], i[off])
@@ -319,13 +321,14 @@ class LtrRanker:
             s = source_scores(x, self.features, self.serving.model)
             c = self.head.coefs.get(self.serving.model, 0.0) if self.head is not None else 0.0
             if self.serving.head and c:  # the served source with the feedback head weighed in
-                s = s + c * self.head.margin(x)
+                s = s + c * (self.head.margin(x) if shared is None else shared.margin())
         elif kind == "popularity":
             s = self._pop_scores(self.serving.model, i)
         elif kind in ("ranker", "actions") and self.booster is not None:
             s = self.booster.predict(x, num_threads=1)
             if self.head is not None and self.head.coef:  # liked-rather-than-hidden, weighed in
-                s = s + self.head.coef * self.head.margin(x)
+                s = s + self.head.coef * (self.head.margin(x) if shared is None
+                                          else shared.margin())
         else:  # not enough data to learn a blend: fall back to the first usable source score
             col = next((k for k, n in enumerate(self.features)
                         if n.startswith(("z_", "score_"))), 0)
@@ -434,6 +437,7 @@ class LtrRanker:
         cand = rows.candidates(rest)
         cu, ci = rows.index(cand)
         x = rows.features(cu, ci)
+        shared = _Shared(self, x, cu, ci, rows)
         out = []
         for v, off in zip(views, offs, strict=True):
             fb = [u for u, o in zip(user_ids, off, strict=True) if o]
@@ -442,7 +446,7 @@ class LtrRanker:
             m = cand["user_id"].is_in(list(mine)).to_numpy() if len(mine) < len(rest) else None
             sub = cand if m is None else cand.filter(pl.Series(m))
             xs, us, is_ = (x, cu, ci) if m is None else (x[m], cu[m], ci[m])
-            s = v._score_x(xs, us, is_, v.backed_off(us))
+            s = v._score_x(xs, us, is_, v.backed_off(us), _Shared.masked(shared, m))
             got.update((u, ids) for u, ids, _ in _top_k(sub, s, k))
             out.append([got.get(u, np.array([], object)) for u in user_ids])
         return out
@@ -541,6 +545,44 @@ class LtrRanker:
         ranker.serving = ServingChoice.from_dict(meta.get("serving"))
         ranker.pop = _load_popularity(p, ranker.serving, data)
         return ranker
+
+
+class _Shared:
+    """Rows several views of a version score (``recommend_views``): the feedback head's margin
+    and the action heads' probabilities, computed once for all of them on first use. Each
+    view reads copies (``masked``): scoring writes into what it is given."""
+
+    def __init__(self, ranker: LtrRanker, x: np.ndarray, u: np.ndarray, i: np.ndarray,
+                 rows: PairRows | None = None, mask: np.ndarray | None = None,
+                 parent: _Shared | None = None) -> None:
+        self._ranker, self._x, self._u, self._i, self._rows = ranker, x, u, i, rows
+        self._mask, self._parent = mask, parent
+        self._margin: np.ndarray | None = None
+        self._p: np.ndarray | None = None
+
+    @staticmethod
+    def masked(shared: _Shared, mask: np.ndarray | None) -> _Shared:
+        """``shared``'s rows where ``mask`` holds (None: all of them)."""
+        return _Shared(shared._ranker, shared._x, shared._u, shared._i, mask=mask,
+                       parent=shared)
+
+    def _pick(self, a: np.ndarray) -> np.ndarray:
+        return a.copy() if self._mask is None else a[self._mask]
+
+    def margin(self) -> np.ndarray:
+        if self._parent is not None:
+            return self._pick(self._parent.margin())
+        if self._margin is None:
+            self._margin = self._ranker.head.margin(self._x)
+        return self._margin
+
+    def joint(self) -> np.ndarray:
+        if self._parent is not None:
+            return self._pick(self._parent.joint())
+        if self._p is None:
+            self._p = (self._rows.joint(self._u, self._i) if self._rows is not None
+                       else self._ranker.actions.joint(self._x, self._i))
+        return self._p
 
 
 MAX_ACTION_PAIRS = 300_000
