@@ -6,6 +6,7 @@ from ranking.candidates._base import (
     CandidateSource,
     block_rows,
     csr_rows,
+    remembered_rows,
     sparse_arrays,
     sparse_from,
 )
@@ -21,7 +22,7 @@ from ranking.candidates.trending import TrendingCandidates, TrendingConfig
 
 __all__ = [
     "CandidateSource", "SOURCES", "make_source", "merge_candidates", "sparse_arrays", "sparse_from",
-    "csr_rows", "block_rows",
+    "csr_rows", "block_rows", "remembered_rows",
     "AlsCandidates", "AlsConfig", "BprCandidates", "BprConfig", "EaseCandidates", "EaseConfig",
     "FollowingCandidates", "FollowingConfig", "FreshCandidates", "FreshConfig",
     "ItemKnnCandidates", "ItemKnnConfig", "PopConfig", "PopularCandidates",

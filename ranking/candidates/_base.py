@@ -8,6 +8,8 @@ implements ``_fit`` and ``_score_rows`` (a dense users x items block); the base 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -16,7 +18,7 @@ import scipy.sparse as sp
 
 from ranking.interactions import Interactions
 
-__all__ = ["CandidateSource", "csr_rows", "csr_row_product"]
+__all__ = ["CandidateSource", "csr_rows", "csr_row_product", "remembered_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +170,41 @@ class CandidateSource:
 
     def params(self) -> dict[str, Any]:
         return asdict(self.config)
+
+
+class _Remembered:
+    """A source's ``score_rows`` that keeps its last block: asked again for the same users,
+    it hands out a copy instead of scoring them again (callers mask rows in place)."""
+
+    def __init__(self, score_rows: Any) -> None:
+        self._score_rows = score_rows
+        self._key: bytes | None = None
+        self._rows: np.ndarray | None = None
+
+    def __call__(self, users: np.ndarray) -> np.ndarray:
+        key = np.asarray(users, np.int64).tobytes()
+        if key != self._key:
+            self._key, self._rows = None, None  # the old block goes before the new is made
+            self._rows, self._key = self._score_rows(users), key
+        return self._rows.copy()
+
+
+@contextmanager
+def remembered_rows(sources: list[CandidateSource]) -> Iterator[None]:
+    """Within it, each source scores a block of users once for two readers in turn (a
+    merge's lists, then the same users' pair features): one block per source is kept."""
+    mine = [s for s in sources if not isinstance(vars(s).get("score_rows"), _Remembered)]
+    before = [vars(s).get("score_rows") for s in mine]
+    for src in mine:
+        src.score_rows = _Remembered(src.score_rows)  # shadows the method on this instance
+    try:
+        yield
+    finally:
+        for src, f in zip(mine, before, strict=True):
+            if f is None:
+                vars(src).pop("score_rows", None)
+            else:
+                src.score_rows = f
 
 
 def csr_rows(m: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:

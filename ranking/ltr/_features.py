@@ -16,6 +16,7 @@ from ranking.interactions import Interactions
 from ranking.ltr._catalog import CatalogArrays, catalog_arrays_for
 
 __all__ = ["SERVING_FEATURES", "Stats", "compute_stats", "pair_features", "feature_names",
+           "feature_block_rows",
            "RowRanks", "row_ranks"]
 
 # Catalog figures the ranker applies on top of any model when serving: a video the user hid or
@@ -141,6 +142,13 @@ _FEATURE_CELLS = 1 << 23
 """Cells of one dense users x videos score block in ``pair_features`` (32 MB of float32)."""
 
 
+def feature_block_rows(sources: list[CandidateSource], chunk: int = 256) -> int:
+    """Users per dense score block of ``pair_features``: ``chunk``, fewer on catalogs where
+    that many rows would pass ``_FEATURE_CELLS``."""
+    n_items = next((s.data.n_items for s in sources if s.data is not None), 0)
+    return block_rows(n_items, chunk, _FEATURE_CELLS)
+
+
 def pair_features(
     sources: list[CandidateSource], stats: Stats, users: np.ndarray, items: np.ndarray,
     chunk: int = 256, depth: int = 1000,
@@ -164,8 +172,7 @@ def pair_features(
     iok = items >= 0
     uniq, inv = np.unique(users, return_inverse=True)
     # A block's dense rows are bounded in cells whatever the catalog (100k videos: 83 users).
-    n_items = next((s.data.n_items for s in sources if s.data is not None), 0)
-    chunk = block_rows(n_items, chunk, _FEATURE_CELLS)
+    chunk = feature_block_rows(sources, chunk)
     # Pairs grouped by user once (a pass over every pair per block grows as pairs x blocks).
     by_user = np.argsort(inv, kind="stable")
     by_user = by_user[iok[by_user]]

@@ -16,12 +16,73 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ranking.candidates import merge_candidates
-from ranking.ltr._features import pair_features
+from ranking.candidates import merge_candidates, remembered_rows
+from ranking.interactions import Interactions
+from ranking.ltr._features import Stats, feature_block_rows, pair_features
 
-__all__ = ["PairRows"]
+__all__ = ["PairRows", "merged_with_features"]
 
 _KEY = ["user_id", "item_id"]
+
+
+def merged_with_features(sources: list, stats: Stats, data: Interactions, user_ids: list[str],
+                         n_per_source: int | dict[str, int], n_total: int,
+                         extra: tuple[pl.DataFrame, ...] = ()
+                         ) -> tuple[pl.DataFrame, np.ndarray, list[np.ndarray]]:
+    """``merge_candidates(sources, user_ids, n_per_source, n_total)``, the ``pair_features``
+    of its rows and those of each ``extra`` frame's ``(user_id, item_id)`` pairs, scoring each
+    user's catalog rows once for both (the merge's lists, then the features read the same
+    block: ``remembered_rows``), block by block in ``pair_features``' blocks.
+
+    Returns:
+        ``(candidates, their features, [each extra frame's features])``: the candidates in
+        ``merge_candidates``' order, every array row for row with its frame.
+    """
+    uidx = np.array([data.user_index(u) for u in user_ids], np.int64)
+    order = np.argsort(uidx, kind="stable")  # blocks in index order, as pair_features scores
+    users = [user_ids[k] for k in order]
+    chunk = feature_block_rows(sources)
+    more = (pl.concat([f.select(_KEY).with_columns(pl.lit(n, pl.Int32).alias("_frame"))
+                       for n, f in enumerate(extra)]).with_row_index("_row")
+            if extra else pl.DataFrame(schema={"_row": pl.UInt32, **dict.fromkeys(_KEY, pl.String),
+                                               "_frame": pl.Int32}))
+    block_of = pl.DataFrame({"user_id": pl.Series(users, dtype=pl.String),
+                             "_block": np.arange(len(users)) // max(chunk, 1)})
+    more = more.join(block_of, on="user_id", how="left", maintain_order="left")
+    cands, xs = [], []
+    x_more = None
+    with remembered_rows(sources):
+        for b, s0 in enumerate(range(0, len(users), chunk)):
+            cand = merge_candidates(sources, users[s0:s0 + chunk], n_per_source, n_total)
+            mine = more.filter(pl.col("_block") == b)
+            both = pl.concat([cand.select(_KEY), mine.select(_KEY)])
+            u = np.array([data.user_index(x) for x in both["user_id"].to_list()], np.int64)
+            x = pair_features(sources, stats, u, data.item_index(both["item_id"].to_list()))
+            if x_more is None:
+                x_more = np.full((more.height, x.shape[1]), np.nan, np.float32)
+            x_more[mine["_row"].to_numpy()] = x[cand.height:]
+            cands.append(cand)
+            xs.append(x[:cand.height])
+    if not cands:  # no users: the merge's empty frame
+        cands.append(merge_candidates(sources, [], n_per_source, n_total))
+    rest = more.filter(pl.col("_block").is_null())  # extra pairs of users not merged here
+    if rest.height:
+        u = np.array([data.user_index(x) for x in rest["user_id"].to_list()], np.int64)
+        x = pair_features(sources, stats, u, data.item_index(rest["item_id"].to_list()))
+        if x_more is None:
+            x_more = np.full((more.height, x.shape[1]), np.nan, np.float32)
+        x_more[rest["_row"].to_numpy()] = x
+    cand = pl.concat(cands)
+    x_cand = (np.concatenate(xs) if xs else
+              pair_features(sources, stats, np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    # merge_candidates sorts by user id, each user's rows in merge order: the blocks hold
+    # disjoint users, so a stable sort by user id restores that order.
+    perm = cand.select(pl.arg_sort_by("user_id", maintain_order=True))[:, 0].to_numpy()
+    cand, x_cand = cand[perm], x_cand[perm]
+    if x_more is None:
+        x_more = np.zeros((0, x_cand.shape[1]), np.float32)
+    ends = np.cumsum([f.height for f in extra])[:-1] if extra else []
+    return cand, x_cand, (np.split(x_more, ends) if extra else [])
 
 
 class PairRows:
@@ -34,12 +95,12 @@ class PairRows:
         self._ranker = ranker
         cfg = ranker.config
         self._users = set(users)
-        self.cand = merge_candidates(ranker.sources, list(users), cfg.n_per_source,
-                                     cfg.n_candidates)
-        both = pl.concat([self.cand.select(_KEY)] + [f.select(_KEY) for f in extra])
-        u, i = self.index(both)
+        self.cand, x, xs = merged_with_features(ranker.sources, ranker.stats, ranker.data,
+                                                list(users), cfg.n_per_source,
+                                                cfg.n_candidates, extra)
+        u, i = self.index(pl.concat([self.cand.select(_KEY)] + [f.select(_KEY) for f in extra]))
         self._keys, first = np.unique(self._key(u, i), return_index=True)
-        self._x = pair_features(ranker.sources, ranker.stats, u[first], i[first])
+        self._x = np.concatenate([x, *xs])[first]
         self._p: np.ndarray | None = None
 
     def index(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -36,7 +36,7 @@ from ranking.ltr._actions import (
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
-from ranking.ltr._rows import PairRows
+from ranking.ltr._rows import PairRows, merged_with_features
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking.ltr._tune import tune_ease, tune_itemknn
 from ranking.ltr.config import LtrConfig, config_from_meta
@@ -641,18 +641,19 @@ def _fit_on_split(data: Interactions, cfg: LtrConfig, executor: Client | None
             # Pair features score each user's whole catalog row: the heads train on the
             # blend's sampled users too, or their cost grows as users x videos.
             sampled = pl.Series("user_id", users, pl.String).implode()
-        cand = merge_candidates(srcs, users, cfg.n_per_source, cfg.n_candidates)
-        y = grade_labels(cand, future, data.negatives, cfg.objective,
-                         connected_pairs(hist, cand))
         liked = future.filter(pl.col("liked") > 0)
         hidden = neg_future
         if sampled is not None:
             liked, hidden, held = (f.filter(pl.col("user_id").is_in(sampled))
                                    for f in (liked, hidden, held))
         pairs = _action_pairs(held, cfg)
-        # One pass over the users' score rows for the blend's candidates and the heads'
-        # three sets of pairs (liked, hidden, acted on).
-        x, xp, xn, px = _features_of(srcs, stats, data, [cand, liked, hidden, pairs])
+        # One pass over the users' score rows for the blend's candidates, their features and
+        # those of the heads' three sets of pairs (liked, hidden, acted on).
+        cand, x, (xp, xn, px) = merged_with_features(
+            srcs, stats, data, users, cfg.n_per_source, cfg.n_candidates,
+            (liked, hidden, pairs))
+        y = grade_labels(cand, future, data.negatives, cfg.objective,
+                         connected_pairs(hist, cand))
         cu = cand["user_id"].to_numpy()
         names_x = feature_names(srcs, stats.catalog_names)
         fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
@@ -679,16 +680,6 @@ def _action_pairs(held: pl.DataFrame, cfg: LtrConfig) -> pl.DataFrame:
         return held
     rng = np.random.default_rng(cfg.seed + 4)
     return held.filter(pl.Series(rng.random(held.height) < MAX_ACTION_PAIRS / held.height))
-
-
-def _features_of(srcs: list[CandidateSource], stats: Stats, data: Interactions,
-                 frames: list[pl.DataFrame]) -> list[np.ndarray]:
-    """``pair_features`` of each frame's ``(user_id, item_id)`` pairs, from one pass over
-    their users' score rows (a pair's features do not depend on the pairs beside it)."""
-    both = pl.concat([f.select("user_id", "item_id") for f in frames])
-    x = pair_features(srcs, stats, _uidx(data, both["user_id"]),
-                      data.item_index(both["item_id"].to_list()))
-    return np.split(x, np.cumsum([f.height for f in frames])[:-1])
 
 
 def _fit_actions(data: Interactions, hist: Interactions, cand: pl.DataFrame, x: np.ndarray,
