@@ -94,11 +94,11 @@ class LtrRanker:
         cfg, booster, head, actions, report, names = _fit_on_split(data, cfg, executor)
         report["executor"] = "local" if executor is None else "dask"
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
+        stats = compute_stats(data, cfg.features)  # before the sources, as on the split
         srcs = _fit_sources(cfg, data, names)
         if actions is not None:  # served from all of the data, as the catalog features are
             actions.item_rates = rate_matrix(data, data.item_ids)
-        ranker = cls(cfg, srcs, compute_stats(data, cfg.features), booster, data, report, head,
-                     actions)
+        ranker = cls(cfg, srcs, stats, booster, data, report, head, actions)
         ranker.pop = fit_popularity(ranker.serving, data)
         report["train_seconds"] = round(time.perf_counter() - t0, 2)
         return ranker
@@ -630,9 +630,11 @@ def _fit_on_split(data: Interactions, cfg: LtrConfig, executor: Client | None
             cfg = replace(cfg, sources={**cfg.sources, "itemknn": knn})
             report_tune.update(itemknn_method_ndcg=tried, itemknn_method=knn.get("method"))
         del folds  # further splits of the data: not held while the sources fit
+        # The catalog features first: their DuckDB build is a peak of its own, and it then
+        # runs before the sources hold their weights (it reads none of them).
+        stats = compute_stats(hist, cfg.features)
         srcs = _fit_sources(cfg, hist)
         names = [s.name for s in srcs]
-        stats = compute_stats(hist, cfg.features)
         users = future["user_id"].unique().sort().to_list()
         rng = np.random.default_rng(cfg.seed)
         sampled = None
