@@ -18,7 +18,7 @@ import polars as pl
 
 from ranking.candidates import merge_candidates, remembered_rows
 from ranking.interactions import Interactions
-from ranking.ltr._features import Stats, feature_block_rows, pair_features
+from ranking.ltr._features import Stats, feature_block_rows, feature_names, pair_features
 
 __all__ = ["PairRows", "merged_with_features"]
 
@@ -38,51 +38,45 @@ def merged_with_features(sources: list, stats: Stats, data: Interactions, user_i
         ``(candidates, their features, [each extra frame's features])``: the candidates in
         ``merge_candidates``' order, every array row for row with its frame.
     """
-    uidx = np.array([data.user_index(u) for u in user_ids], np.int64)
-    order = np.argsort(uidx, kind="stable")  # blocks in index order, as pair_features scores
-    users = [user_ids[k] for k in order]
-    chunk = feature_block_rows(sources)
+    # Blocks of users in id order, so the blocks' merges concatenate in merge_candidates'
+    # order (by user id); within a block, users in index order, the order pair_features
+    # scores them in, so that the merge's block of rows is the one the features read.
+    users = sorted(dict.fromkeys(user_ids))
+    chunk = max(feature_block_rows(sources), 1)
     more = (pl.concat([f.select(_KEY).with_columns(pl.lit(n, pl.Int32).alias("_frame"))
                        for n, f in enumerate(extra)]).with_row_index("_row")
             if extra else pl.DataFrame(schema={"_row": pl.UInt32, **dict.fromkeys(_KEY, pl.String),
                                                "_frame": pl.Int32}))
     block_of = pl.DataFrame({"user_id": pl.Series(users, dtype=pl.String),
-                             "_block": np.arange(len(users)) // max(chunk, 1)})
+                             "_block": np.arange(len(users)) // chunk})
     more = more.join(block_of, on="user_id", how="left", maintain_order="left")
-    cands, xs = [], []
-    x_more = None
+    n_feat = len(feature_names(sources, stats.catalog_names))
+    x_more = np.full((more.height, n_feat), np.nan, np.float32)
+    # Candidate rows are at most n_total per user: filled block by block, never copied whole
+    # (pages of the bound's unused tail are never touched).
+    x_cand = np.empty((len(users) * max(n_total, 0), n_feat), np.float32)
+    cands, filled = [], 0
     with remembered_rows(sources):
         for b, s0 in enumerate(range(0, len(users), chunk)):
-            cand = merge_candidates(sources, users[s0:s0 + chunk], n_per_source, n_total)
+            ids = sorted(users[s0:s0 + chunk], key=data.user_index)
+            cand = merge_candidates(sources, ids, n_per_source, n_total)
             mine = more.filter(pl.col("_block") == b)
             both = pl.concat([cand.select(_KEY), mine.select(_KEY)])
             u = np.array([data.user_index(x) for x in both["user_id"].to_list()], np.int64)
             x = pair_features(sources, stats, u, data.item_index(both["item_id"].to_list()))
-            if x_more is None:
-                x_more = np.full((more.height, x.shape[1]), np.nan, np.float32)
             x_more[mine["_row"].to_numpy()] = x[cand.height:]
+            x_cand[filled:filled + cand.height] = x[:cand.height]
+            filled += cand.height
             cands.append(cand)
-            xs.append(x[:cand.height])
     if not cands:  # no users: the merge's empty frame
         cands.append(merge_candidates(sources, [], n_per_source, n_total))
     rest = more.filter(pl.col("_block").is_null())  # extra pairs of users not merged here
     if rest.height:
         u = np.array([data.user_index(x) for x in rest["user_id"].to_list()], np.int64)
-        x = pair_features(sources, stats, u, data.item_index(rest["item_id"].to_list()))
-        if x_more is None:
-            x_more = np.full((more.height, x.shape[1]), np.nan, np.float32)
-        x_more[rest["_row"].to_numpy()] = x
-    cand = pl.concat(cands)
-    x_cand = (np.concatenate(xs) if xs else
-              pair_features(sources, stats, np.zeros(0, np.int64), np.zeros(0, np.int64)))
-    # merge_candidates sorts by user id, each user's rows in merge order: the blocks hold
-    # disjoint users, so a stable sort by user id restores that order.
-    perm = cand.select(pl.arg_sort_by("user_id", maintain_order=True))[:, 0].to_numpy()
-    cand, x_cand = cand[perm], x_cand[perm]
-    if x_more is None:
-        x_more = np.zeros((0, x_cand.shape[1]), np.float32)
+        x_more[rest["_row"].to_numpy()] = pair_features(
+            sources, stats, u, data.item_index(rest["item_id"].to_list()))
     ends = np.cumsum([f.height for f in extra])[:-1] if extra else []
-    return cand, x_cand, (np.split(x_more, ends) if extra else [])
+    return pl.concat(cands), x_cand[:filled], (np.split(x_more, ends) if extra else [])
 
 
 class PairRows:
