@@ -36,6 +36,7 @@ from ranking.ltr._actions import (
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
+from ranking.ltr._memory import release_free_memory
 from ranking.ltr._rows import PairRows, merged_with_features
 from ranking.ltr._train import connected_pairs, fit_lambdarank, grade_labels, split_history
 from ranking.ltr._tune import tune_ease, tune_itemknn
@@ -92,6 +93,7 @@ class LtrRanker:
         # Everything fitted on the split (its sources, features and candidates) is released
         # before the sources are fitted again on all of the data: the two never share memory.
         cfg, booster, head, actions, report, names = _fit_on_split(data, cfg, executor)
+        release_free_memory()  # the split's working sets, before all of the data is fitted
         report["executor"] = "local" if executor is None else "dask"
         report["train_seconds_ltr"] = round(time.perf_counter() - t0, 2)
         stats = compute_stats(data, cfg.features)  # before the sources, as on the split
@@ -656,9 +658,11 @@ def _fit_on_split(data: Interactions, cfg: LtrConfig, executor: Client | None
             (liked, hidden, pairs))
         y = grade_labels(cand, future, data.negatives, cfg.objective,
                          connected_pairs(hist, cand))
+        release_free_memory()  # the merge's blocks, before LightGBM's datasets
         cu = cand["user_id"].to_numpy()
         names_x = feature_names(srcs, stats.catalog_names)
         fit = fit_lambdarank(x, y, cu, names_x, cfg, srcs, executor)
+        release_free_memory()
         booster, report = fit.booster, fit.report
         if sampled is not None:  # the blend and the heads learn from this many users
             report["users_sampled"] = [len(users), future["user_id"].n_unique()]
