@@ -16,13 +16,16 @@ import gc
 
 __all__ = ["release_free_memory"]
 
-_LIBC = None
-try:
-    _name = ctypes.util.find_library("c")
-    _LIBC = ctypes.CDLL(_name) if _name else None
-    _TRIM = getattr(_LIBC, "malloc_trim", None) if _LIBC is not None else None
-except OSError:  # no C library to load: nothing to trim
-    _TRIM = None
+
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:  # no C library to load: nothing to trim
+        return None
+
+
+_TRIM = _malloc_trim()
 
 
 def release_free_memory() -> None:

@@ -448,7 +448,7 @@ class LtrRanker:
             m = cand["user_id"].is_in(list(mine)).to_numpy() if len(mine) < len(rest) else None
             sub = cand if m is None else cand.filter(pl.Series(m))
             xs, us, is_ = (x, cu, ci) if m is None else (x[m], cu[m], ci[m])
-            s = v._score_x(xs, us, is_, v.backed_off(us), _Shared.masked(shared, m))
+            s = v._score_x(xs, us, is_, v.backed_off(us), shared.masked(m))
             got.update((u, ids) for u, ids, _ in _top_k(sub, s, k))
             out.append([got.get(u, np.array([], object)) for u in user_ids])
         return out
@@ -562,11 +562,9 @@ class _Shared:
         self._margin: np.ndarray | None = None
         self._p: np.ndarray | None = None
 
-    @staticmethod
-    def masked(shared: _Shared, mask: np.ndarray | None) -> _Shared:
-        """``shared``'s rows where ``mask`` holds (None: all of them)."""
-        return _Shared(shared._ranker, shared._x, shared._u, shared._i, mask=mask,
-                       parent=shared)
+    def masked(self, mask: np.ndarray | None) -> _Shared:
+        """These rows where ``mask`` holds (None: all of them), read from this one's."""
+        return _Shared(self._ranker, self._x, self._u, self._i, mask=mask, parent=self)
 
     def _pick(self, a: np.ndarray) -> np.ndarray:
         return a.copy() if self._mask is None else a[self._mask]
