@@ -555,7 +555,7 @@ class _Shared:
     view reads copies (``masked``): scoring writes into what it is given."""
 
     def __init__(self, ranker: LtrRanker, x: np.ndarray, u: np.ndarray, i: np.ndarray,
-                 rows: PairRows | None = None, mask: np.ndarray | None = None,
+                 rows: PairRows, mask: np.ndarray | None = None,
                  parent: _Shared | None = None) -> None:
         self._ranker, self._x, self._u, self._i, self._rows = ranker, x, u, i, rows
         self._mask, self._parent = mask, parent
@@ -564,7 +564,7 @@ class _Shared:
 
     def masked(self, mask: np.ndarray | None) -> _Shared:
         """These rows where ``mask`` holds (None: all of them), read from this one's."""
-        return _Shared(self._ranker, self._x, self._u, self._i, mask=mask, parent=self)
+        return _Shared(self._ranker, self._x, self._u, self._i, self._rows, mask, self)
 
     def _pick(self, a: np.ndarray) -> np.ndarray:
         return a.copy() if self._mask is None else a[self._mask]
@@ -580,8 +580,7 @@ class _Shared:
         if self._parent is not None:
             return self._pick(self._parent.joint())
         if self._p is None:
-            self._p = (self._rows.joint(self._u, self._i) if self._rows is not None
-                       else self._ranker.actions.joint(self._x, self._i))
+            self._p = self._rows.joint(self._u, self._i)
         return self._p
 
 
