@@ -179,6 +179,28 @@ def test_expected_actions_name_what_carries_the_score(trained):
     assert ranker.expected_actions(probs) == [("share",), ("view",)]
 
 
+def _expected_by_row(ranker, probs, top=2, share=0.25):
+    # The row-by-row reading ``expected_actions`` replaced (kept as the test's reference).
+    c = np.nan_to_num(probs) * np.maximum(ranker._weights(), 0.0)
+    total = c.sum(axis=1, keepdims=True)
+    order = np.argsort(-c, axis=1, kind="stable")[:, :top]
+    return [tuple(ACTIONS[j] for j in order[r]
+                  if total[r, 0] > 0 and c[r, j] >= share * total[r, 0]) for r in range(len(c))]
+
+
+def test_expected_actions_equal_the_row_by_row_reading(trained):
+    _, ranker = trained
+    rng = np.random.default_rng(3)
+    probs = rng.random((400, len(ACTIONS))) ** rng.uniform(0.5, 6, (400, 1))
+    probs[rng.random(probs.shape) < 0.2] = 0.0  # ties at zero, and all-zero rows
+    probs[:5] = 0.0
+    probs[5:10] = np.nan
+    probs[10:20] = probs[10:20].round(1)  # ties between actions
+    for top, share in ((2, 0.25), (1, 0.0), (3, 0.1), (len(ACTIONS), 0.05)):
+        assert ranker.expected_actions(probs, top, share) == _expected_by_row(
+            ranker, probs, top, share)
+
+
 def test_objective_files_json_and_yaml(tmp_path):
     j = tmp_path / "w.json"
     j.write_text(json.dumps({"like": 1.0, "share": 3, "hide": -20}))
