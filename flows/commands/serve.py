@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", metavar="FILE",
                    help="serve these action weights (JSON or YAML: action -> weight) instead "
                         "of the published version's, without retraining")
+    p.add_argument("--no-compile", action="store_true",
+                   help="predict with LightGBM itself instead of compiling the served "
+                        "boosters to machine code in the background (the same scores)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=handler)
 
@@ -74,7 +77,7 @@ def handler(args: argparse.Namespace) -> int:
         objective = load_objective(args.objective)
     cfg = ServiceConfig(args.db, tokens, reload_every_s=args.reload_every, redis_url=args.redis,
                         replay=args.replay, max_body_bytes=args.max_body_bytes,
-                        objective=objective)
+                        objective=objective, compile_forests=not args.no_compile)
     app = create_app(cfg)
     # The app writes its own access log (logger feedwell.access: method, path, status, time;
     # no bodies, no headers, no tokens), so uvicorn's is off.

@@ -37,6 +37,7 @@ import polars as pl
 from ranking.evaluation.metrics import pair_auc
 from ranking.interactions import Interactions
 from ranking.ltr._boost import Part, action_params, train_booster
+from ranking.ltr._compiled import predict_raw
 from ranking.ltr.objective import ACTIONS
 
 __all__ = ["ActionHeads", "pair_actions", "held_out_skips", "attributed_follows", "acted_pairs",
@@ -275,7 +276,7 @@ class ActionHeads:
 
     def engaged(self, x: np.ndarray) -> np.ndarray:
         a, b = self.engage_platt
-        return _sigmoid(a * self.engage.predict(x, raw_score=True, num_threads=1) + b)
+        return _sigmoid(a * predict_raw(self.engage, x) + b)
 
     def head_inputs(self, x: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``x`` as the conditional heads were trained on it (``with_item_rates``)."""
@@ -295,7 +296,7 @@ class ActionHeads:
             if head not in cache:
                 pa, pb = self.platt[head]
                 cache[head] = _sigmoid(
-                    pa * self.heads[head].predict(x, raw_score=True, num_threads=1) + pb)
+                    pa * predict_raw(self.heads[head], x) + pb)
             out[:, j] = np.minimum(cache[head] * mult, 1.0)
         return out
 

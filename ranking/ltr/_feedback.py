@@ -31,6 +31,7 @@ import polars as pl
 
 from ranking.evaluation.metrics import pair_auc
 from ranking.ltr._boost import Part, head_params, train_booster
+from ranking.ltr._compiled import predict_raw
 from ranking.ltr._train import LtrFit
 
 __all__ = ["FeedbackHead", "split_negatives", "fit_feedback_head"]
@@ -56,7 +57,7 @@ class FeedbackHead:
     """Weight per personalised source, used when that source is served with the head."""
 
     def margin(self, x: np.ndarray) -> np.ndarray:
-        return self.booster.predict(x, raw_score=True, num_threads=1)
+        return predict_raw(self.booster, x)
 
 
 def split_negatives(neg: pl.DataFrame, fraction: float, seed: int

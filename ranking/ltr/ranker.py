@@ -33,6 +33,7 @@ from ranking.ltr._actions import (
     pair_actions,
     rate_matrix,
 )
+from ranking.ltr._compiled import predict
 from ranking.ltr._features import Stats, compute_stats, feature_names, pair_features
 from ranking.ltr._feedback import FeedbackHead, fit_feedback_head, split_negatives
 from ranking.ltr._live import ViewerHistory, live_candidate_rows, row_features, viewer_history
@@ -327,7 +328,7 @@ class LtrRanker:
         elif kind == "popularity":
             s = self._pop_scores(self.serving.model, i)
         elif kind in ("ranker", "actions") and self.booster is not None:
-            s = self.booster.predict(x, num_threads=1)
+            s = predict(self.booster, x)
             if self.head is not None and self.head.coef:  # liked-rather-than-hidden, weighed in
                 s = s + self.head.coef * (self.head.margin(x) if shared is None
                                           else shared.margin())
@@ -343,6 +344,21 @@ class LtrRanker:
         s = s - CREATOR_PENALTY * np.minimum(pen, 3.0)
         s[hid] = HIDDEN_SCORE
         return s.astype(np.float64), None
+
+    def forests(self) -> list[lgb.Booster]:
+        """Every booster a request can run, the served model's first: what
+        ``ranking.ltr._compiled`` compiles for the service."""
+        acts = ([self.actions.engage, *self.actions.heads.values()]
+                if self.actions is not None else [])
+        blend = [b for b in (self.booster, self.head.booster if self.head else None) if b]
+        first = acts if self.serving.kind == "actions" else []
+        if self.serving.kind == "source":
+            blend = blend[1:]
+        out: list[lgb.Booster] = []
+        for b in first + blend + acts:
+            if all(b is not o for o in out):
+                out.append(b)
+        return out
 
     def objective_scores(self, probs: np.ndarray, u: np.ndarray, i: np.ndarray,
                          weights: dict[str, float]) -> np.ndarray:

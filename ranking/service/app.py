@@ -213,8 +213,10 @@ def create_app(cfg: ServiceConfig, service: Service | None = None,
     @app.get("/healthz", tags=["admin"])
     async def healthz() -> dict:
         """Liveness and what is being served (no token needed)."""
+        done, forests = svc.forests_compiled()
         return {"status": "ok", "model_version": svc.engine.model_version,
-                "served": svc.engine.served_kind, "policy_version": svc.engine.policy_version}
+                "served": svc.engine.served_kind, "policy_version": svc.engine.policy_version,
+                "forests": {"compiled": done, "of": forests}}
 
     @app.get("/metrics", dependencies=read, tags=["admin"])
     async def metrics() -> Response:

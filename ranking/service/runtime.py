@@ -47,6 +47,9 @@ class ServiceConfig:
             a ``now`` beyond the clock skew is refused. Age bands never use a later clock
             than the server's either way (``ranking.service.clock``).
         max_body_bytes: the largest request body accepted (larger: 413).
+        compile_forests: compile the served version's boosters to machine code in the
+            background after it loads, kept in the version's folder (``feedwell serve``;
+            ``ranking.ltr._compiled``): the same scores, several times faster.
     """
 
     db_path: str | Path
@@ -59,6 +62,7 @@ class ServiceConfig:
     max_body_bytes: int = 1_000_000
     objective: dict[str, float] | None = None
     """Action weights served instead of each version's own (``serve --objective FILE``)."""
+    compile_forests: bool = False
 
 
 class Service:
@@ -92,6 +96,8 @@ class Service:
         self._replayed: datetime | None = None
         self._replayed_events: datetime | None = None
         self._set_model_metric()
+        self.compiling: threading.Thread | None = None
+        self._compile()
         log.info("loaded %d items, %d viewer profiles; session store: %s",
                  len(self.engine.item_facts), len(self.state.profiles),
                  getattr(self.state.store, "name", "?"))
@@ -129,6 +135,26 @@ class Service:
             return utc_now()
         return self._replayed or self._replayed_events or utc_now()
 
+    def _compile(self) -> None:
+        """Compile the served version's boosters on a background thread (``compile_forests``)."""
+        ranker, rec = self.engine.ranker, self.engine.model_record
+        if not self.cfg.compile_forests or ranker is None:
+            return
+        from ranking.ltr._compiled import compile_in_background
+
+        cache = Path(rec.path) / "compiled" if rec is not None and rec.path else None
+        self.compiling = compile_in_background(ranker.forests(), cache)
+
+    def forests_compiled(self) -> tuple[int, int]:
+        """(compiled, all) boosters of the served version."""
+        ranker = self.engine.ranker
+        if ranker is None:
+            return 0, 0
+        from ranking.ltr._compiled import compiled_count
+
+        forests = ranker.forests()
+        return compiled_count(forests), len(forests)
+
     def _data_to(self):
         ranker = self.engine.ranker
         return ranker.data_to if ranker is not None else None
@@ -138,6 +164,7 @@ class Service:
         changed = self.engine.reload() if full else self.engine.reload_if_published()
         if changed:
             self._set_model_metric()
+            self._compile()
             with self.engine.lock:
                 # The new model's data ends later: only events after it stay live.
                 self.state.seed_recent(self.engine.con, self._data_to())

@@ -75,10 +75,8 @@ def action_world(seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def trained():
-    ev, items = action_world()
-    data = build_interactions(ev.filter(pl.col("ts") < CUT), items)
-    return data, LtrRanker.fit(data, CFG)
+def trained(action_ranker):
+    return action_ranker
 
 
 def _fresh_pairs(ranker: LtrRanker) -> tuple[pl.DataFrame, np.ndarray]:

@@ -9,7 +9,9 @@ who has no live session.
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -205,3 +207,28 @@ def test_a_video_posted_during_a_replay_is_new_from_its_post_whatever_its_create
     assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
     ids = [i["item_id"] for i in _page(client, "newcomer", at + timedelta(minutes=5))]
     assert "posted" in ids
+
+
+def test_the_service_compiles_the_served_forests_and_serves_the_same_pages(db, tmp_path):
+    pytest.importorskip("lleaves")
+    pages = []
+    for compiled in (False, True):
+        copy = tmp_path / f"copy{int(compiled)}.duckdb"
+        copy.write_bytes(db.read_bytes())
+        # Its own copy of the version folder: the compiled code is written beside the model.
+        models = next(db.parent.glob(f"{db.stem}_models"))
+        shutil.copytree(models, tmp_path / f"{copy.stem}_models")
+        with make_client(copy, replay=True, compile_forests=compiled) as c:
+            svc = c.app.state.service
+            if compiled:
+                svc.compiling.join(timeout=120)
+            health = c.get("/healthz").json()["forests"]
+            assert health["of"] > 0
+            assert health["compiled"] == (health["of"] if compiled else 0)
+            if compiled:
+                version = svc.engine.model_record.path
+                assert list((Path(version) / "compiled").glob("*.so"))
+            at = DAY - timedelta(hours=2)
+            pages.append([[(i["item_id"], i["score"]) for i in _page(c, u, at)]
+                          for u in ("u1", "u2", "u5", "newcomer")])
+    assert pages[0] == pages[1]  # the same items and the same scores
