@@ -69,7 +69,7 @@ def _stats(times: list[float]) -> dict:
             "mean_ms": round(sum(times) / len(times) * 1000, 2)}
 
 
-def latency(db: str, n: int, seed: int = 1) -> dict:
+def latency(db: str, n: int, seed: int = 1, compile_forests: bool = True) -> dict:
     """p50/p99 of one in-process client (after a 500-request warm-up of the verdict cache).
 
     Four kinds of request: ``random`` (a random user: mostly a first page, the model's list
@@ -78,13 +78,20 @@ def latency(db: str, n: int, seed: int = 1) -> dict:
     viewer just watched and liked two videos of their page, posted as ``POST /v1/events``
     does: their history changed, so the candidates are scored at request time). Events are
     written into ``db``: run each measurement on its own copy of the store.
+
+    ``compile_forests``: as ``feedwell serve`` does, the served boosters are compiled first
+    (``compile_s``; loaded from the version folder when compiled before).
     """
     from ranking.feed.types import FeedRequest
     from ranking.service import Service, ServiceConfig
 
     t0 = time.perf_counter()
-    svc = Service(ServiceConfig(db, reload_every_s=0))
+    svc = Service(ServiceConfig(db, reload_every_s=0, compile_forests=compile_forests))
     load_s = time.perf_counter() - t0
+    compiling = getattr(svc, "compiling", None)  # absent before compiled forests
+    if compiling is not None:
+        compiling.join()
+    compile_s = time.perf_counter() - t0 - load_s
     e = svc.engine
     now = (e.latest_event_time() or datetime.now()) + timedelta(hours=1)
     users = sorted(svc.state.profiles)
@@ -123,8 +130,18 @@ def latency(db: str, n: int, seed: int = 1) -> dict:
     out.update({"by_kind": {k: _stats(v) for k, v in kinds.items()},
                 "cpu_by_kind": {k: _stats(v) for k, v in cpu.items()},
                 "model_version": e.model_version, "startup_s": round(load_s, 1),
+                "compile_s": round(compile_s, 1) if compiling is not None else None,
+                "forests": (svc.forests_compiled() if hasattr(svc, "forests_compiled")
+                            else None),
                 "now": now.isoformat(), "users": len(users), "rss_mb": _rss(os.getpid())})
     return out
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.read().decode()
 
 
 def _rss(pid: int) -> dict[str, float] | None:
@@ -146,13 +163,14 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def throughput(db: str, now: str, seconds: int, connections: int, one_client_s: int = 5
-               ) -> dict:
+def throughput(db: str, now: str, seconds: int, connections: int, one_client_s: int = 5,
+               compile_forests: bool = True) -> dict:
     """Requests/s of the real server under wrk (16 connections, 2 threads), loopback only.
 
     Before it, ``one_client_s`` seconds of one connection (the HTTP p50/p99 of one client).
     The server's resident memory (``VmRSS``, peak ``VmHWM``) after start-up, after warm-up and
-    at the end.
+    at the end. With ``compile_forests`` (the server's default) the run waits until
+    ``/healthz`` reports the served boosters compiled (``compiled_after_s``).
 
     Also the server's CPU time per request over the measured run: it moves less than requests/s
     when other processes share the cores, though contention still inflates it.
@@ -173,7 +191,7 @@ def throughput(db: str, now: str, seconds: int, connections: int, one_client_s: 
                                "127.0.0.1", "--port", str(port), "--log-level", "warning",
                                # The world is simulated: its `now` is the end of its data,
                                # outside the server clock's skew, so the server replays it.
-                               "--replay"],
+                               "--replay", *([] if compile_forests else ["--no-compile"])],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(600):
@@ -182,6 +200,14 @@ def throughput(db: str, now: str, seconds: int, connections: int, one_client_s: 
                 break
             except OSError:
                 time.sleep(0.2)
+        t0, compiled_after = time.perf_counter(), None
+        while compile_forests and time.perf_counter() - t0 < 600:
+            health = json.loads(_get(f"http://127.0.0.1:{port}/healthz"))
+            forests = health.get("forests")
+            if not forests or forests["compiled"] >= forests["of"]:
+                compiled_after = round(time.perf_counter() - t0, 1) if forests else None
+                break
+            time.sleep(0.5)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(_LUA % (",".join(json.dumps(u) for u in users), now))
         url = f"http://127.0.0.1:{port}"
@@ -208,6 +234,7 @@ def throughput(db: str, now: str, seconds: int, connections: int, one_client_s: 
     one_lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", one))
     one_done = re.search(r"(\d+) requests in", one)
     return {"requests_per_s": float(rps.group(1)) if rps else None, "connections": connections,
+            "compiled_after_s": compiled_after,
             "seconds": seconds, "non_2xx": int(errors.group(1)) if errors else 0,
             "requests": int(done.group(1)) if done else None,
             "p50": lat.get("50"), "p99": lat.get("99"), "server_cpu_ms_per_request": cpu_ms,
@@ -226,6 +253,8 @@ def main() -> int:
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--one-client-seconds", type=int, default=5,
                    help="seconds of one wrk connection before the throughput run (0: none)")
+    p.add_argument("--no-compile", action="store_true",
+                   help="LightGBM predicts (``feedwell serve --no-compile``)")
     p.add_argument("--skip-latency", action="store_true",
                    help="only the server (its clock from the store; large worlds)")
     args = p.parse_args()
@@ -241,10 +270,11 @@ def main() -> int:
         con.close()
         now = (last + timedelta(hours=1)).isoformat()
     else:
-        lat = latency(args.db, args.requests)
+        lat = latency(args.db, args.requests, compile_forests=not args.no_compile)
         print(json.dumps({"latency": lat}), flush=True)
         now = lat["now"]
-    thr = throughput(args.db, now, args.seconds, args.connections, args.one_client_seconds)
+    thr = throughput(args.db, now, args.seconds, args.connections, args.one_client_seconds,
+                     compile_forests=not args.no_compile)
     print(json.dumps({"throughput": thr}), flush=True)
     return 0
 
