@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -122,6 +123,8 @@ def compile_forests(boosters: Iterable[lgb.Booster], cache: str | Path | None = 
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             folder = None
+        if folder is not None and not os.access(folder, os.W_OK):
+            folder = None  # a read-only version folder: compiled anew on each start
     n, t0 = 0, time.perf_counter()
     for b in boosters:
         if b is None or b in _COMPILED:
