@@ -95,8 +95,12 @@ def _compile_one(booster: lgb.Booster, cache: Path | None, machine: str
         model = lleaves.Model(model_file=str(model_file))
         so = None if cache is None else cache / f"{key}.so"
         # No cache blocking: the trees are summed in LightGBM's order (the same doubles).
-        model.compile(cache=None if so is None else str(so), raw_score=True,
-                      fblocksize=max(booster.num_trees(), 1))
+        block = max(booster.num_trees(), 1)
+        try:
+            model.compile(cache=None if so is None else str(so), raw_score=True,
+                          fblocksize=block)
+        except OSError:  # the code could not be kept (a read-only folder): in memory only
+            model.compile(cache=None, raw_score=True, fblocksize=block)
     n_features = booster.num_feature()
 
     def raw(x: np.ndarray) -> np.ndarray:
