@@ -51,6 +51,7 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
         PipelineError: there are no events to learn from.
     """
     from ranking.ltr import train_ranker
+    from ranking.ltr._memory import release_free_memory
 
     lo, hi = _data_range(con, now)
     if lo is None:
@@ -62,7 +63,12 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     registry.register(con, db_path, version, metrics={}, params=json.loads(
         json.dumps(ranker.report.get("params", {}), default=str)),
         features=list(ranker.features), data_from=lo, data_to=hi)
-    return TrainResult(version, path, ranker.report)
+    report = ranker.report
+    # The fitted ranker (its data, sources and boosters) goes now, and the heap it leaves is
+    # handed back: the daily flow evaluates next in this process.
+    del ranker
+    release_free_memory()
+    return TrainResult(version, path, report)
 
 
 def gate(result: EvaluationResult, k: int) -> tuple[bool, str]:

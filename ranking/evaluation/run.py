@@ -46,6 +46,7 @@ from ranking.evaluation.selection import (
 )
 from ranking.interactions import Interactions, build_interactions
 from ranking.ltr import LtrConfig, LtrRanker, PairRows, acted_pairs
+from ranking.ltr._memory import release_free_memory
 from ranking.serving import FB_SUFFIX, ServingChoice
 from ranking.streaming import StreamingConfig, streaming_replay
 
@@ -310,6 +311,7 @@ def evaluate_models(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
                            streaming=StreamingConfig(seed=seed) if name == "temporal" else None,
                            objective=objective, max_users=max_users)
         holdouts[name] = replace(r.holdout, seconds=round(time.perf_counter() - t, 1))
+        release_free_memory()  # this holdout's fitted models are gone: their heap goes back
         scores.append(r.scores)
         if r.streaming_scores is not None:
             # The replay feeds the choice like the two holdouts: what serves live best wins.

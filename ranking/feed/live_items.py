@@ -40,6 +40,8 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
+
 __all__ = ["FIRST_LOOK_SCORE", "LiveConfig", "LiveItems", "POSITIVE_TYPES", "is_positive"]
 
 # What counts as positive engagement live: an action, or a view watched to the end
@@ -132,6 +134,9 @@ class LiveItems:
         self.by_born: list[tuple[datetime, str]] = []
         self.looked: dict[str, dict[str, datetime]] = {}
         self._rising: list[str] | None = []
+        # The pool's facts as arrays, one slot per video, so a request scores its matches at
+        # once (``_score``).
+        self._slots = _Slots()
 
     # -- the pool ---------------------------------------------------------------------------
     def add(self, item_id: str, born: datetime, topics: Iterable[str] = (),
@@ -145,6 +150,7 @@ class LiveItems:
             self._drop(item_id)
             self.born[item_id] = born
             self._keys[item_id] = (topics, creator_id)
+            self._slots.put(item_id, born, topics, creator_id, self.counts[item_id])
             for t in topics:
                 bisect.insort(self.by_topic[t], (born, item_id))
             if creator_id:
@@ -161,6 +167,7 @@ class LiveItems:
         if b is None:
             return
         topics, creator = self._keys.pop(item_id, ((), None))
+        self._slots.drop(item_id)
         for key, group in [(t, self.by_topic) for t in topics] + (
                 [(creator, self.by_creator)] if creator else []):
             _discard(group[key], (b, item_id))
@@ -236,6 +243,7 @@ class LiveItems:
                 self.positives += 1
                 if item in self.born:
                     self.counts[item].positives += 1
+                    self._slots.acted(item)
                     self.positives_new += 1
                     self._rising = None
                 last = self._last.setdefault(user, deque(maxlen=self.cfg.co_window))
@@ -266,6 +274,7 @@ class LiveItems:
                         if len(got) < quota and user_id not in got:
                             got[user_id] = now
                     c.impressions += 1
+                    self._slots.impressed(i)
                     if c.first_impression is None:
                         c.first_impression = now
 
@@ -319,46 +328,53 @@ class LiveItems:
                 pool.update(self._newest(self.by_creator.get(c, []), now, per_key))
             pool.update(self._servable(self._rising_items(), now, per_key, skip))
             pool.difference_update(skip)
-            scored = []
-            # ``is_new`` and ``explore_weight`` inlined (a request reads hundreds of videos).
-            born, counts, keys, budget = self.born, self.counts, self._keys, self.cfg.explore_budget
-            rising = self.cfg.rising_weight
-            oldest = now - timedelta(days=self.cfg.fresh_days)
-            taste_of, creator_of, co_of = topics.get, creators.get, co.get
-            # The topics' part of a taste, once per distinct topic tuple (pool videos share
-            # them): the same float, summed in the video's topic order.
-            by_topics: dict[tuple[str, ...], float] = {}
-            for j in pool:
-                b = born.get(j)
-                if b is None or b > now or b < oldest:
-                    continue
-                c = counts.get(j)
-                w = 1.0 if c is None or c.impressions < budget else self.explore_weight(j)
-                if w <= 0:
-                    continue
-                tps, cr = keys.get(j, ((), None))
-                # The viewer's share of history in the video's topics, and in its creator
-                # (counted twice: a creator is a sharper taste than a topic).
-                taste = by_topics.get(tps)
-                if taste is None:
-                    taste = 0
-                    for t in tps:
-                        taste += taste_of(t, 0.0)
-                    by_topics[tps] = taste
-                taste += 2.0 * creator_of(cr, 0.0)
-                rise = (rising * c.positives / (c.positives + c.impressions / 10 + 1)
-                        if c is not None and c.positives else 0.0)
-                score = w * (co_of(j, 0.0) + taste + rise)
-                if score > 0:
-                    scored.append((j, score))
-            # ``nsmallest`` is ``sorted(...)[:n]`` (ids are distinct: no ties to keep).
-            scored = heapq.nsmallest(n, scored, key=lambda s: (-s[1], s[0]))
+            scored = self._score(list(pool), now, topics, creators, co, n)
             # First looks, in their own order (the newest first) after every match.
             # (``taken`` apart from ``skip``: no copy of a viewer's seen set on every request)
             taken = {j for j, _ in scored}
             scored += [(j, FIRST_LOOK_SCORE)
                        for j in self._first_looks(now, looks, skip, taken, user_id)]
         return scored
+
+    def _score(self, pool: list[str], now: datetime, topics: Mapping[str, float],
+               creators: Mapping[str, float], co: Counter[str], n: int
+               ) -> list[tuple[str, float]]:
+        """The best ``n`` of ``pool`` (servable at ``now`` and still new), best first, ties
+        by id: ``w * (co + taste + rise)`` per video, where taste is the viewer's shares of
+        its topics (added in its topic order) plus twice the share of its creator, rise its
+        early signals (``rising_weight * positives / (positives + impressions / 10 + 1)``)
+        and ``w`` its exploration weight (``explore_weight``); only positive scores. The
+        same doubles as the loop over videos it replaced (tested), in array operations."""
+        if n <= 0 or not pool:
+            return []
+        sl = self._slots
+        k = np.array(list(map(sl.slot.__getitem__, pool)), np.int64)
+        born = sl.born_us[k]
+        ok = (born <= _micros(now)) & (born >= _micros(now - timedelta(days=self.cfg.fresh_days)))
+        imp, pos = sl.imp[k], sl.pos[k]
+        cfg = self.cfg
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = pos / np.maximum(imp, 1)
+            w = np.where(imp < cfg.explore_budget, 1.0,
+                         np.where(rate >= cfg.earn_rate, rate / cfg.earn_rate, 0.0))
+            taste = sl.shares(sl.topic_col, topics)[sl.topics[k]]
+            cols = taste.shape[1]
+            total = taste[:, 0]
+            for c in range(1, cols):  # in each video's topic order; the padding adds 0.0
+                total = total + taste[:, c]
+            total = total + 2.0 * sl.shares(sl.creator_col, creators)[sl.creators[k]]
+            # ``co`` counts (a Counter): 0 where a video has no co-engagement.
+            near = (np.array(list(map(co.__getitem__, pool)), np.float64) if co
+                    else np.zeros(len(pool)))
+            rise = np.where(pos > 0, cfg.rising_weight * pos / (pos + imp / 10 + 1), 0.0)
+            score = w * (near + total + rise)
+        keep = np.flatnonzero(ok & (w > 0) & (score > 0))
+        if len(keep) > n:  # every video at least as good as the n-th: ties at the cut by id
+            cut = np.partition(score[keep], len(keep) - n)[len(keep) - n]
+            keep = keep[score[keep] >= cut]
+        best = sorted(zip((-score[keep]).tolist(), [pool[j] for j in keep.tolist()],
+                          strict=True))[:n]
+        return [(j, -s) for s, j in best]
 
     def _servable(self, items: list[str], now: datetime, n: int, skip: Set[str]) -> list[str]:
         """The first ``n`` of ``items`` servable at ``now``, still new and not in ``skip``
@@ -381,3 +397,79 @@ def _discard(rows: list[tuple[datetime, str]], key: tuple[datetime, str]) -> Non
     k = bisect.bisect_left(rows, key)
     if k < len(rows) and rows[k] == key:
         rows.pop(k)
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _micros(t: datetime) -> int:
+    """``t`` in whole microseconds (naive times, as the pool keeps them): exact, so array
+    comparisons agree with comparing the datetimes."""
+    return (t.replace(tzinfo=None) - _EPOCH) // timedelta(microseconds=1)
+
+
+class _Slots:
+    """The pool's videos as array rows (``LiveItems._score``): each video's first servable
+    time, topic columns (``topic_col``; 0 pads), creator column (0: none) and live counters
+    (kept with the pool's ``_Counts``). A dropped video's slot is reused."""
+
+    def __init__(self) -> None:
+        self.slot: dict[str, int] = {}
+        self.free: list[int] = []
+        self.topic_col: dict[str, int] = {}
+        self.creator_col: dict[str, int] = {}
+        self.born_us = np.zeros(0, np.int64)
+        self.topics = np.zeros((0, 1), np.int64)
+        self.creators = np.zeros(0, np.int64)
+        self.imp = np.zeros(0, np.int64)
+        self.pos = np.zeros(0, np.int64)
+
+    def put(self, item_id: str, born: datetime, topics: tuple[str, ...],
+            creator_id: str | None, counts: _Counts) -> None:
+        if self.free:
+            s = self.free.pop()
+        else:
+            s = len(self.slot)
+            if s >= len(self.born_us):
+                size = max(64, 2 * len(self.born_us))
+                for name in ("born_us", "creators", "imp", "pos"):
+                    setattr(self, name, np.resize(getattr(self, name), size))
+                grown = np.zeros((size, self.topics.shape[1]), np.int64)
+                grown[:len(self.topics)] = self.topics
+                self.topics = grown
+        if len(topics) > self.topics.shape[1]:
+            wide = np.zeros((len(self.topics), len(topics)), np.int64)
+            wide[:, :self.topics.shape[1]] = self.topics
+            self.topics = wide
+        self.slot[item_id] = s
+        self.born_us[s] = _micros(born)
+        row = [self.topic_col.setdefault(t, len(self.topic_col) + 1) for t in topics]
+        self.topics[s] = row + [0] * (self.topics.shape[1] - len(row))
+        self.creators[s] = (self.creator_col.setdefault(creator_id, len(self.creator_col) + 1)
+                            if creator_id else 0)
+        self.imp[s], self.pos[s] = counts.impressions, counts.positives
+
+    def drop(self, item_id: str) -> None:
+        s = self.slot.pop(item_id, None)
+        if s is not None:
+            self.free.append(s)
+
+    def impressed(self, item_id: str) -> None:
+        s = self.slot.get(item_id)
+        if s is not None:
+            self.imp[s] += 1
+
+    def acted(self, item_id: str) -> None:
+        s = self.slot.get(item_id)
+        if s is not None:
+            self.pos[s] += 1
+
+    @staticmethod
+    def shares(cols: dict[str, int], tastes: Mapping[str, float]) -> np.ndarray:
+        """A viewer's share per column (0 for the padding column and the others)."""
+        out = np.zeros(len(cols) + 1)
+        for key, v in tastes.items():
+            c = cols.get(key)
+            if c is not None:
+                out[c] = v
+        return out

@@ -169,8 +169,17 @@ def test_matches_equal_sorting_every_taste_and_match():
         live = LiveItems(LiveConfig(explore_budget=5, cold_impressions=trial % 3))
         for k in range(rng.randint(0, 400)):
             live.add(f"v{k:03d}", NOW - timedelta(hours=rng.uniform(-5, 24 * 9)),
-                     rng.sample(topics, rng.randint(0, 3)),
+                     rng.sample(topics, rng.randint(0, 3 if trial % 4 else 7)),
                      rng.choice([None, *[f"c{m}" for m in range(30)]]))
+        for v in rng.sample(sorted(live.born), min(len(live.born), rng.randint(0, 30))):
+            if rng.random() < 0.5:  # removed; its slot goes to the next video added
+                live.remove(v)
+            else:  # posted again with other facts (a catalog correction)
+                live.add(v, NOW - timedelta(hours=rng.uniform(-5, 24 * 9)),
+                         rng.sample(topics, rng.randint(0, 4)), rng.choice([None, "c1"]))
+        for k in range(rng.randint(0, 20)):
+            live.add(f"late{k}", NOW - timedelta(hours=rng.uniform(0, 30)),
+                     rng.sample(topics, rng.randint(0, 2)), None)
         pooled = sorted(live.born)
         for k in range(rng.randint(0, 300)):  # impressions and actions: budgets and rises
             live.impressed([rng.choice(pooled)], NOW, f"u{k % 7}") if pooled else None
@@ -179,8 +188,11 @@ def test_matches_equal_sorting_every_taste_and_match():
                   for _ in range(rng.randint(0, 80))] if pooled else []
         live.observe(events, {})
         # Shares on a coarse grid: equal tastes and equal scores, ties to break.
-        tastes = {t: rng.randint(0, 4) / 8 for t in rng.sample(topics, rng.randint(0, 12))}
-        liked = {f"c{m}": rng.randint(0, 4) / 8 for m in rng.sample(range(30), rng.randint(0, 30))}
+        # Odd trials: shares off the grid, where the order of additions shows in the last bit.
+        share = ((lambda: rng.randint(0, 4) / 8) if trial % 2 == 0
+                 else (lambda: rng.randint(0, 4) / 8 + rng.random() / 7))
+        tastes = {t: share() for t in rng.sample(topics, rng.randint(0, 12))}
+        liked = {f"c{m}": share() for m in rng.sample(range(30), rng.randint(0, 30))}
         recent = rng.sample(pooled, min(len(pooled), rng.randint(0, 5)))
         skip = frozenset(rng.sample(pooled, min(len(pooled), rng.randint(0, 40))))
         n = rng.randint(0, 25)
