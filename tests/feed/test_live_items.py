@@ -187,6 +187,9 @@ def test_matches_equal_sorting_every_taste_and_match():
                    "type": rng.choice(("like", "share", "view")), "ts": NOW}
                   for _ in range(rng.randint(0, 80))] if pooled else []
         live.observe(events, {})
+        for v in rng.sample(pooled, min(len(pooled), rng.randint(0, 10))):
+            # Re-posted after impressions and actions: its counters stay with it.
+            live.add(v, NOW - timedelta(hours=rng.uniform(0, 48)), rng.sample(topics, 2), "c2")
         # Shares on a coarse grid: equal tastes and equal scores, ties to break.
         # Odd trials: shares off the grid, where the order of additions shows in the last bit.
         share = ((lambda: rng.randint(0, 4) / 8) if trial % 2 == 0
