@@ -239,6 +239,39 @@ def _platt(m: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> tuple[f
     return float(a), float(b)
 
 
+def _logit(r: np.ndarray) -> np.ndarray:
+    """``log(r / (1 - r))`` of a rate, kept off 0 and 1."""
+    r = np.clip(np.asarray(r, np.float64), 1e-4, 1 - 1e-4)
+    return np.log(r / (1 - r))
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+              ) -> tuple[float, ...]:
+    """Coefficients of ``x``'s columns, then the intercept, of the (weighted) logistic
+    regression of ``y`` on them (Newton's method; a constant ``y`` gives 1, 0, ..., 0). The
+    slopes carry a unit ridge penalty, so separable held-out rows cannot send them off."""
+    k = x.shape[1]
+    if len(y) == 0 or y.min() == y.max():
+        return (1.0,) + (0.0,) * k
+    w = np.ones(len(y)) if w is None else w
+    xx = np.column_stack([x, np.ones(len(y))])
+    beta = np.zeros(k + 1)
+    beta[0] = 1.0
+    ridge = np.diag([1.0] * k + [0.0])
+    for _ in range(50):
+        p = _sigmoid(xx @ beta)
+        grad = xx.T @ (w * (p - y)) + ridge @ beta
+        hess = (xx * (w * p * (1 - p) + 1e-9)[:, None]).T @ xx + ridge
+        try:
+            step = np.linalg.solve(hess + 1e-6 * np.eye(k + 1), grad)
+        except np.linalg.LinAlgError:
+            break
+        beta = beta - step
+        if np.abs(step).max() < 1e-7:
+            break
+    return tuple(float(v) for v in beta)
+
+
 def calibration_deciles(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
                         ) -> list[dict[str, float]]:
     """Mean predicted against observed rate in each decile of ``p`` (weighted)."""
@@ -294,9 +327,11 @@ class ActionHeads:
                 out[:, j] = mult
                 continue
             if head not in cache:
-                pa, pb = self.platt[head]
-                cache[head] = _sigmoid(
-                    pa * predict_raw(self.heads[head], x) + pb)
+                pa, pb, *pc = self.platt[head]
+                z = pa * predict_raw(self.heads[head], x) + pb
+                if pc and pc[0]:  # stacked with the video's own rate of the action
+                    z = z + pc[0] * _logit(x[:, x.shape[1] - len(ACTIONS) + ACTIONS.index(head)])
+                cache[head] = _sigmoid(z)
             out[:, j] = np.minimum(cache[head] * mult, 1.0)
         return out
 
@@ -322,10 +357,15 @@ class ActionHeads:
 
 
 def _fit_head(x: np.ndarray, y: np.ndarray, va: np.ndarray, names: list[str], cfg: Any,
-              w: np.ndarray | None, client: Any) -> tuple[lgb.Booster, tuple[float, float],
-                                                          np.ndarray]:
+              w: np.ndarray | None, client: Any, rate_col: int | None = None
+              ) -> tuple[lgb.Booster, tuple[float, ...], np.ndarray]:
     """A binary head trained on ``~va`` rows, early-stopped and Platt-calibrated on ``va``;
-    returns the booster, its Platt pair and its calibrated held-out predictions."""
+    returns the booster, its calibration and its calibrated held-out predictions.
+
+    With ``rate_col`` (the column of ``x`` holding the video's own rate of the head's action)
+    the calibration is stacked: ``sigmoid(a * margin + b + c * logit(rate))`` on ``va``, so
+    a head that learnt less than the video's own rate from few positives leans on the rate
+    (the trees see it as an input, but cannot split finely on a few dozen positives)."""
     tr = ~va
     wt = None if w is None else w[tr]
     params = action_params(cfg)
@@ -336,9 +376,14 @@ def _fit_head(x: np.ndarray, y: np.ndarray, va: np.ndarray, names: list[str], cf
     # head has moved far from the base rate (Platt scaling then corrects the spread).
     rounds = min(max(bst.best_iteration or bst.num_trees(), MIN_ROUNDS), bst.num_trees())
     m = bst.predict(x[va], raw_score=True, num_iteration=rounds)
-    ab = _platt(m, y[va].astype(np.float64), None if w is None else w[va])
+    yv, wv = y[va].astype(np.float64), None if w is None else w[va]
     bst = lgb.Booster(model_str=bst.model_to_string(num_iteration=rounds))
-    return bst, ab, _sigmoid(ab[0] * m + ab[1])
+    if rate_col is None:
+        ab = _platt(m, yv, wv)
+        return bst, ab, _sigmoid(ab[0] * m + ab[1])
+    r = _logit(x[va, rate_col])
+    a, c, b = _logistic(np.column_stack([m, r]), yv, wv)
+    return bst, (a, b, c), _sigmoid(a * m + b + c * r)
 
 
 def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.ndarray,
@@ -396,14 +441,17 @@ def fit_action_heads(cand_x: np.ndarray, cand_users: np.ndarray, engaged: np.nda
     pos_tr = y[~va_p].sum(axis=0)
     n_tr = int((~va_p).sum())
     heads: dict[str, lgb.Booster] = {}
-    platt: dict[str, tuple[float, float]] = {}
+    platt: dict[str, tuple[float, ...]] = {}
     held: dict[str, np.ndarray] = {}
     plan: dict[str, tuple[str, float]] = {}
 
     def train(head: str, target: np.ndarray) -> None:
         if head not in heads:
+            # An action's own head is stacked with the video's own rate of it (a pool's not).
+            col = (pair_x.shape[1] - len(ACTIONS) + ACTIONS.index(head)
+                   if head in ACTIONS else None)
             heads[head], platt[head], held[head] = _fit_head(pair_x, target, va_p, names, cfg,
-                                                             None, client)
+                                                             None, client, col)
 
     for j, a in enumerate(ACTIONS):
         if pos_tr[j] >= MIN_POSITIVES:

@@ -240,3 +240,26 @@ def test_pair_actions_read_every_action_point_in_time():
     assert rows["b"]["hide"] == 1 and rows["b"]["view"] == 0 and rows["b"]["complete"] == 0
     assert rows["c"]["skip"] == 1 and rows["c"]["view"] == 0
     assert rows["d"]["follow"] == 0 and rows["d"]["complete"] == 1
+
+
+def test_a_head_with_few_positives_leans_on_the_videos_own_rate():
+    """Stacked calibration: when the trees learn little (a few dozen positives, the rest
+    noise), ``sigmoid(a * margin + b + c * logit(rate))`` on the held-out rows follows the
+    video's own rate of the action; without the rate column it is plain Platt scaling."""
+    from ranking.evaluation.metrics import pair_auc
+    from ranking.ltr._actions import _fit_head
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    rate = rng.beta(0.5, 12, n)  # each row's video: its own rate of the action
+    y = (rng.random(n) < rate).astype(np.int32)
+    x = np.column_stack([rng.normal(size=(n, 4)), rate])
+    va = rng.random(n) < 0.4
+    _, plain, p_plain = _fit_head(x[:, :4], y, va, [f"f{k}" for k in range(4)], CFG, None, None)
+    _, stacked, p_st = _fit_head(x, y, va, [*(f"f{k}" for k in range(4)), "rate"], CFG, None,
+                                 None, rate_col=4)
+    assert len(plain) == 2 and len(stacked) == 3 and stacked[2] > 0.5
+    yv = y[va]
+    auc = lambda p: pair_auc(p[yv == 1], p[yv == 0])  # noqa: E731
+    assert auc(p_st) >= 0.98 * auc(rate[va]) and auc(p_st) > auc(p_plain) + 0.05
+    assert abs(p_st.mean() - yv.mean()) < 0.01  # still calibrated
