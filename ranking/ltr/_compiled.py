@@ -111,10 +111,12 @@ def _compile_one(booster: lgb.Booster, cache: Path | None, machine: str
     return raw
 
 
-def compile_forests(boosters: Iterable[lgb.Booster], cache: str | Path | None = None) -> int:
+def compile_forests(boosters: Iterable[lgb.Booster], cache: str | Path | None = None,
+                    stop: threading.Event | None = None) -> int:
     """Compile each booster (or load its code from ``cache``) and serve ``predict_raw`` from
     it; returns how many are compiled. Nothing changes where ``lleaves`` is missing or fails
-    (logged): those boosters keep LightGBM's prediction."""
+    (logged): those boosters keep LightGBM's prediction. ``stop``: set, no further booster is
+    compiled (a service shutting down)."""
     try:
         machine = _machine()
     except Exception as e:  # lleaves or llvmlite not installed: LightGBM predicts
@@ -131,6 +133,8 @@ def compile_forests(boosters: Iterable[lgb.Booster], cache: str | Path | None = 
             folder = None  # a read-only version folder: compiled anew on each start
     n, t0 = 0, time.perf_counter()
     for b in boosters:
+        if stop is not None and stop.is_set():
+            break
         if b is None or b in _COMPILED:
             n += b is not None
             continue
@@ -146,10 +150,10 @@ def compile_forests(boosters: Iterable[lgb.Booster], cache: str | Path | None = 
     return n
 
 
-def compile_in_background(boosters: list[lgb.Booster], cache: str | Path | None = None
-                          ) -> threading.Thread:
+def compile_in_background(boosters: list[lgb.Booster], cache: str | Path | None = None,
+                          stop: threading.Event | None = None) -> threading.Thread:
     """``compile_forests`` on a daemon thread (requests go on with LightGBM meanwhile)."""
-    t = threading.Thread(target=compile_forests, args=(boosters, cache),
+    t = threading.Thread(target=compile_forests, args=(boosters, cache, stop),
                          name="feedwell-compile", daemon=True)
     t.start()
     return t

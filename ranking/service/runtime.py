@@ -143,7 +143,7 @@ class Service:
         from ranking.ltr._compiled import compile_in_background
 
         cache = Path(rec.path) / "compiled" if rec is not None and rec.path else None
-        self.compiling = compile_in_background(ranker.forests(), cache)
+        self.compiling = compile_in_background(ranker.forests(), cache, self._stop)
 
     def forests_compiled(self) -> tuple[int, int]:
         """(compiled, all) boosters of the served version."""
@@ -193,9 +193,11 @@ class Service:
                 log.exception("background reload/flush failed")
 
     def close(self) -> None:
-        self._stop.set()
+        self._stop.set()  # the background loop, and any compile between two boosters
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.compiling is not None:
+            self.compiling.join(timeout=5)
         self.engine.close()
         if self._frozen:
             gc.unfreeze()
