@@ -219,24 +219,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def _platt(m: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
     """``(a, b)`` so that ``sigmoid(a * margin + b)`` minimises the (weighted) log-loss."""
-    w = np.ones(len(y)) if w is None else w
-    if len(y) == 0 or y.min() == y.max():
-        return 1.0, 0.0
-    a, b = 1.0, 0.0
-    for _ in range(50):  # Newton's method on two parameters (a convex problem)
-        p = _sigmoid(a * m + b)
-        g = w * (p - y)
-        h = w * p * (1 - p) + 1e-9
-        grad = np.array([np.sum(g * m), np.sum(g)])
-        hess = np.array([[np.sum(h * m * m), np.sum(h * m)], [np.sum(h * m), np.sum(h)]])
-        try:
-            step = np.linalg.solve(hess + 1e-6 * np.eye(2), grad)
-        except np.linalg.LinAlgError:
-            break
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-7:
-            break
-    return float(a), float(b)
+    a, b = _logistic(m[:, None], y, w, ridge=0.0)
+    return a, b
 
 
 def _logit(r: np.ndarray) -> np.ndarray:
@@ -245,11 +229,12 @@ def _logit(r: np.ndarray) -> np.ndarray:
     return np.log(r / (1 - r))
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, ridge: float = 1.0
               ) -> tuple[float, ...]:
     """Coefficients of ``x``'s columns, then the intercept, of the (weighted) logistic
-    regression of ``y`` on them (Newton's method; a constant ``y`` gives 1, 0, ..., 0). The
-    slopes carry a unit ridge penalty, so separable held-out rows cannot send them off."""
+    regression of ``y`` on them (Newton's method on a convex problem; a constant ``y`` gives
+    1, 0, ..., 0). The slopes carry a ``ridge`` penalty: with several inputs, separable
+    held-out rows cannot send them off."""
     k = x.shape[1]
     if len(y) == 0 or y.min() == y.max():
         return (1.0,) + (0.0,) * k
@@ -257,11 +242,11 @@ def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
     xx = np.column_stack([x, np.ones(len(y))])
     beta = np.zeros(k + 1)
     beta[0] = 1.0
-    ridge = np.diag([1.0] * k + [0.0])
+    pen = np.diag([ridge] * k + [0.0])
     for _ in range(50):
         p = _sigmoid(xx @ beta)
-        grad = xx.T @ (w * (p - y)) + ridge @ beta
-        hess = (xx * (w * p * (1 - p) + 1e-9)[:, None]).T @ xx + ridge
+        grad = xx.T @ (w * (p - y)) + pen @ beta
+        hess = (xx * (w * p * (1 - p) + 1e-9)[:, None]).T @ xx + pen
         try:
             step = np.linalg.solve(hess + 1e-6 * np.eye(k + 1), grad)
         except np.linalg.LinAlgError:

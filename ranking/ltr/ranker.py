@@ -350,7 +350,8 @@ class LtrRanker:
         ``ranking.ltr._compiled`` compiles for the service."""
         acts = ([self.actions.engage, *self.actions.heads.values()]
                 if self.actions is not None else [])
-        blend = [b for b in (self.booster, self.head.booster if self.head else None) if b]
+        blend = [b for b in (self.booster, self.head.booster if self.head else None)
+                 if b is not None]
         first = acts if self.serving.kind == "actions" else []
         if self.serving.kind == "source":
             blend = blend[1:]
