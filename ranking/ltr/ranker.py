@@ -350,13 +350,12 @@ class LtrRanker:
         ``ranking.ltr._compiled`` compiles for the service."""
         acts = ([self.actions.engage, *self.actions.heads.values()]
                 if self.actions is not None else [])
-        blend = [b for b in (self.booster, self.head.booster if self.head else None)
-                 if b is not None]
-        first = acts if self.serving.kind == "actions" else []
-        if self.serving.kind == "source":
-            blend = blend[1:]
+        head = [self.head.booster] if self.head is not None else []
+        blend = [self.booster] if self.booster is not None else []
+        kind = self.serving.kind
+        first = acts if kind == "actions" else head if kind == "source" else blend + head
         out: list[lgb.Booster] = []
-        for b in first + blend + acts:
+        for b in first + blend + head + acts:
             if all(b is not o for o in out):
                 out.append(b)
         return out

@@ -96,6 +96,8 @@ def test_forests_put_the_served_model_first(saved):
     assert ranker.forests()[0] is ranker.actions.engage
     ranker.serving = ServingChoice.from_dict({"kind": "ranker", "model": "ranker"})
     assert ranker.forests()[0] is ranker.booster
+    ranker.serving = ServingChoice.from_dict({"model": "ease", "head": True})
+    assert ranker.serving.kind == "source" and ranker.forests()[0] is ranker.head.booster
     assert len(ranker.forests()) == len({id(b) for b in ranker.forests()})
     assert identity_objective(ranker.booster) == (
         ranker.booster.params.get("objective") == "lambdarank")
