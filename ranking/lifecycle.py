@@ -50,8 +50,7 @@ def train_model(con: duckdb.DuckDBPyConnection, db_path: str | Path,
     Raises:
         PipelineError: there are no events to learn from.
     """
-    from ranking.ltr import train_ranker
-    from ranking.ltr._memory import release_free_memory
+    from ranking.ltr import release_free_memory, train_ranker
 
     lo, hi = _data_range(con, now)
     if lo is None:

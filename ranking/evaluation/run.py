@@ -45,8 +45,7 @@ from ranking.evaluation.selection import (
     select_models,
 )
 from ranking.interactions import Interactions, build_interactions
-from ranking.ltr import LtrConfig, LtrRanker, PairRows, acted_pairs
-from ranking.ltr._memory import release_free_memory
+from ranking.ltr import LtrConfig, LtrRanker, PairRows, acted_pairs, release_free_memory
 from ranking.serving import FB_SUFFIX, ServingChoice
 from ranking.streaming import StreamingConfig, streaming_replay
 

@@ -140,7 +140,7 @@ class Service:
         ranker, rec = self.engine.ranker, self.engine.model_record
         if not self.cfg.compile_forests or ranker is None:
             return
-        from ranking.ltr._compiled import compile_in_background
+        from ranking.ltr import compile_in_background
 
         cache = Path(rec.path) / "compiled" if rec is not None and rec.path else None
         self.compiling = compile_in_background(ranker.forests(), cache, self._stop)
@@ -150,7 +150,7 @@ class Service:
         ranker = self.engine.ranker
         if ranker is None:
             return 0, 0
-        from ranking.ltr._compiled import compiled_count
+        from ranking.ltr import compiled_count
 
         forests = ranker.forests()
         return compiled_count(forests), len(forests)
