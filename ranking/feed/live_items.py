@@ -289,15 +289,6 @@ class LiveItems:
         share = min(self.positives_new / self.positives, self.cfg.explore_max_share)
         return max(base, round(limit * share))
 
-    def explore_weight(self, item_id: str) -> float:
-        """1 while the budget lasts; then its early positive rate over ``earn_rate`` (0 when
-        the video has not earned its place)."""
-        c = self.counts.get(item_id)
-        if c is None or c.impressions < self.cfg.explore_budget:
-            return 1.0
-        rate = c.positives / max(c.impressions, 1)
-        return rate / self.cfg.earn_rate if rate >= self.cfg.earn_rate else 0.0
-
     def matches(self, now: datetime, topics: Mapping[str, float], creators: Mapping[str, float],
                 recent_positives: list[str], n: int, per_key: int = 50,
                 skip: Set[str] = frozenset(), user_id: str | None = None, looks: int = 5
@@ -343,7 +334,8 @@ class LiveItems:
         by id: ``w * (co + taste + rise)`` per video, where taste is the viewer's shares of
         its topics (added in its topic order) plus twice the share of its creator, rise its
         early signals (``rising_weight * positives / (positives + impressions / 10 + 1)``)
-        and ``w`` its exploration weight (``explore_weight``); only positive scores. The
+        and ``w`` its exploration weight (1 while ``explore_budget`` impressions last, then
+        its positives per impression over ``earn_rate``, 0 below it); only positive scores. The
         same doubles as the loop over videos it replaced (tested), in array operations."""
         if n <= 0 or not pool:
             return []

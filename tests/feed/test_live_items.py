@@ -139,7 +139,11 @@ def _matches_by_sorting(live, now, topics, creators, recent, n, per_key=50, skip
     for j in pool:
         if not live.is_new(j, now):
             continue
-        w = live.explore_weight(j)
+        c = live.counts.get(j)  # exploration: the budget, then the video's own early rate
+        w = 1.0
+        if c is not None and c.impressions >= live.cfg.explore_budget:
+            rate = c.positives / max(c.impressions, 1)
+            w = rate / live.cfg.earn_rate if rate >= live.cfg.earn_rate else 0.0
         if w <= 0:
             continue
         tps, cr = live._keys.get(j, ((), None))
